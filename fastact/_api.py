@@ -1,0 +1,554 @@
+"""The public wrappers, built from the registry.
+
+Every wrapper validates everything (dtypes, shapes, ``out``, parameters) and
+picks a kernel; kernels never check and never raise.  Nothing is written to
+``out`` unless every check passed.
+
+Notes
+-----
+- dtypes: float32 and float64 run natively and keep their dtype; other real
+  inputs follow ``np.tanh``'s casting (bool/int8/uint8 -> float16,
+  int16/uint16 -> float32, wider ints -> float64); float16 is computed in
+  float32 and rounded back.  Anything else is a TypeError.
+- Kernels see C-contiguous, aligned, native-endian arrays.  Other layouts are
+  copied on the way in; an ``out`` the kernel cannot write directly (layout,
+  dtype, or partial overlap with an input) gets a temporary and one copy.
+  ``out=x`` (the very same memory) is computed in place without a copy.
+- Calls below a grain size (per cost class) run on one thread.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import _elementwise, _special
+from ._registry import OPS, Op, Param, SELU_ALPHA, SELU_LAMBDA
+from ._threads import get_num_threads
+
+__all__ = []  # filled by _install()
+
+_F16 = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_KERNEL_INDEX = {k: i for i, k in enumerate(_elementwise.KERNELS)}
+_FORWARD = {_F32: _elementwise.forward_f32, _F64: _elementwise.forward_f64}
+_BACKWARD = {_F32: _elementwise.backward_f32, _F64: _elementwise.backward_f64}
+
+# Below this many elements a call runs on one thread: starting an OpenMP team
+# costs a few microseconds, which only pays on larger arrays.
+GRAIN = {"cheap": 1 << 16, "transcendental": 1 << 13, "rowwise": 1 << 13}
+
+_REQUIRED = object()
+
+
+# ----------------------------------------------------------------- checks
+
+def _dtypes(fname, dt):
+    """(result dtype, kernel dtype) for an input dtype, as np.tanh casts."""
+    kind = dt.kind
+    if kind == "f":
+        if dt.itemsize == 4:
+            return _F32, _F32
+        if dt.itemsize == 8:
+            return _F64, _F64
+        if dt.itemsize == 2:
+            return _F16, _F32
+    elif kind in "biu":
+        res = np.result_type(dt.newbyteorder("="), _F16)
+        return res, (_F32 if res == _F16 else res)
+    raise TypeError(
+        "fastact.%s: unsupported dtype %s (fastact computes on real float16/32/64, "
+        "integer and boolean arrays)" % (fname, dt))
+
+
+def _asarray(fname, a, what):
+    if isinstance(a, np.ndarray):
+        return a
+    try:
+        return np.asarray(a)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError("fastact.%s: %s is not array-like (%s)" % (fname, what, exc)) from None
+
+
+def _kernel_input(a, kdt):
+    """a as a C-contiguous aligned native array of the kernel dtype (no copy if it is one)."""
+    if a.dtype == kdt and a.flags.c_contiguous and a.flags.aligned:
+        return a
+    return np.require(a, kdt, ["C", "A"])
+
+
+def _check_out(fname, out, shape, rdt):
+    if not isinstance(out, np.ndarray):
+        raise TypeError("fastact.%s: out must be a numpy.ndarray, got %s" % (fname, type(out).__name__))
+    if out.dtype.newbyteorder("=") != rdt:
+        raise TypeError("fastact.%s: out has dtype %s, the result is %s" % (fname, out.dtype, rdt))
+    if out.shape != shape:
+        raise ValueError("fastact.%s: out has shape %s, the result has shape %s" % (fname, out.shape, shape))
+    if not out.flags.writeable:
+        raise ValueError("fastact.%s: out is read-only" % fname)
+
+
+def _same_view(a, b):
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.strides == b.strides and a.shape == b.shape)
+
+
+def _writable_directly(out, kdt, inputs):
+    """True when a kernel may write straight into out (same memory as an input is fine)."""
+    if out is None or out.dtype != kdt or not out.flags.c_contiguous or not out.flags.aligned:
+        return False
+    for a in inputs:
+        if a is not out and np.may_share_memory(a, out) and not _same_view(a, out):
+            return False  # partial overlap: compute into a temporary
+    return True
+
+
+def _finish(result, out, rdt):
+    """Copy the kernel's result to out (if it was not written there) or return it."""
+    if out is not None:
+        if result is not out:
+            np.copyto(out, result, casting="unsafe")
+        return out
+    if result.dtype != rdt:
+        result = result.astype(rdt)
+    return result if result.ndim else result[()]
+
+
+def _threads_for(op, n):
+    return 1 if n < GRAIN[op.cls] else get_num_threads()
+
+
+def _real(fname, name, v):
+    if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "fiu":
+        v = v.item()
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise TypeError("fastact.%s: %s must be a real number, got %r" % (fname, name, v))
+    v = float(v)
+    if not np.isfinite(v):
+        raise ValueError("fastact.%s: %s must be finite, got %r" % (fname, name, v))
+    return v
+
+
+def _integer(fname, name, v):
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        raise TypeError("fastact.%s: %s must be an integer, got %r" % (fname, name, v))
+    return int(v)
+
+
+def _check_param(fname, p, v):
+    """The validated value of parameter p (TypeError/ValueError naming fname)."""
+    c = p.check
+    if c in ("real", "nonzero", "nonneg", "unit"):
+        v = _real(fname, p.name, v)
+        if c == "nonzero" and v == 0.0:
+            raise ValueError("fastact.%s: %s must be nonzero" % (fname, p.name))
+        if c == "nonneg" and v < 0.0:
+            raise ValueError("fastact.%s: %s must be >= 0, got %r" % (fname, p.name, v))
+        if c == "unit" and not 0.0 <= v <= 1.0:
+            raise ValueError("fastact.%s: %s must be in [0, 1], got %r" % (fname, p.name, v))
+        return v
+    if c == "choice":
+        if not isinstance(v, str) or v not in p.choices:
+            raise ValueError("fastact.%s: %s must be one of %s, got %r" % (fname, p.name, p.choices, v))
+        return v
+    if c == "bool":
+        if not isinstance(v, (bool, np.bool_, numbers.Integral)):
+            raise TypeError("fastact.%s: %s must be a bool, got %r" % (fname, p.name, v))
+        return bool(v)
+    if c == "seed":
+        return None if v is None else _integer(fname, p.name, v) & 0xFFFFFFFFFFFFFFFF
+    if c == "pieces":
+        v = _integer(fname, p.name, v)
+        if v < 1:
+            raise ValueError("fastact.%s: %s must be a positive integer, got %d" % (fname, p.name, v))
+        return v
+    if c == "axis":
+        return _integer(fname, p.name, v)
+    if c == "weight":
+        return v  # checked against x in _prelu_*
+    raise AssertionError(c)
+
+
+def _params(fname, op, values):
+    p = {param.name: _check_param(fname, param, v) for param, v in zip(op.params, values)}
+    if op.validate is not None:
+        msg = op.validate(p)
+        if msg:
+            raise ValueError("fastact.%s: %s" % (fname, msg))
+    return p
+
+
+def _axis(fname, axis, ndim):
+    nd = max(ndim, 1)
+    if not -nd <= axis < nd:
+        raise ValueError("fastact.%s: axis %d is out of bounds for an array of dimension %d" % (fname, axis, ndim))
+    return axis % nd
+
+
+def _pair(fname, dy, s, sname):
+    dy = _asarray(fname, dy, "dy")
+    s = _asarray(fname, s, sname)
+    _dtypes(fname, dy.dtype)
+    _dtypes(fname, s.dtype)
+    if dy.shape != s.shape:
+        raise ValueError("fastact.%s: dy and %s must have the same shape, got dy %s and %s %s"
+                         % (fname, sname, dy.shape, sname, s.shape))
+    rdt, kdt = _dtypes(fname, np.result_type(dy.dtype, s.dtype))
+    return dy, s, rdt, kdt
+
+
+# ----------------------------------------------------------- elementwise
+
+def _ew_forward(fname, op, x, values, out):
+    x = _asarray(fname, x, "x")
+    rdt, kdt = _dtypes(fname, x.dtype)
+    kernel, p0, p1 = op.select(_params(fname, op, values))
+    if out is not None:
+        _check_out(fname, out, x.shape, rdt)
+    xk = _kernel_input(x, kdt)
+    y = out if _writable_directly(out, kdt, (xk,)) else np.empty(x.shape, kdt)
+    if xk.size:
+        _FORWARD[kdt](_KERNEL_INDEX[kernel], xk.reshape(-1), y.reshape(-1), p0, p1,
+                      _threads_for(op, xk.size))
+    return _finish(y, out, rdt)
+
+
+def _ew_backward(fname, op, dy, s, values, out, sname):
+    if s is None:  # identity: the backward needs nothing but dy
+        s = dy
+    dy, s, rdt, kdt = _pair(fname, dy, s, sname)
+    kernel, p0, p1 = op.select(_params(fname, op, values))
+    if out is not None:
+        _check_out(fname, out, dy.shape, rdt)
+    dyk = _kernel_input(dy, kdt)
+    sk = _kernel_input(s, kdt)
+    dx = out if _writable_directly(out, kdt, (dyk, sk)) else np.empty(dy.shape, kdt)
+    if dyk.size:
+        _BACKWARD[kdt](_KERNEL_INDEX[kernel], dyk.reshape(-1), sk.reshape(-1), dx.reshape(-1), p0, p1,
+                       _threads_for(op, dyk.size))
+    return _finish(dx, out, rdt)
+
+
+# ------------------------------------------------------------------ rrelu
+
+def _rrelu_forward(fname, op, x, values, out):
+    p = _params(fname, op, values)
+    if not p["training"]:
+        return _ew_forward(fname, op, x, values, out)
+    x = _asarray(fname, x, "x")
+    rdt, kdt = _dtypes(fname, x.dtype)
+    seed = p["seed"]
+    if seed is None:
+        seed = int(np.random.randint(0, 2 ** 63 - 1, dtype=np.int64))
+    if out is not None:
+        _check_out(fname, out, x.shape, rdt)
+    xk = _kernel_input(x, kdt)
+    y = out if _writable_directly(out, kdt, (xk,)) else np.empty(x.shape, kdt)
+    if xk.size:
+        _special.rrelu_forward(xk.reshape(-1), y.reshape(-1), p["lower"], p["upper"], seed,
+                               _threads_for(op, xk.size))
+    return _finish(y, out, rdt)
+
+
+def _rrelu_backward(fname, op, dy, x, values, out, sname):
+    p = _params(fname, op, values)
+    if not p["training"]:
+        return _ew_backward(fname, op, dy, x, values, out, sname)
+    if p["seed"] is None:
+        raise ValueError("fastact.%s: training=True needs the seed the forward used" % fname)
+    dy, x, rdt, kdt = _pair(fname, dy, x, sname)
+    if out is not None:
+        _check_out(fname, out, dy.shape, rdt)
+    dyk = _kernel_input(dy, kdt)
+    xk = _kernel_input(x, kdt)
+    dx = out if _writable_directly(out, kdt, (dyk, xk)) else np.empty(dy.shape, kdt)
+    if dyk.size:
+        _special.rrelu_backward(dyk.reshape(-1), xk.reshape(-1), dx.reshape(-1), p["lower"], p["upper"],
+                                p["seed"], _threads_for(op, dyk.size))
+    return _finish(dx, out, rdt)
+
+
+# ------------------------------------------------------------------ prelu
+
+def _prelu_weight(fname, weight, x, axis, kdt):
+    """(weight as a 1-D kernel array, (outer, C, inner) view shape of x, weight's shape)."""
+    w = _asarray(fname, weight, "weight")
+    if w.dtype.kind not in "fiub":
+        raise TypeError("fastact.%s: weight has unsupported dtype %s" % (fname, w.dtype))
+    if w.ndim > 1:
+        raise ValueError("fastact.%s: weight must be a scalar or 1-D, got shape %s" % (fname, w.shape))
+    if not np.all(np.isfinite(w)):
+        raise ValueError("fastact.%s: weight must be finite" % fname)
+    if w.size == 1:
+        return np.ascontiguousarray(w.reshape(1), kdt), (1, 1, max(x.size, 0)), w.shape
+    if w.size == 0:
+        raise ValueError("fastact.%s: weight is empty" % fname)
+    if x.ndim == 0:
+        raise ValueError("fastact.%s: weight has %d entries but x is 0-d (one channel)" % (fname, w.size))
+    ax = _axis(fname, axis, x.ndim)
+    if x.shape[ax] != w.size:
+        raise ValueError("fastact.%s: weight has %d entries but x has %d channels along axis %d (shape %s)"
+                         % (fname, w.size, x.shape[ax], ax, x.shape))
+    outer = int(np.prod(x.shape[:ax], dtype=np.int64))
+    inner = int(np.prod(x.shape[ax + 1:], dtype=np.int64))
+    return np.ascontiguousarray(w, kdt), (outer, w.size, inner), w.shape
+
+
+def _prelu_forward(fname, op, x, values, out):
+    weight, axis = values
+    axis = _integer(fname, "axis", axis)
+    x = _asarray(fname, x, "x")
+    rdt, kdt = _dtypes(fname, x.dtype)
+    w, view, _ = _prelu_weight(fname, weight, x, axis, kdt)
+    if out is not None:
+        _check_out(fname, out, x.shape, rdt)
+    xk = _kernel_input(x, kdt)
+    y = out if _writable_directly(out, kdt, (xk,)) else np.empty(x.shape, kdt)
+    if xk.size:
+        _special.prelu_forward(xk.reshape(view), w, y.reshape(view), _threads_for(op, xk.size))
+    return _finish(y, out, rdt)
+
+
+def _prelu_backward(fname, op, dy, x, values, out, sname):
+    """Returns (dx, dweight); dweight has weight's shape."""
+    weight, axis = values
+    axis = _integer(fname, "axis", axis)
+    dy, x, rdt, kdt = _pair(fname, dy, x, sname)
+    w, view, wshape = _prelu_weight(fname, weight, x, axis, kdt)
+    if out is not None:
+        _check_out(fname, out, dy.shape, rdt)
+    dyk = _kernel_input(dy, kdt)
+    xk = _kernel_input(x, kdt)
+    dx = out if _writable_directly(out, kdt, (dyk, xk)) else np.empty(dy.shape, kdt)
+    dw = np.zeros(w.shape[0], np.float64)
+    if xk.size:
+        _special.prelu_backward(dyk.reshape(view), xk.reshape(view), w, dx.reshape(view), dw,
+                                _threads_for(op, xk.size))
+    return _finish(dx, out, rdt), dw.astype(rdt).reshape(wshape)
+
+
+# ------------------------------------------------------ softmax & maxout
+
+def _last_axis_2d(fname, a, axis, kdt):
+    """a with `axis` moved last, C-contiguous, as 2-D (rows, length); and the moved shape."""
+    a1 = a.reshape(1) if a.ndim == 0 else a
+    ax = _axis(fname, axis, a.ndim)
+    moved = np.moveaxis(a1, ax, -1)
+    mk = _kernel_input(moved, kdt)
+    length = moved.shape[-1]
+    rows = mk.size // length if length else 0
+    return mk.reshape(rows, length), moved.shape, ax
+
+
+def _place(fname, result2d, moved_shape, ax, shape, out, kdt, rdt, inputs_moved_inplace):
+    """Move the kernel's 2-D result back to `shape` (axis restored) and finish."""
+    res = result2d.reshape(moved_shape)
+    if len(shape) == 0:
+        res = res.reshape(())
+    else:
+        res = np.moveaxis(res, -1, ax)
+    if out is None and not res.flags.c_contiguous:
+        res = np.ascontiguousarray(res)
+    return _finish(res, out, rdt)
+
+
+def _target_2d(out, kdt, inputs, ax, ndim, shape2d):
+    """out itself (as 2-D) when the kernel can write it directly, else a new array."""
+    if out is not None and (ax == ndim - 1 or ndim == 0) and _writable_directly(out, kdt, inputs):
+        return out.reshape(shape2d), True
+    return np.empty(shape2d, kdt), False
+
+
+def _softmax_forward(fname, op, x, values, out):
+    (axis,) = values
+    axis = _integer(fname, "axis", axis)
+    x = _asarray(fname, x, "x")
+    rdt, kdt = _dtypes(fname, x.dtype)
+    if out is not None:
+        _check_out(fname, out, x.shape, rdt)
+    xk, moved_shape, ax = _last_axis_2d(fname, x, axis, kdt)
+    y, direct = _target_2d(out, kdt, (xk,), ax, x.ndim, xk.shape)
+    _special.softmax_forward(xk, y, op.name == "log_softmax", _rows_threads(op, xk))
+    if direct:
+        return out
+    return _place(fname, y, moved_shape, ax, x.shape, out, kdt, rdt, False)
+
+
+def _softmax_backward(fname, op, dy, y, values, out, sname):
+    (axis,) = values
+    axis = _integer(fname, "axis", axis)
+    dy, y, rdt, kdt = _pair(fname, dy, y, sname)
+    if out is not None:
+        _check_out(fname, out, dy.shape, rdt)
+    dyk, moved_shape, ax = _last_axis_2d(fname, dy, axis, kdt)
+    yk, _, _ = _last_axis_2d(fname, y, axis, kdt)
+    dx, direct = _target_2d(out, kdt, (dyk, yk), ax, dy.ndim, dyk.shape)
+    _special.softmax_backward(dyk, yk, dx, op.name == "log_softmax", _rows_threads(op, dyk))
+    if direct:
+        return out
+    return _place(fname, dx, moved_shape, ax, dy.shape, out, kdt, rdt, False)
+
+
+def _rows_threads(op, a2d):
+    return 1 if a2d.size < GRAIN[op.cls] or a2d.shape[0] < 2 else get_num_threads()
+
+
+def _maxout_shapes(fname, x, pieces, axis):
+    ax = _axis(fname, axis, x.ndim)
+    length = x.shape[ax] if x.ndim else 1
+    if length % pieces:
+        raise ValueError("fastact.%s: the length of axis %d (%d) is not a multiple of pieces=%d"
+                         % (fname, ax, length, pieces))
+    yshape = list(x.shape)
+    if x.ndim:
+        yshape[ax] = length // pieces
+    return ax, tuple(yshape)
+
+
+def _maxout_forward(fname, op, x, values, out):
+    pieces, axis = values
+    pieces = _check_param(fname, op.params[0], pieces)
+    axis = _integer(fname, "axis", axis)
+    x = _asarray(fname, x, "x")
+    rdt, kdt = _dtypes(fname, x.dtype)
+    ax, yshape = _maxout_shapes(fname, x, pieces, axis)
+    if out is not None:
+        _check_out(fname, out, yshape, rdt)
+    xk, moved_shape, _ = _last_axis_2d(fname, x, axis, kdt)
+    groups = xk.shape[1] // pieces
+    y, direct = _target_2d(out, kdt, (xk,), ax, x.ndim, (xk.shape[0], groups))
+    _special.maxout_forward(xk, y, pieces, _threads_for(op, xk.size))
+    if direct:
+        return out
+    return _place(fname, y, moved_shape[:-1] + (groups,), ax, yshape, out, kdt, rdt, False)
+
+
+def _maxout_backward(fname, op, dy, x, values, out, sname):
+    pieces, axis = values
+    pieces = _check_param(fname, op.params[0], pieces)
+    axis = _integer(fname, "axis", axis)
+    dy = _asarray(fname, dy, "dy")
+    x = _asarray(fname, x, sname)
+    _dtypes(fname, dy.dtype)
+    _dtypes(fname, x.dtype)
+    ax, yshape = _maxout_shapes(fname, x, pieces, axis)
+    if dy.shape != yshape:
+        raise ValueError("fastact.%s: dy must have the forward's output shape %s (x %s, pieces=%d), got %s"
+                         % (fname, yshape, x.shape, pieces, dy.shape))
+    rdt, kdt = _dtypes(fname, np.result_type(dy.dtype, x.dtype))
+    if out is not None:
+        _check_out(fname, out, x.shape, rdt)
+    xk, moved_shape, _ = _last_axis_2d(fname, x, axis, kdt)
+    dyk, _, _ = _last_axis_2d(fname, dy, axis, kdt)
+    dx, direct = _target_2d(out, kdt, (xk, dyk), ax, x.ndim, xk.shape)
+    _special.maxout_backward(dyk, xk, dx, pieces, _threads_for(op, xk.size))
+    if direct:
+        return out
+    return _place(fname, dx, moved_shape, ax, x.shape, out, kdt, rdt, False)
+
+
+_IMPLS = {
+    "elementwise": (_ew_forward, _ew_backward),
+    "rrelu": (_rrelu_forward, _rrelu_backward),
+    "prelu": (_prelu_forward, _prelu_backward),
+    "rowwise": (_softmax_forward, _softmax_backward),
+    "maxout": (_maxout_forward, _maxout_backward),
+}
+
+
+# ------------------------------------------------------------ generation
+
+_SAVED_DOC = {
+    "y": "y : array_like\n    The forward's output.",
+    "x": "x : array_like\n    The forward's input.",
+    "": "x : array_like, optional\n    Ignored (the derivative is 1); accepted so every backward takes (dy, saved).",
+}
+
+
+def _param_doc(p):
+    if p.required:
+        head = "%s : required" % p.name
+    else:
+        head = "%s : optional, default %r" % (p.name, p.default)
+    return head + ("\n    " + p.doc if p.doc else "")
+
+
+def _docstring(op, fname, backward, alias_of=None):
+    lines = []
+    if alias_of:
+        lines.append("Alias of `fastact.%s%s`.\n" % (alias_of, "_backward" if backward else ""))
+    if backward:
+        lines.append("Backward of %s: dx = dy * %s'(x)." % (op.name, op.name))
+        lines.append("")
+        lines.append("Derivative: %s." % op.derivative)
+    else:
+        lines.append("%s: %s." % (op.name, op.formula))
+        lines.append("")
+        lines.append("Derivative (see `%s_backward`): %s." % (op.name, op.derivative))
+    if op.special:
+        lines.append("Special values: %s." % op.special)
+    lines += ["", "Parameters", "----------"]
+    if backward:
+        lines.append("dy : array_like\n    Gradient arriving from the next layer.")
+        lines.append(_SAVED_DOC[op.saves])
+    else:
+        lines.append("x : array_like\n    Input (float32/float64 natively; ints, bools, float16 cast as np.tanh does).")
+    lines += [_param_doc(p) for p in op.params]
+    lines.append("out : ndarray, optional\n    Where to write the result: same shape, the result's dtype, writable. "
+                 "May be the input itself (in place)%s." % (" or dy" if backward else ""))
+    lines += ["", "Returns", "-------"]
+    if backward and op.kind == "prelu":
+        lines.append("(dx, dweight) : tuple of ndarray\n    dx like x; dweight like weight.")
+    elif backward:
+        lines.append("dx : ndarray\n    dy times the derivative; `out` if given.")
+    else:
+        lines.append("y : ndarray\n    `out` if given; a scalar for 0-d input without out, as NumPy ufuncs.")
+    if not backward:
+        lines += ["", "Examples", "--------", ">>> import numpy as np, fastact as fa",
+                  ">>> x = np.linspace(-2, 2, 5, dtype=np.float32)"]
+        call = {"prelu": "fa.%s(x, 0.25)", "maxout": "fa.%s(x[:4], 2)"}.get(op.kind, "fa.%s(x)")
+        lines.append(">>> y = " + call % fname)
+    return "\n".join(lines)
+
+
+def _make(fname, op, backward, alias_of=None):
+    impl = _IMPLS[op.kind][1 if backward else 0]
+    names, defaults = [], []
+    for p in op.params:
+        names.append(p.name)
+        defaults.append(_REQUIRED if p.required else p.default)
+    sig = []
+    if backward:
+        saved = op.saves or "x"
+        head = ["dy", saved + ("=None" if not op.saves else "")]
+    else:
+        saved = None
+        head = ["x"]
+    sig += head
+    for i, (n, d) in enumerate(zip(names, defaults)):
+        sig.append(n if d is _REQUIRED else "%s=_defaults[%d]" % (n, i))
+    sig.append("out=None")
+    values = "(%s,)" % ", ".join(names) if names else "()"
+    if backward:
+        body = "return _impl(%r, _op, dy, %s, %s, out, %r)" % (fname, saved, values, saved)
+    else:
+        body = "return _impl(%r, _op, x, %s, out)" % (fname, values)
+    src = "def %s(%s):\n    %s\n" % (fname, ", ".join(sig), body)
+    ns = {"_impl": impl, "_op": op, "_defaults": defaults}
+    exec(compile(src, "<fastact.%s>" % fname, "exec"), ns)
+    fn = ns[fname]
+    fn.__module__ = "fastact"
+    fn.__qualname__ = fname
+    fn.__doc__ = _docstring(op, fname.replace("_backward", "") if backward else fname, backward, alias_of)
+    return fn
+
+
+def _install(namespace):
+    """Define every public function (and alias) of the registry in namespace."""
+    for op in OPS:
+        for name in (op.name,) + op.aliases:
+            alias_of = op.name if name != op.name else None
+            for backward in (False, True):
+                fname = name + ("_backward" if backward else "")
+                namespace[fname] = _make(fname, op, backward, alias_of)
+                __all__.append(fname)

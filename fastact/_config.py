@@ -1,0 +1,59 @@
+"""fastact.show_config(): what was built and what runs."""
+
+import platform
+import sys
+
+import numpy as np
+
+from . import _special
+from ._threads import get_num_threads
+from ._version import __version__
+
+__all__ = ["show_config", "config"]
+
+
+def _openmp_runtime():
+    """Path of the OpenMP runtime loaded into this process (Linux), or a note."""
+    if not _special.openmp_enabled():
+        return "none (built without OpenMP: single-threaded)"
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.split()[-1]
+                if any(lib in path for lib in ("libgomp", "libomp", "libiomp")):
+                    return path
+    except OSError:
+        pass
+    return "linked (runtime path unknown on this platform)"
+
+
+def config():
+    """The facts show_config() prints, as a dict."""
+    facts = _special.build_facts()
+    try:
+        from . import _build_info as b
+        flags = " ".join(b.COMPILE_ARGS)
+    except ImportError:  # pragma: no cover - a build always writes it
+        flags = "unknown"
+    ver = facts["openmp_version"]
+    return {
+        "fastact": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "compiler": facts["compiler"],
+        "compile flags": flags,
+        "SIMD compiled for": facts["compiled_simd"],
+        "CPU features seen": " ".join(facts["cpu_features"]),
+        "OpenMP": ("%d (spec %d)" % (ver, ver) if ver else "no"),
+        "OpenMP runtime": _openmp_runtime(),
+        "threads": get_num_threads(),
+    }
+
+
+def show_config():
+    """Print fastact's version, compiler, OpenMP runtime, thread count and CPU features."""
+    facts = config()
+    width = max(len(k) for k in facts)
+    for k, v in facts.items():
+        print("%-*s : %s" % (width, k, v))

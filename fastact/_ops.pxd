@@ -1,0 +1,304 @@
+# The per-element math of every elementwise kernel: one source for float and
+# double (fused types).  The loops that call these live in the generated
+# _elementwise.pyx; kernel names match ELEMENTWISE_KERNELS in _registry.py.
+#
+# Notes
+# -----
+# - Each kernel K has  K_fwd(x, p0, p1) -> y  and  K_bwd(dy, s, p0, p1) -> dx,
+#   where s is what the backward saves (x or y, see the registry) and p0, p1 are
+#   the function's parameters as doubles (see Op.select).
+# - Everything is computed in double and rounded once to the result type, so a
+#   float32 result is within ~0.5 ULP of the double value.  Double kernels use
+#   double-double steps where an argument would otherwise lose digits (beta*x
+#   in silu/softplus, the tanh-GELU argument, x^2 in GELU).
+# - Selects only (`a if c else b` compiles to a C ternary GCC turns into a
+#   blend), no early returns, no libm calls but fabs/copysign (inlined): the
+#   loops must vectorize.
+# - NaN in gives NaN out, for the backward too: piecewise derivatives go
+#   through _nanprop so that a NaN saved value is not turned into 0.
+
+from libc.math cimport fabs, copysign, INFINITY
+from cython cimport floating
+
+cdef extern from "fa_math.h" nogil:
+    double fa_exp(double x)
+    double fa_exp_dd(double hi, double lo)
+    double fa_expm1(double x)
+    double fa_log1p01(double t)
+    void fa_two_prod(double a, double b, double *p, double *e)
+    void fa_two_sum(double a, double b, double *s, double *e)
+    void fa_sigmoid_pair(double v, double *sp, double *sm, double *e)
+
+cdef extern from "fa_special.h" nogil:
+    double fa_phi_lower64(double a)
+    double fa_phi_lower32(double a)
+    double fa_phi_density64(double x)
+    void fa_gelu_tanh_arg64(double x, double *wh, double *wl)
+    double SELU_LAMBDA "FA_SELU_LAMBDA"
+    double SELU_LAMBDA_ALPHA "FA_SELU_LAMBDA_ALPHA"
+    double GELU_K1 "FA_GELU_K1"
+    double GELU_K3 "FA_GELU_K3"
+    double INV_SQRT_2PI "FA_INV_SQRT_2PI"
+
+
+cdef inline double _nanprop(double s, double d) noexcept nogil:
+    return s if s != s else d
+
+
+cdef inline double _exp_neg_abs_prod(floating x, double beta, double *vh) noexcept nogil:
+    # exp(-|beta x|), with beta*x kept exact in double precision (a rounded
+    # argument would cost |beta x| ulps in the tails); *vh = beta*x rounded.
+    cdef double h, l
+    if floating is double:
+        fa_two_prod(beta, x, &h, &l)
+        vh[0] = h
+        return fa_exp_dd(-fabs(h), -l if h >= 0 else l)
+    else:
+        h = beta * <double>x
+        vh[0] = h
+        return fa_exp(-fabs(h))
+
+
+# ---------------------------------------------------------------- sigmoid
+cdef inline floating sigmoid_fwd(floating x, double p0, double p1) noexcept nogil:
+    cdef double sp, sm, e
+    fa_sigmoid_pair(x, &sp, &sm, &e)
+    return <floating>sp
+
+cdef inline floating sigmoid_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
+    cdef double yd = y
+    return <floating>(<double>dy * (yd * (1.0 - yd)))
+
+# ------------------------------------------------------------------- tanh
+cdef inline floating tanh_fwd(floating x, double p0, double p1) noexcept nogil:
+    # tanh(x) = 2 sigma(2x) - 1 = -expm1(-2|x|) / (2 + expm1(-2|x|)), sign of x
+    cdef double em = fa_expm1(-2.0 * fabs(<double>x))
+    return <floating>copysign(-em / (2.0 + em), <double>x)
+
+cdef inline floating tanh_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
+    cdef double yd = y
+    return <floating>(<double>dy * ((1.0 - yd) * (1.0 + yd)))
+
+# ------------------------------------------------------------------- relu
+cdef inline floating relu_fwd(floating x, double p0, double p1) noexcept nogil:
+    return 0 if x <= 0 else x
+
+cdef inline floating relu_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
+    return <floating>_nanprop(y, <double>dy * (1.0 if y > 0 else 0.0))
+
+# ------------------------------------------------------------- leaky_relu
+cdef inline floating leaky_relu_fwd(floating x, double alpha, double p1) noexcept nogil:
+    return x if x > 0 else <floating>(alpha * <double>x)
+
+cdef inline floating leaky_relu_bwd(floating dy, floating s, double alpha, double p1) noexcept nogil:
+    return <floating>_nanprop(s, <double>dy * (1.0 if s > 0 else alpha))
+
+# ------------------------------------------------------------------ relu6
+cdef inline floating relu6_fwd(floating x, double p0, double p1) noexcept nogil:
+    return 0 if x <= 0 else (6 if x >= 6 else x)
+
+cdef inline floating relu6_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
+    return <floating>_nanprop(y, <double>dy * (1.0 if (y > 0) & (y < 6) else 0.0))
+
+# ------------------------------------------------------------ leaky_relu6
+cdef inline floating leaky_relu6_fwd(floating x, double alpha, double p1) noexcept nogil:
+    cdef double xd = x
+    cdef double ax = alpha * xd
+    cdef double m = ax if ax > xd else xd
+    return <floating>(6.0 if m >= 6.0 else m)
+
+cdef inline floating leaky_relu6_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:
+    cdef double d = 0.0 if x >= 6 else (1.0 if x > 0 else alpha)
+    return <floating>_nanprop(x, <double>dy * d)
+
+# --------------------------------------------------------------- hardtanh
+cdef inline floating hardtanh_fwd(floating x, double lo, double hi) noexcept nogil:
+    cdef double xd = x
+    return <floating>(lo if xd < lo else (hi if xd > hi else xd))
+
+cdef inline floating hardtanh_bwd(floating dy, floating x, double lo, double hi) noexcept nogil:
+    cdef double xd = x
+    return <floating>_nanprop(xd, <double>dy * (1.0 if (xd > lo) & (xd < hi) else 0.0))
+
+# ------------------------------------------------------------------- silu
+cdef inline floating silu_fwd(floating x, double beta, double p1) noexcept nogil:
+    # x sigma(beta x) = x w / (1 + e), e = exp(-|beta x|), w = 1 or e
+    cdef double v
+    cdef double e = _exp_neg_abs_prod(x, beta, &v)
+    cdef double w = 1.0 if v >= 0 else e
+    # w == 0: sigma underflowed; the limit is a signed zero (silu(-inf) = -0)
+    return <floating>(copysign(0.0, <double>x) if w == 0.0 else (<double>x * w) / (1.0 + e))
+
+cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) noexcept nogil:
+    # sigma(v) (1 + v sigma(-v)), v = beta x; beta enters once more by the chain rule
+    cdef double v
+    cdef double e = _exp_neg_abs_prod(x, beta, &v)
+    cdef double d = 1.0 / (1.0 + e)
+    cdef double sp = d if v >= 0 else e * d
+    cdef double sm = e * d if v >= 0 else d
+    cdef double g = ((1.0 if v > 0 else 0.0) if e == 0.0 else sp * (1.0 + v * sm))
+    return <floating>(<double>dy * g)
+
+# ----------------------------------------------------------- hard_sigmoid
+cdef inline floating hard_sigmoid_fwd(floating x, double p0, double p1) noexcept nogil:
+    cdef double xd = x
+    return <floating>(0.0 if xd <= -3.0 else (1.0 if xd >= 3.0 else (xd + 3.0) / 6.0))
+
+cdef inline floating hard_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    cdef double xd = x
+    return <floating>_nanprop(xd, <double>dy / 6.0 if (xd > -3.0) & (xd < 3.0) else <double>dy * 0.0)
+
+# ------------------------------------------------------------- hard_swish
+cdef inline floating hard_swish_fwd(floating x, double p0, double p1) noexcept nogil:
+    cdef double xd = x
+    return <floating>(0.0 if xd <= -3.0 else (xd if xd >= 3.0 else xd * (xd + 3.0) / 6.0))
+
+cdef inline floating hard_swish_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    # as torch: 0 below -3, (2x + 3)/6 on [-3, 3], 1 above
+    cdef double xd = x
+    cdef double d = 0.0 if xd < -3.0 else ((2.0 * xd + 3.0) / 6.0 if xd <= 3.0 else 1.0)
+    return <floating>_nanprop(xd, <double>dy * d)
+
+# --------------------------------------------------------------- softplus
+cdef inline floating softplus_fwd(floating x, double beta, double threshold) noexcept nogil:
+    # (max(v, 0) + log1p(exp(-|v|))) / beta, v = beta x; x itself above threshold
+    cdef double v, vl, L, r
+    cdef double e
+    if floating is double:
+        fa_two_prod(beta, x, &v, &vl)
+        e = fa_exp_dd(-fabs(v), -vl if v >= 0 else vl)
+    else:
+        v = beta * <double>x
+        vl = 0.0
+        e = fa_exp(-fabs(v))
+    L = fa_log1p01(e)
+    r = (v + (vl + L) if v > 0 else L) / beta
+    return x if v > threshold else <floating>r
+
+cdef inline floating softplus_bwd(floating dy, floating x, double beta, double threshold) noexcept nogil:
+    cdef double v
+    cdef double e = _exp_neg_abs_prod(x, beta, &v)
+    cdef double sp = (1.0 if v >= 0 else e) / (1.0 + e)
+    return <floating>(<double>dy * (1.0 if v > threshold else sp))
+
+# ------------------------------------------------------------ gelu (erf)
+cdef inline double _phi_lower(floating x) noexcept nogil:
+    # Phi(-|x|) = 0.5 erfc(|x| / sqrt 2)
+    if floating is double:
+        return fa_phi_lower64(fabs(x))
+    else:
+        return fa_phi_lower32(fabs(<double>x))
+
+cdef inline floating gelu_fwd(floating x, double p0, double p1) noexcept nogil:
+    cdef double q = _phi_lower(x)
+    cdef double cdf = 1.0 - q if x >= 0 else q
+    return <floating>(copysign(0.0, <double>x) if cdf == 0.0 else <double>x * cdf)
+
+cdef inline floating gelu_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    # Phi(x) + x phi(x)
+    cdef double xd = x
+    cdef double q = _phi_lower(x)
+    cdef double cdf = 1.0 - q if x >= 0 else q
+    cdef double dens = fa_phi_density64(xd)
+    return <floating>(<double>dy * (cdf if dens == 0.0 else cdf + xd * dens))
+
+# ------------------------------------------------------------ gelu (tanh)
+cdef inline double _gelu_tanh_e(floating x, double *w) noexcept nogil:
+    # e = exp(-|w|), w = 2 sqrt(2/pi) (x + 0.044715 x^3), so 0.5 (1 + tanh(u)) = sigma(w)
+    cdef double wh, wl, xd = x
+    if floating is double:
+        fa_gelu_tanh_arg64(xd, &wh, &wl)
+        w[0] = wh
+        return fa_exp_dd(-fabs(wh), -wl if wh >= 0 else wl)
+    else:
+        wh = xd * (GELU_K1 + GELU_K3 * xd * xd)
+        w[0] = wh
+        return fa_exp(-fabs(wh))
+
+cdef inline floating gelu_tanh_fwd(floating x, double p0, double p1) noexcept nogil:
+    cdef double w
+    cdef double e = _gelu_tanh_e(x, &w)
+    cdef double s = 1.0 if w >= 0 else e
+    return <floating>(copysign(0.0, <double>x) if s == 0.0 else (<double>x * s) / (1.0 + e))
+
+cdef inline floating gelu_tanh_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    # sigma(w) + x w' sigma(w) sigma(-w), w' = K1 + 3 K3 x^2
+    cdef double w, xd = x
+    cdef double e = _gelu_tanh_e(x, &w)
+    cdef double d = 1.0 / (1.0 + e)
+    cdef double sp = d if w >= 0 else e * d
+    cdef double sm = e * d if w >= 0 else d
+    cdef double dw = GELU_K1 + 3.0 * GELU_K3 * xd * xd
+    cdef double g = ((1.0 if w > 0 else 0.0) if e == 0.0 else sp + xd * dw * sp * sm)
+    return <floating>(<double>dy * g)
+
+# -------------------------------------------------------------------- elu
+cdef inline floating elu_fwd(floating x, double alpha, double p1) noexcept nogil:
+    return x if x > 0 else <floating>(alpha * fa_expm1(x))
+
+cdef inline floating elu_bwd(floating dy, floating y, double alpha, double p1) noexcept nogil:
+    cdef double yd = y
+    return <floating>(<double>dy * (1.0 if yd > 0 else yd + alpha))
+
+# ------------------------------------------------------------------- selu
+cdef inline floating selu_fwd(floating x, double p0, double p1) noexcept nogil:
+    return <floating>(SELU_LAMBDA * <double>x if x > 0 else SELU_LAMBDA_ALPHA * fa_expm1(x))
+
+cdef inline floating selu_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
+    cdef double yd = y
+    return <floating>(<double>dy * (SELU_LAMBDA if yd > 0 else yd + SELU_LAMBDA_ALPHA))
+
+# ------------------------------------------------------------------- celu
+cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogil:
+    return x if x > 0 else <floating>(alpha * fa_expm1(<double>x / alpha))
+
+cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:
+    cdef double xd = x
+    return <floating>(<double>dy * (1.0 if xd > 0 else fa_exp(xd / alpha)))
+
+# ------------------------------------------------------------------- mish
+cdef inline floating mish_fwd(floating x, double p0, double p1) noexcept nogil:
+    # tanh(softplus(x)) = n / (n + 2), n = e (e + 2), e = exp(x); == 1 in double
+    # once x > 20, so x is clamped there to keep n finite
+    cdef double xd = x
+    cdef double e = fa_exp(20.0 if xd > 20.0 else xd)
+    cdef double n = e * (e + 2.0)
+    return <floating>(copysign(0.0, xd) if n == 0.0 else xd * n / (n + 2.0))
+
+cdef inline floating mish_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    # tanh(sp) + x sech^2(sp) sigma(x), sech^2(sp) = 4 (n + 1) / (n + 2)^2;
+    # the second term is below 2^-60 once x > 25
+    cdef double xd = x
+    cdef double e = fa_exp(25.0 if xd > 25.0 else xd)
+    cdef double n = e * (e + 2.0)
+    cdef double n2 = n + 2.0
+    cdef double g = n / n2 + xd * (e / (1.0 + e)) * (4.0 * (n + 1.0) / (n2 * n2))
+    g = 1.0 if xd > 25.0 else (0.0 if e == 0.0 else g)
+    return <floating>(<double>dy * g)
+
+# --------------------------------------------------------------- softsign
+cdef inline floating softsign_fwd(floating x, double p0, double p1) noexcept nogil:
+    cdef double xd = x
+    cdef double a = fabs(xd)
+    return <floating>(copysign(1.0, xd) if a == INFINITY else xd / (1.0 + a))
+
+cdef inline floating softsign_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    cdef double a = 1.0 + fabs(<double>x)
+    return <floating>(<double>dy / (a * a))
+
+# ------------------------------------------------------------ log_sigmoid
+cdef inline floating log_sigmoid_fwd(floating x, double p0, double p1) noexcept nogil:
+    cdef double xd = x
+    return <floating>((xd if xd < 0 else 0.0) - fa_log1p01(fa_exp(-fabs(xd))))
+
+cdef inline floating log_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    cdef double sp, sm, e
+    fa_sigmoid_pair(x, &sp, &sm, &e)
+    return <floating>(<double>dy * sm)
+
+# --------------------------------------------------------------- identity
+cdef inline floating identity_fwd(floating x, double p0, double p1) noexcept nogil:
+    return x
+
+cdef inline floating identity_bwd(floating dy, floating s, double p0, double p1) noexcept nogil:
+    return dy

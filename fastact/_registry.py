@@ -1,0 +1,215 @@
+"""The catalogue of fastact's functions: the single source of truth.
+
+Every public function is one :class:`Op` below.  The build reads
+``ELEMENTWISE_KERNELS`` to generate the Cython loops (``_elementwise.pyx.tp``);
+``fastact._api`` builds the public wrappers (forward, backward, aliases,
+signatures, docstrings, parameter checks) from these entries; the tests and
+the benchmarks iterate over ``OPS``.  Adding a function is adding an entry here,
+its per-element math in ``_ops.pxd`` and its plain NumPy twin in
+``fastact.reference``.
+
+This module imports nothing but the standard library so that ``setup.py`` can
+load it before the package is built.
+"""
+
+from dataclasses import dataclass
+import math
+
+__all__ = ["Param", "Op", "OPS", "BY_NAME", "ALIASES", "ELEMENTWISE_KERNELS", "lookup"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a function.
+
+    ``check`` names the rule the wrapper enforces: ``real`` (finite real
+    number), ``nonzero``, ``nonneg``, ``unit`` (in [0, 1]), ``choice`` (one of
+    ``choices``), ``bool``, ``seed`` (None or an integer), ``pieces`` (a
+    positive integer), ``axis`` (an integer), ``weight`` (a real scalar or
+    1-D array), ``required`` marks a parameter without default.
+    """
+
+    name: str
+    default: object = None
+    check: str = "real"
+    choices: tuple = ()
+    doc: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Op:
+    """One activation function.
+
+    name        public name: ``fastact.<name>`` and ``fastact.<name>_backward``
+    kind        'elementwise', 'prelu', 'rrelu', 'rowwise' or 'maxout'
+    formula     the forward, as text (docstrings, README)
+    derivative  the derivative, as text
+    saves       what the backward takes besides dy: 'y' (the forward's output),
+                'x' (its input) or '' (nothing: identity)
+    params      the parameters after x (forward) / after the saved array (backward)
+    aliases     other public names of the same function
+    kernels     elementwise kernels (names of ``_ops.pxd`` functions) this op uses
+    select      params dict -> (kernel name, p0, p1): how an elementwise op maps
+                its parameters onto its kernel's two double slots
+    cls         cost class: 'cheap', 'transcendental' or 'rowwise' (grain size)
+    domain      (lo, hi): where its values are interesting, for tests/benchmarks
+    special     the special values, as text (README table)
+    """
+
+    name: str
+    kind: str
+    formula: str
+    derivative: str
+    saves: str
+    params: tuple = ()
+    aliases: tuple = ()
+    kernels: tuple = ()
+    select: object = None
+    cls: str = "cheap"
+    domain: tuple = (-10.0, 10.0)
+    special: str = ""
+    validate: object = None
+
+
+def _one(kernel):
+    """select for ops whose parameters map in order onto p0, p1."""
+
+    def select(p):
+        vals = [float(v) for v in p.values()] + [0.0, 0.0]
+        return kernel, vals[0], vals[1]
+
+    return select
+
+
+def _check_hardtanh(p):
+    if not p["min_val"] <= p["max_val"]:
+        return "min_val must be <= max_val, got min_val=%r, max_val=%r" % (p["min_val"], p["max_val"])
+    return None
+
+
+def _check_rrelu(p):
+    if not 0.0 <= p["lower"] <= p["upper"]:
+        return "need 0 <= lower <= upper, got lower=%r, upper=%r" % (p["lower"], p["upper"])
+    return None
+
+
+def _select_rrelu(p):
+    # eval mode: a leaky ReLU with the mean slope; training uses its own kernel
+    return "leaky_relu", (float(p["lower"]) + float(p["upper"])) / 2.0, 0.0
+
+
+def _select_gelu(p):
+    return ("gelu_tanh" if p["approximate"] == "tanh" else "gelu"), 0.0, 0.0
+
+
+# SELU's constants (Klambauer et al. 2017), as torch.nn.SELU uses them.
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+_ALPHA = Param("alpha", 0.01, "real", doc="slope for x <= 0")
+
+OPS = (
+    Op("sigmoid", "elementwise", "1 / (1 + exp(-x))", "y (1 - y)", "y",
+       aliases=("logistic", "expit"), kernels=("sigmoid",), select=_one("sigmoid"),
+       cls="transcendental", domain=(-40.0, 40.0),
+       special="sigmoid(-inf) = 0, sigmoid(inf) = 1"),
+    Op("tanh", "elementwise", "2 sigmoid(2x) - 1 = -expm1(-2|x|) / (2 + expm1(-2|x|)) with the sign of x",
+       "1 - y^2", "y", kernels=("tanh",), select=_one("tanh"),
+       cls="transcendental", domain=(-20.0, 20.0), special="tanh(+-inf) = +-1, tanh(-0) = -0"),
+    Op("relu", "elementwise", "max(0, x)", "1 if x > 0 else 0", "y",
+       kernels=("relu",), select=_one("relu"), special="relu(-0) = +0, relu(nan) = nan"),
+    Op("leaky_relu", "elementwise", "x if x > 0 else alpha x", "1 if x > 0 else alpha", "y",
+       params=(_ALPHA,), kernels=("leaky_relu",), select=_one("leaky_relu"),
+       special="the backward accepts y or x (same sign for alpha > 0; pass x if alpha <= 0)"),
+    Op("prelu", "prelu", "x if x > 0 else weight[c] x, c the index along `axis`",
+       "dx = dy (1 if x > 0 else weight[c]); dweight[c] = sum of dy x over x <= 0", "x",
+       params=(Param("weight", None, "weight", required=True, doc="scalar or 1-D, one slope per channel"),
+               Param("axis", 1, "axis", doc="the channel axis")),
+       kernels=(), domain=(-10.0, 10.0)),
+    Op("rrelu", "rrelu",
+       "x if x > 0 else a x; training: a ~ U(lower, upper) per element from `seed`; eval: a = (lower + upper) / 2",
+       "1 if x > 0 else a (the same a as the forward)", "x",
+       params=(Param("lower", 1.0 / 8.0, "nonneg"), Param("upper", 1.0 / 3.0, "nonneg"),
+               Param("training", False, "bool"), Param("seed", None, "seed")),
+       kernels=("leaky_relu",), select=_select_rrelu, validate=_check_rrelu),
+    Op("relu6", "elementwise", "min(max(0, x), 6)", "1 if 0 < x < 6 else 0", "y",
+       kernels=("relu6",), select=_one("relu6")),
+    Op("leaky_relu6", "elementwise", "min(max(alpha x, x), 6)", "0 if x >= 6, 1 if 0 < x < 6, alpha if x <= 0", "x",
+       params=(Param("alpha", 0.01, "unit", doc="slope for x <= 0, in [0, 1]"),),
+       kernels=("leaky_relu6",), select=_one("leaky_relu6")),
+    Op("hardtanh", "elementwise", "clip(x, min_val, max_val)", "1 if min_val < x < max_val else 0", "x",
+       params=(Param("min_val", -1.0), Param("max_val", 1.0)), kernels=("hardtanh",),
+       select=_one("hardtanh"), validate=_check_hardtanh),
+    Op("silu", "elementwise", "x sigmoid(beta x)",
+       "sigmoid(beta x) (1 + beta x (1 - sigmoid(beta x)))", "x",
+       params=(Param("beta", 1.0),), aliases=("swish",), kernels=("silu",), select=_one("silu"),
+       cls="transcendental", domain=(-40.0, 40.0), special="silu(-inf) = -0 (not nan)"),
+    Op("hard_sigmoid", "elementwise", "relu6(x + 3) / 6", "1/6 if -3 < x < 3 else 0", "x",
+       kernels=("hard_sigmoid",), select=_one("hard_sigmoid")),
+    Op("hard_swish", "elementwise", "x relu6(x + 3) / 6", "0 if x < -3, (2x + 3) / 6 if x <= 3, 1 above", "x",
+       kernels=("hard_swish",), select=_one("hard_swish"), special="hard_swish(-inf) = 0"),
+    Op("softplus", "elementwise", "log(1 + exp(beta x)) / beta, x where beta x > threshold",
+       "sigmoid(beta x) (1 where beta x > threshold)", "x",
+       params=(Param("beta", 1.0, "nonzero"), Param("threshold", 20.0)),
+       kernels=("softplus",), select=_one("softplus"), cls="transcendental", domain=(-40.0, 40.0),
+       special="softplus(-inf) = 0, softplus(inf) = inf"),
+    Op("gelu", "elementwise",
+       "x Phi(x) (approximate='none'); x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3) (approximate='tanh')",
+       "Phi(x) + x phi(x); the exact derivative of the tanh form for approximate='tanh'", "x",
+       params=(Param("approximate", "none", "choice", choices=("none", "tanh")),),
+       kernels=("gelu", "gelu_tanh"), select=_select_gelu, cls="transcendental", domain=(-12.0, 12.0),
+       special="gelu(-inf) = -0, gelu(inf) = inf"),
+    Op("elu", "elementwise", "x if x > 0 else alpha (exp(x) - 1)", "1 if x > 0 else y + alpha", "y",
+       params=(Param("alpha", 1.0, "nonneg"),), kernels=("elu",), select=_one("elu"),
+       cls="transcendental", domain=(-20.0, 20.0), special="elu(-inf) = -alpha"),
+    Op("selu", "elementwise", "lambda elu(x, alpha), lambda = %.16g, alpha = %.16g" % (SELU_LAMBDA, SELU_ALPHA),
+       "lambda if x > 0 else y + lambda alpha", "y", kernels=("selu",), select=_one("selu"),
+       cls="transcendental", domain=(-20.0, 20.0), special="selu(-inf) = -lambda alpha"),
+    Op("celu", "elementwise", "max(0, x) + min(0, alpha (exp(x / alpha) - 1))", "1 if x > 0 else exp(x / alpha)", "x",
+       params=(Param("alpha", 1.0, "nonzero"),), kernels=("celu",), select=_one("celu"),
+       cls="transcendental", domain=(-20.0, 20.0), special="celu(-inf) = -alpha"),
+    Op("mish", "elementwise", "x tanh(softplus(x)) = x n / (n + 2), n = e^x (e^x + 2)",
+       "tanh(softplus(x)) + x sech^2(softplus(x)) sigmoid(x)", "x", kernels=("mish",), select=_one("mish"),
+       cls="transcendental", domain=(-40.0, 40.0), special="mish(-inf) = -0"),
+    Op("softsign", "elementwise", "x / (1 + |x|)", "1 / (1 + |x|)^2", "x",
+       kernels=("softsign",), select=_one("softsign"), special="softsign(+-inf) = +-1"),
+    Op("log_sigmoid", "elementwise", "-softplus(-x) = min(x, 0) - log1p(exp(-|x|))", "sigmoid(-x)", "x",
+       kernels=("log_sigmoid",), select=_one("log_sigmoid"), cls="transcendental", domain=(-40.0, 40.0),
+       special="log_sigmoid(-inf) = -inf, log_sigmoid(inf) = 0"),
+    Op("softmax", "rowwise", "exp(x - max) / sum exp(x - max) along `axis`", "dx = y (dy - sum(dy y))", "y",
+       params=(Param("axis", -1, "axis"),), cls="rowwise",
+       special="a row holding +inf or only -inf gives nan (as PyTorch)"),
+    Op("log_softmax", "rowwise", "x - max - log sum exp(x - max) along `axis`", "dx = dy - exp(y) sum(dy)", "y",
+       params=(Param("axis", -1, "axis"),), cls="rowwise",
+       special="a row holding +inf or only -inf gives nan (as PyTorch)"),
+    Op("maxout", "maxout", "max over groups of `pieces` consecutive entries along `axis`",
+       "dy goes to the (first) arg-max of each group", "x",
+       params=(Param("pieces", None, "pieces", required=True), Param("axis", -1, "axis"))),
+    Op("identity", "elementwise", "x", "1", "", aliases=("linear",), kernels=("identity",),
+       select=_one("identity")),
+)
+
+BY_NAME = {op.name: op for op in OPS}
+ALIASES = {alias: op.name for op in OPS for alias in op.aliases}
+
+# The elementwise kernels the build generates, in a stable order.
+ELEMENTWISE_KERNELS = tuple(dict.fromkeys(k for op in OPS for k in op.kernels))
+
+
+def lookup(name):
+    """The Op for a public name or alias."""
+    return BY_NAME[ALIASES.get(name, name)]
+
+
+def _selfcheck():
+    for op in OPS:
+        assert op.kind in ("elementwise", "prelu", "rrelu", "rowwise", "maxout"), op.name
+        assert op.saves in ("x", "y", ""), op.name
+        assert op.cls in ("cheap", "transcendental", "rowwise"), op.name
+        if op.kind == "elementwise":
+            assert op.kernels and op.select is not None, op.name
+    assert math.isfinite(SELU_LAMBDA)
+
+
+_selfcheck()

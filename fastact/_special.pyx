@@ -1,0 +1,335 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True, embedsignature=True
+#
+# Kernels that are not one-in-one-out elementwise: softmax and log_softmax
+# (rows), maxout (groups), prelu (per-channel weight and its reduced
+# gradient), rrelu in training mode (per-element noise from a seed); and the
+# OpenMP/build facts the Python side reports.
+#
+# Notes
+# -----
+# - Arrays arrive C-contiguous with the reduced axis last (the wrapper moves
+#   and copies as needed); kernels never check and never raise.
+# - Row-wise work is parallel over rows; each row is computed by one thread in
+#   a fixed order, so results are bitwise independent of the thread count.
+# - softmax sums exp(x - max) over the row *without* the arg-max entry (which
+#   is exactly 1): log_softmax then takes log1p of that sum, exact for rows
+#   dominated by one entry.  float64 sums are compensated (two-sum), float32
+#   ones are accumulated in double.
+# - The prelu weight gradient is reduced in fixed blocks of 4096 elements
+#   (parallel), then the blocks are added in order (serial): deterministic.
+# - rrelu noise of element i is a function of (seed, i) only.
+
+from cython.parallel cimport prange
+from cython cimport floating
+from libc.math cimport log1p, INFINITY, NAN
+from libc.stdint cimport uint64_t
+cimport fastact._ops as _ops
+
+cdef extern from "fa_math.h" nogil:
+    ctypedef int fa_fpflags_t
+    fa_fpflags_t fa_fpflags_save()
+    void fa_fpflags_restore(fa_fpflags_t f)
+    double fa_exp(double x)
+    double fa_exp_dd(double hi, double lo)
+    void fa_two_sum(double a, double b, double *s, double *e)
+    double fa_uniform(uint64_t seed, uint64_t i)
+
+cdef extern from "fa_omp.h" nogil:
+    int fa_omp_enabled()
+    int fa_omp_max_threads()
+    int fa_omp_version()
+    const char *fa_compiler_version()
+    const char *fa_compiled_simd()
+    void fa_cpu_features(char *buf, size_t size)
+
+cdef enum:
+    PRELU_BLOCK = 4096
+
+
+# ------------------------------------------------------------ build facts
+
+def openmp_enabled():
+    """True when the extension was compiled with OpenMP."""
+    return bool(fa_omp_enabled())
+
+def omp_max_threads():
+    """omp_get_max_threads() of the calling thread (1 without OpenMP)."""
+    return fa_omp_max_threads()
+
+def build_facts():
+    """What the compiler and the CPU say: a dict for fastact.show_config()."""
+    cdef char buf[256]
+    fa_cpu_features(buf, sizeof(buf))
+    return {
+        "compiler": fa_compiler_version().decode(),
+        "openmp_version": fa_omp_version(),
+        "compiled_simd": fa_compiled_simd().decode(),
+        "cpu_features": buf.decode().split(),
+    }
+
+
+# --------------------------------------------------------------- softmax
+
+cdef inline double _diff_exp(floating a, double m, double *dh, double *dl) noexcept nogil:
+    # a - m as a double-double (exact for float64) and exp of it
+    cdef double h, l
+    if floating is double:
+        fa_two_sum(a, -m, &h, &l)
+        dh[0] = h
+        dl[0] = l
+        return fa_exp_dd(h, l)
+    else:
+        h = <double>a - m
+        dh[0] = h
+        dl[0] = 0.0
+        return fa_exp(h)
+
+
+cdef inline void _row_max(const floating* x, Py_ssize_t m, double *mx, Py_ssize_t *jm) noexcept nogil:
+    # the maximum and its first index; -inf/index 0 for rows of -inf (and
+    # nan rows give nan later through x - max)
+    cdef Py_ssize_t j, best = 0
+    cdef double v, top = x[0]
+    for j in range(1, m):
+        v = x[j]
+        if v > top:
+            top = v
+            best = j
+    mx[0] = top
+    jm[0] = best
+
+
+cdef void _softmax_row(const floating* x, floating* y, Py_ssize_t m, bint logsm) noexcept nogil:
+    cdef Py_ssize_t j, jm
+    cdef double mx, e, s = 0.0, c = 0.0, t, err, dh, dl, L
+    _row_max(x, m, &mx, &jm)
+    for j in range(m):
+        e = _diff_exp(x[j], mx, &dh, &dl)
+        if not logsm:
+            y[j] = <floating>e
+        if j != jm:
+            if floating is double:
+                fa_two_sum(s, e, &t, &err)
+                s = t
+                c = c + err
+            else:
+                s = s + e
+    s = s + c                      # sum over the row without the arg-max entry
+    if logsm:
+        L = log1p(s)
+        for j in range(m):
+            _diff_exp(x[j], mx, &dh, &dl)   # cheap for float32; exact split for float64
+            y[j] = <floating>((dh - L) + dl)
+    else:
+        t = 1.0 + s
+        for j in range(m):
+            y[j] = <floating>(<double>y[j] / t)
+
+
+def softmax_forward(const floating[:, ::1] x, floating[:, ::1] y, bint logsm, int nthreads):
+    """Row-wise softmax (logsm=False) or log_softmax (True) of a 2-D C array."""
+    cdef Py_ssize_t n = x.shape[0], m = x.shape[1], r
+    cdef fa_fpflags_t flags
+    if n == 0 or m == 0:
+        return
+    with nogil:
+        flags = fa_fpflags_save()
+        if nthreads <= 1 or n == 1:
+            for r in range(n):
+                _softmax_row(&x[r, 0], &y[r, 0], m, logsm)
+        else:
+            for r in prange(n, num_threads=nthreads, schedule='static'):
+                _softmax_row(&x[r, 0], &y[r, 0], m, logsm)
+        fa_fpflags_restore(flags)
+
+
+cdef void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m, bint logsm) noexcept nogil:
+    # softmax:      dx = y (dy - sum(dy y))
+    # log_softmax:  dx = dy - exp(y) sum(dy)
+    cdef Py_ssize_t j
+    cdef double s = 0.0, c = 0.0, t, err, term
+    for j in range(m):
+        term = <double>dy[j] if logsm else <double>dy[j] * <double>y[j]
+        if floating is double:
+            fa_two_sum(s, term, &t, &err)
+            s = t
+            c = c + err
+        else:
+            s = s + term
+    s = s + c
+    for j in range(m):
+        if logsm:
+            dx[j] = <floating>(<double>dy[j] - fa_exp(y[j]) * s)
+        else:
+            dx[j] = <floating>(<double>y[j] * (<double>dy[j] - s))
+
+
+def softmax_backward(const floating[:, ::1] dy, const floating[:, ::1] y, floating[:, ::1] dx, bint logsm, int nthreads):
+    """Row-wise softmax/log_softmax backward of 2-D C arrays."""
+    cdef Py_ssize_t n = dy.shape[0], m = dy.shape[1], r
+    cdef fa_fpflags_t flags
+    if n == 0 or m == 0:
+        return
+    with nogil:
+        flags = fa_fpflags_save()
+        if nthreads <= 1 or n == 1:
+            for r in range(n):
+                _softmax_bwd_row(&dy[r, 0], &y[r, 0], &dx[r, 0], m, logsm)
+        else:
+            for r in prange(n, num_threads=nthreads, schedule='static'):
+                _softmax_bwd_row(&dy[r, 0], &y[r, 0], &dx[r, 0], m, logsm)
+        fa_fpflags_restore(flags)
+
+
+# ---------------------------------------------------------------- maxout
+
+cdef inline Py_ssize_t _group_argmax(const floating* x, Py_ssize_t k) noexcept nogil:
+    # first index of the maximum; a nan wins (first nan) so nan propagates
+    cdef Py_ssize_t j, best = 0
+    cdef floating top = x[0], v
+    for j in range(1, k):
+        v = x[j]
+        if (v > top) or ((v != v) and (top == top)):
+            top = v
+            best = j
+    return best
+
+
+def maxout_forward(const floating[:, ::1] x, floating[:, ::1] y, Py_ssize_t k, int nthreads):
+    """y[r, g] = max(x[r, g*k:(g+1)*k])."""
+    cdef Py_ssize_t n = y.shape[0] * y.shape[1], i
+    cdef const floating* xp
+    cdef floating* yp
+    if n == 0:
+        return
+    cdef fa_fpflags_t flags
+    xp = &x[0, 0]
+    yp = &y[0, 0]
+    with nogil:
+        flags = fa_fpflags_save()
+        for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
+            yp[i] = xp[i * k + _group_argmax(xp + i * k, k)]
+        fa_fpflags_restore(flags)
+
+
+def maxout_backward(const floating[:, ::1] dy, const floating[:, ::1] x, floating[:, ::1] dx, Py_ssize_t k, int nthreads):
+    """dx[r, g*k + j] = dy[r, g] where j is the group's arg-max, else 0."""
+    cdef Py_ssize_t n = dy.shape[0] * dy.shape[1], i, j, jb
+    cdef const floating* xp
+    cdef const floating* dyp
+    cdef floating* dxp
+    if n == 0:
+        return
+    cdef fa_fpflags_t flags
+    xp = &x[0, 0]
+    dyp = &dy[0, 0]
+    dxp = &dx[0, 0]
+    with nogil:
+        flags = fa_fpflags_save()
+        for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
+            jb = _group_argmax(xp + i * k, k)
+            for j in range(k):
+                dxp[i * k + j] = dyp[i] if j == jb else 0
+        fa_fpflags_restore(flags)
+
+
+# ----------------------------------------------------------------- prelu
+
+def prelu_forward(const floating[:, :, ::1] x, const floating[::1] w, floating[:, :, ::1] y, int nthreads):
+    """x viewed as (outer, C, inner): y = x if x > 0 else w[c] x."""
+    cdef Py_ssize_t outer = x.shape[0], C = x.shape[1], inner = x.shape[2], r, i, c
+    cdef fa_fpflags_t flags
+    if outer * C * inner == 0:
+        return
+    with nogil:
+        flags = fa_fpflags_save()
+        for r in prange(outer * C, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
+            c = r % C
+            for i in range(inner):
+                y[r // C, c, i] = _ops.leaky_relu_fwd(x[r // C, c, i], w[c], 0.0)
+        fa_fpflags_restore(flags)
+
+
+def prelu_backward(const floating[:, :, ::1] dy, const floating[:, :, ::1] x, const floating[::1] w,
+                   floating[:, :, ::1] dx, double[::1] dw, int nthreads):
+    """dx = dy (1 if x > 0 else w[c]); dw[c] = sum over x <= 0 of dy x (in double)."""
+    cdef Py_ssize_t outer = x.shape[0], C = x.shape[1], inner = x.shape[2]
+    cdef Py_ssize_t nb = (inner + PRELU_BLOCK - 1) // PRELU_BLOCK, nrows = outer * C
+    cdef Py_ssize_t r, b, i, c, o, lo, hi
+    cdef double acc, xv
+    cdef double[::1] part
+    cdef fa_fpflags_t flags
+    dw[:] = 0.0
+    if nrows * inner == 0:
+        return
+    part = _zeros(nrows * nb)
+    with nogil:
+        flags = fa_fpflags_save()
+        for r in prange(nrows * nb, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
+            o = (r // nb) // C
+            c = (r // nb) % C
+            b = r % nb
+            lo = b * PRELU_BLOCK
+            hi = min(lo + PRELU_BLOCK, inner)
+            acc = 0.0
+            for i in range(lo, hi):
+                dx[o, c, i] = _ops.leaky_relu_bwd(dy[o, c, i], x[o, c, i], w[c], 0.0)
+                xv = x[o, c, i]
+                acc = acc + (0.0 if xv > 0 else <double>dy[o, c, i] * xv)
+            part[r] = acc
+        for o in range(outer):
+            for c in range(C):
+                for b in range(nb):
+                    dw[c] = dw[c] + part[(o * C + c) * nb + b]
+        fa_fpflags_restore(flags)
+
+
+cdef double[::1] _zeros(Py_ssize_t n):
+    import numpy
+    return numpy.zeros(n, dtype=numpy.float64)
+
+
+# ---------------------------------------------------------- rrelu (train)
+
+cdef inline double _rrelu_slope(uint64_t seed, uint64_t i, double lower, double width) noexcept nogil:
+    return lower + width * fa_uniform(seed, i)
+
+
+def rrelu_forward(const floating[::1] x, floating[::1] y, double lower, double upper, uint64_t seed, int nthreads):
+    """y = x if x > 0 else a_i x, a_i = lower + (upper - lower) U(seed, i)."""
+    cdef Py_ssize_t n = x.shape[0], i
+    cdef double width = upper - lower
+    cdef fa_fpflags_t flags
+    if n == 0:
+        return
+    with nogil:
+        flags = fa_fpflags_save()
+        for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
+            y[i] = _ops.leaky_relu_fwd(x[i], _rrelu_slope(seed, i, lower, width), 0.0)
+        fa_fpflags_restore(flags)
+
+
+def rrelu_backward(const floating[::1] dy, const floating[::1] x, floating[::1] dx, double lower, double upper,
+                   uint64_t seed, int nthreads):
+    """dx = dy (1 if x > 0 else a_i), the a_i of rrelu_forward with the same seed."""
+    cdef Py_ssize_t n = x.shape[0], i
+    cdef double width = upper - lower
+    cdef fa_fpflags_t flags
+    if n == 0:
+        return
+    with nogil:
+        flags = fa_fpflags_save()
+        for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
+            dx[i] = _ops.leaky_relu_bwd(dy[i], x[i], _rrelu_slope(seed, i, lower, width), 0.0)
+        fa_fpflags_restore(flags)
+
+
+def rrelu_slopes(Py_ssize_t n, double lower, double upper, uint64_t seed):
+    """The slopes a_i the training-mode rrelu uses for elements 0..n-1 (float64)."""
+    import numpy
+    out = numpy.empty(n, dtype=numpy.float64)
+    cdef double[::1] o = out
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = _rrelu_slope(seed, i, lower, upper - lower)
+    return out

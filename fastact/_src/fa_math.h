@@ -1,0 +1,231 @@
+/*
+ * fa_math.h -- branchless double-precision math helpers for fastact's kernels.
+ *
+ * Notes
+ * -----
+ * - Every helper is `static inline` and free of branches and libm calls, so that
+ *   GCC can inline it into a kernel loop and vectorize that loop.  Special values
+ *   are handled by selects (`c ? a : b`), never by early returns.
+ * - float32 kernels call these double helpers and round once at the end, so their
+ *   results are within about 0.5 ULP of float32 (see the README's accuracy table).
+ * - Products that must be exact (double-double arithmetic) use a hardware FMA when
+ *   the target has one (__FMA__) and Veltkamp/Dekker splitting otherwise.  The
+ *   build uses -ffp-contract=off so that the compiler never fuses on its own: the
+ *   vectorized body and the scalar remainder of a loop then round identically,
+ *   which keeps results bitwise independent of how the array is split among
+ *   threads.
+ * - Error bounds below are measured by tests/test_accuracy.py against mpmath.
+ *
+ *   fa_exp      exp(x)            <= 1 ULP, correct subnormal results, overflow to inf
+ *   fa_exp_dd   exp(hi + lo)      <= 1 ULP for a double-double argument
+ *   fa_expm1    expm1(x)          <= 1.5 ULP
+ *   fa_log1p01  log1p(t), t in [0, 1]   <= 1 ULP
+ */
+#ifndef FA_MATH_H
+#define FA_MATH_H
+
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+#include <fenv.h>
+
+#if defined(__GNUC__)
+#define FA_INLINE static inline __attribute__((always_inline))
+#else
+#define FA_INLINE static inline
+#endif
+
+#ifdef __FMA__
+#define FA_FMA(a, b, c) __builtin_fma((a), (b), (c))
+#else
+#define FA_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* ------------------------------------------------------------------ bits */
+
+FA_INLINE double fa_asdouble(uint64_t u) { double d; memcpy(&d, &u, sizeof d); return d; }
+FA_INLINE uint64_t fa_asuint64(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
+
+/* Adding FA_SHIFT to a double of magnitude < 2^51 rounds it to the nearest
+ * integer n and leaves n in the low bits of the sum's representation. */
+#define FA_SHIFT 0x1.8p52
+
+/* 2^n from t = FA_SHIFT + n, for integer n in [-1022, 1023] (n = 1024 gives inf). */
+FA_INLINE double fa_pow2_shifted(double t)
+{
+    return fa_asdouble((fa_asuint64(t) << 52) + ((uint64_t)1023 << 52));
+}
+
+/* ------------------------------------------------------------ constants */
+
+#define FA_LOG2E 0x1.71547652b82fep0
+/* ln 2 split so that n * FA_LN2HI is exact for |n| < 2^11 */
+#define FA_LN2HI 0x1.62e42fefa3800p-1
+#define FA_LN2LO 0x1.ef35793c76730p-45
+
+/* ---------------------------------------------------- double-double bits */
+
+/* s + e == a + b exactly (Knuth's two-sum). */
+FA_INLINE void fa_two_sum(double a, double b, double *s, double *e)
+{
+    double sum = a + b;
+    double bb = sum - a;
+    *e = (a - (sum - bb)) + (b - bb);
+    *s = sum;
+}
+
+/* p + e == a * b exactly. */
+FA_INLINE void fa_two_prod(double a, double b, double *p, double *e)
+{
+    double prod = a * b;
+#ifdef __FMA__
+    *e = __builtin_fma(a, b, -prod);
+#else
+    const double split = 134217729.0; /* 2^27 + 1 */
+    double ca = split * a, cb = split * b;
+    double ah = ca - (ca - a), bh = cb - (cb - b);
+    double al = a - ah, bl = b - bh;
+    *e = ((ah * bh - prod) + ah * bl + al * bh) + al * bl;
+#endif
+    *p = prod;
+}
+
+/* ------------------------------------------------------------- exp family */
+
+/* expm1(r) for |r| <= 0.35: the Taylor series to degree 13, whose truncation
+ * error is below 2^-58 relative.  Written as r + r^2 q(r) so the final add
+ * rounds once. */
+FA_INLINE double fa_expm1_poly(double r)
+{
+    double q = 1.0 / 6227020800.0;          /* 1/13! */
+    q = FA_FMA(q, r, 1.0 / 479001600.0);    /* 1/12! */
+    q = FA_FMA(q, r, 1.0 / 39916800.0);
+    q = FA_FMA(q, r, 1.0 / 3628800.0);
+    q = FA_FMA(q, r, 1.0 / 362880.0);
+    q = FA_FMA(q, r, 1.0 / 40320.0);
+    q = FA_FMA(q, r, 1.0 / 5040.0);
+    q = FA_FMA(q, r, 1.0 / 720.0);
+    q = FA_FMA(q, r, 1.0 / 120.0);
+    q = FA_FMA(q, r, 1.0 / 24.0);
+    q = FA_FMA(q, r, 1.0 / 6.0);
+    q = FA_FMA(q, r, 0.5);
+    return FA_FMA(r * r, q, r);
+}
+
+/* exp(hi + lo) where |lo| is at most a few ulp of hi (a double-double argument;
+ * lo = 0 gives plain exp).  Cody-Waite reduction hi + lo = n ln2 + r, then
+ * 2^n applied in two steps (2^n1 * 2^n2, n1 ~ n/2) so that subnormal results are
+ * rounded once and huge n does not overflow the exponent field. */
+FA_INLINE double fa_exp_dd(double hi, double lo)
+{
+    double xc = hi < -746.0 ? -746.0 : hi;
+    xc = xc > 710.0 ? 710.0 : xc;
+    /* lo only matters inside the range, and must not turn an infinite hi
+     * (whose exact-product error term is nan) into nan */
+    lo = (xc == hi) & (lo - lo == 0.0) ? lo : 0.0;
+    double t = xc * FA_LOG2E + FA_SHIFT;
+    double n = t - FA_SHIFT;
+    double r = ((xc - n * FA_LN2HI) + lo) - n * FA_LN2LO;
+    double p = fa_expm1_poly(r);
+    double t1 = n * 0.5 + FA_SHIFT;
+    double n1 = t1 - FA_SHIFT;
+    double t2 = (n - n1) + FA_SHIFT;
+    double y = ((1.0 + p) * fa_pow2_shifted(t1)) * fa_pow2_shifted(t2);
+    return hi != hi ? hi : y;
+}
+
+FA_INLINE double fa_exp(double x) { return fa_exp_dd(x, 0.0); }
+
+/* expm1(x) = 2^n (expm1(r) + 1) - 1, evaluated as 2 (s p + (s - 1/2)) with
+ * s = 2^(n-1): every step is exact but the last add. */
+FA_INLINE double fa_expm1(double x)
+{
+    double xc = x < -45.0 ? -45.0 : x;    /* expm1(-45) == -1 in double */
+    xc = xc > 710.0 ? 710.0 : xc;
+    double t = xc * FA_LOG2E + FA_SHIFT;
+    double n = t - FA_SHIFT;
+    double r = (xc - n * FA_LN2HI) - n * FA_LN2LO;
+    double p = fa_expm1_poly(r);
+    double s = fa_pow2_shifted(t - 1.0);
+    double y = 2.0 * (s * p + (s - 0.5));
+    y = n == 0.0 ? p : y;                 /* exact for tiny and subnormal x */
+    return x != x ? x : y;
+}
+
+/* ------------------------------------------------------------- log family */
+
+/* log1p(t) for t in [0, 1] (the range softplus and log-sigmoid need).
+ * u = 1 + t is reduced to f in [sqrt(1/2) - 1, sqrt(2) - 1]; log(1 + f) =
+ * f - (f^2/2 - s (f^2/2 + R(s^2))) with s = f / (2 + f); the rounding of
+ * 1 + t is put back as (t - (u - 1)) / u. */
+FA_INLINE double fa_log1p01(double t)
+{
+    double u = 1.0 + t;
+    double c = (t - (u - 1.0)) / u;
+    int big = u > 0x1.6a09e667f3bcdp0;       /* sqrt(2) */
+    double f = big ? 0.5 * u - 1.0 : u - 1.0;
+    double k = big ? 1.0 : 0.0;
+    double s = f / (2.0 + f);
+    double z = s * s;
+    /* R = sum_{j>=1} 2 z^j / (2j + 1), |z| <= 0.0295, truncated after j = 11 */
+    double R = 2.0 / 23.0;
+    R = FA_FMA(R, z, 2.0 / 21.0);
+    R = FA_FMA(R, z, 2.0 / 19.0);
+    R = FA_FMA(R, z, 2.0 / 17.0);
+    R = FA_FMA(R, z, 2.0 / 15.0);
+    R = FA_FMA(R, z, 2.0 / 13.0);
+    R = FA_FMA(R, z, 2.0 / 11.0);
+    R = FA_FMA(R, z, 2.0 / 9.0);
+    R = FA_FMA(R, z, 2.0 / 7.0);
+    R = FA_FMA(R, z, 2.0 / 5.0);
+    R = FA_FMA(R, z, 2.0 / 3.0);
+    R = R * z;
+    double hfsq = 0.5 * f * f;
+    double lf = f - (hfsq - s * (hfsq + R));
+    return k * FA_LN2HI + (lf + (k * FA_LN2LO + c));
+}
+
+/* ------------------------------------------------------ logistic pieces */
+
+/* sigma(v) and sigma(-v) = 1 - sigma(v), both without cancellation, from
+ * e = exp(-|v|).  *e_out lets callers detect the saturated tails (e == 0). */
+FA_INLINE void fa_sigmoid_pair(double v, double *sp, double *sm, double *e_out)
+{
+    double e = fa_exp(-fabs(v));
+    double d = 1.0 + e;
+    int pos = v >= 0.0;
+    *sp = (pos ? 1.0 : e) / d;
+    *sm = (pos ? e : 1.0) / d;
+    *e_out = e;
+}
+
+/* ---------------------------------------------- floating-point state */
+
+/* Kernels may raise overflow/underflow/invalid flags internally (they compute
+ * with infinities and NaNs on purpose); the caller's flags are restored after
+ * each kernel so nothing is left set. */
+typedef fexcept_t fa_fpflags_t;
+FA_INLINE fa_fpflags_t fa_fpflags_save(void)
+{
+    fexcept_t f;
+    fegetexceptflag(&f, FE_ALL_EXCEPT);
+    return f;
+}
+FA_INLINE void fa_fpflags_restore(fa_fpflags_t f) { fesetexceptflag(&f, FE_ALL_EXCEPT); }
+
+/* --------------------------------------------------------- rrelu noise */
+
+/* A counter-based generator (splitmix64 finaliser): the noise of element i
+ * depends only on (seed, i), never on the thread that computes it. Returns a
+ * double uniform in [0, 1) with 52 random bits. */
+FA_INLINE double fa_uniform(uint64_t seed, uint64_t i)
+{
+    uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    /* 52 random bits as the mantissa of a double in [1, 2), minus 1 */
+    return fa_asdouble((z >> 12) | 0x3FF0000000000000ULL) - 1.0;
+}
+
+#endif /* FA_MATH_H */

@@ -1,0 +1,78 @@
+/*
+ * fa_special.h -- the normal distribution and the GELU pieces, on top of fa_math.h.
+ *
+ * Notes
+ * -----
+ * Phi(-a) = 0.5 erfc(a / sqrt 2) for a >= 0 is evaluated as
+ *     t = 1 / (1 + C a),   Phi(-a) = t exp(-a^2/2 + g(t)),
+ * with g a polynomial fitted by tools/fit_phi.py (fa_phi_coeffs.h).  One formula
+ * for the whole range, no branch: the same shape as the classic Chebyshev fit
+ * of erfc, taken to double precision.  The exponent is formed exactly
+ * (a^2 as a double-double) because an error d in it is an error d relative in
+ * the result, and -a^2/2 reaches -740 before Phi underflows.
+ */
+#ifndef FA_SPECIAL_H
+#define FA_SPECIAL_H
+
+#include "fa_math.h"
+#include "fa_phi_coeffs.h"
+
+#define FA_SELU_LAMBDA 0x1.0cfabd6a91132p+0
+#define FA_SELU_LAMBDA_ALPHA 0x1.c212cc640f031p+0   /* lambda * alpha, rounded once */
+/* 2 sqrt(2/pi) and 2 sqrt(2/pi) 0.044715 as double-doubles */
+#define FA_GELU_K1 0x1.9884533d43651p+0
+#define FA_GELU_K1_LO -0x1.cbc0d30ebfd15p-54
+#define FA_GELU_K3 0x1.2444f2a4d8b4bp-4
+#define FA_GELU_K3_LO -0x1.6c843a29d1c70p-61
+#define FA_INV_SQRT_2PI 0x1.9884533d43651p-2
+
+/* Phi(-a) for a >= 0, double accuracy (float64 kernels). */
+FA_INLINE double fa_phi_lower64(double a)
+{
+    double t = 1.0 / (1.0 + FA_PHI_C * a);
+    double g = FA_PHI_G64(t);
+    double p, pe, s, se;
+    fa_two_prod(a, a, &p, &pe);
+    fa_two_sum(-0.5 * p, g, &s, &se);
+    double q = t * fa_exp_dd(s, se - 0.5 * pe);
+    return a > 40.0 ? 0.0 : q;          /* Phi(-40) < 1e-349 */
+}
+
+/* Phi(-a) for a >= 0, to ~1e-9 relative (float32 kernels, computed in double). */
+FA_INLINE double fa_phi_lower32(double a)
+{
+    double t = 1.0 / (1.0 + FA_PHI_C * a);
+    double q = t * fa_exp(FA_PHI_G32(t) - 0.5 * a * a);
+    return a > 40.0 ? 0.0 : q;
+}
+
+/* phi(x) = exp(-x^2/2) / sqrt(2 pi), with x^2 exact. */
+FA_INLINE double fa_phi_density64(double x)
+{
+    double p, pe;
+    fa_two_prod(x, x, &p, &pe);
+    double d = FA_INV_SQRT_2PI * fa_exp_dd(-0.5 * p, -0.5 * pe);
+    return fabs(x) > 40.0 ? 0.0 : d;
+}
+
+/* w = 2 sqrt(2/pi) (x + 0.044715 x^3) as a double-double wh + wl.  x is clamped
+ * to |x| <= 100, where sigma(w) is already exactly 0 or 1. */
+FA_INLINE void fa_gelu_tanh_arg64(double x, double *wh, double *wl)
+{
+    double xc = x < -100.0 ? -100.0 : (x > 100.0 ? 100.0 : x);
+    double p, pe, c, ce, a3, a3e, a1, a1e, s, se;
+    fa_two_prod(xc, xc, &p, &pe);               /* x^2 */
+    fa_two_prod(p, xc, &c, &ce);                /* x^3 */
+    ce += pe * xc;
+    fa_two_prod(FA_GELU_K3, c, &a3, &a3e);      /* K3 x^3 */
+    a3e += FA_GELU_K3 * ce + FA_GELU_K3_LO * c;
+    fa_two_prod(FA_GELU_K1, xc, &a1, &a1e);     /* K1 x */
+    a1e += FA_GELU_K1_LO * xc;
+    fa_two_sum(a1, a3, &s, &se);
+    se += a1e + a3e;
+    double h = s + se;
+    *wl = se - (h - s);
+    *wh = h;
+}
+
+#endif /* FA_SPECIAL_H */

@@ -1,0 +1,97 @@
+"""Thread count for fastact's kernels.
+
+One default for every kernel: ``FASTACT_NUM_THREADS`` if set, else OpenMP's own
+default (``omp_get_max_threads()``, which honours ``OMP_NUM_THREADS``, the CPU
+affinity mask and threadpoolctl's limits), read at each call.
+``set_num_threads(n)`` replaces that default for the whole process;
+``with threads(n):`` overrides it for the calling Python thread only.
+"""
+
+import os
+import threading
+
+from . import _special
+
+__all__ = ["get_num_threads", "set_num_threads", "threads"]
+
+_local = threading.local()
+_global = None  # set by set_num_threads; None: FASTACT_NUM_THREADS or OpenMP's default
+
+
+def _check_count(n, who):
+    import numbers
+
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError("fastact.%s: the thread count must be an integer, got %r" % (who, n))
+    if n < 1:
+        raise ValueError("fastact.%s: the thread count must be >= 1, got %d" % (who, n))
+    return int(n)
+
+
+def _env_default():
+    value = os.environ.get("FASTACT_NUM_THREADS", "").strip()
+    if not value:
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError("FASTACT_NUM_THREADS must be a positive integer, got %r" % value)
+    return n
+
+
+_ENV = _env_default()
+_OPENMP = _special.openmp_enabled()
+
+
+def get_num_threads():
+    """The number of threads fastact's kernels use in the calling Python thread.
+
+    Returns 1 when fastact was built without OpenMP.
+    """
+    if not _OPENMP:
+        return 1
+    n = getattr(_local, "n", None)
+    if n is not None:
+        return n
+    if _global is not None:
+        return _global
+    if _ENV is not None:
+        return _ENV
+    return _special.omp_max_threads()
+
+
+def set_num_threads(n):
+    """Set the default number of threads for all kernels (all Python threads).
+
+    Parameters
+    ----------
+    n : int >= 1, or None to go back to the default (``FASTACT_NUM_THREADS``,
+        else OpenMP's default: ``OMP_NUM_THREADS`` or all usable cores).
+    """
+    global _global
+    _global = None if n is None else _check_count(n, "set_num_threads")
+
+
+class threads:
+    """Context manager: use ``n`` threads in the calling Python thread only.
+
+    >>> import fastact as fa
+    >>> with fa.threads(1):
+    ...     fa.get_num_threads()
+    1
+    """
+
+    def __init__(self, n):
+        self.n = _check_count(n, "threads")
+        self._saved = []
+
+    def __enter__(self):
+        self._saved.append(getattr(_local, "n", None))
+        _local.n = self.n
+        return self
+
+    def __exit__(self, *exc):
+        _local.n = self._saved.pop()
+        return False
