@@ -1,0 +1,83 @@
+"""Which kernel loops did GCC vectorize?
+
+Compiles the generated ``fastact/_elementwise.c`` (produced by any build:
+``pip install .`` keeps it in the source tree, or ``python setup.py
+build_ext --inplace``) with the build's own flags plus ``-fopt-info-vec``, maps
+each "loop vectorized" line to the C function it falls in, and prints one row
+per elementwise kernel loop (forward and backward, float32 and float64).
+Exits 1 if any kernel loop was not vectorized.
+
+    python tools/vec_report.py [--cflags "-march=x86-64-v3"]
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+import tempfile
+
+import numpy
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+C_FILE = os.path.join(ROOT, "fastact", "_elementwise.c")
+FUNC = re.compile(r"^static void __pyx_f_7fastact_12_elementwise__(\w+?)_(fwd|bwd)_(f32|f64)\(")
+
+
+def kernel_ranges(lines):
+    """{(kernel, direction, dtype): (first line, last line)} of each loop function."""
+    ranges, current = {}, None
+    for no, line in enumerate(lines, 1):
+        m = FUNC.match(line)
+        if m and line.rstrip().endswith("{"):
+            current = (m.groups(), no)
+        elif current and line.startswith("}"):
+            ranges[current[0]] = (current[1], no)
+            current = None
+    return ranges
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cflags", default="", help="extra compiler flags (e.g. -march=x86-64-v3)")
+    args = ap.parse_args()
+    if not os.path.exists(C_FILE):
+        sys.exit("%s not found: build first (python setup.py build_ext --inplace)" % C_FILE)
+    sys.path.insert(0, os.path.join(ROOT, "fastact"))
+    try:
+        import _build_info as b
+        flags = list(b.COMPILE_ARGS)
+    except ImportError:
+        flags = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-fopenmp"]
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    includes = ["-I" + os.path.join(ROOT, "fastact", "_src"), "-I" + numpy.get_include(),
+                "-I" + sysconfig.get_paths()["include"]]
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = cc + flags + args.cflags.split() + includes + [
+            "-fPIC", "-c", C_FILE, "-o", os.path.join(tmp, "k.o"), "-fopt-info-vec-optimized"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(proc.stderr)
+    vec_lines = {}
+    for line in proc.stderr.splitlines():
+        m = re.match(r".*_elementwise\.c:(\d+):\d+: optimized: loop vectorized using (\d+) byte vectors", line)
+        if m:
+            vec_lines.setdefault(int(m.group(1)), set()).add(int(m.group(2)))
+    with open(C_FILE) as f:
+        ranges = kernel_ranges(f.read().splitlines())
+    missing = 0
+    print("%-14s %-4s %-4s %s" % ("kernel", "dir", "type", "vectorized"))
+    for (kernel, direction, dtype), (lo, hi) in sorted(ranges.items()):
+        widths = sorted({w for ln, ws in vec_lines.items() if lo <= ln <= hi for w in ws})
+        ok = bool(widths)
+        missing += not ok
+        print("%-14s %-4s %-4s %s" % (kernel, direction, dtype,
+                                     ("yes (%s-byte vectors)" % "/".join(map(str, widths))) if ok else "NO"))
+    print("%d of %d kernel loops vectorized" % (len(ranges) - missing, len(ranges)))
+    return 1 if missing or not ranges else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
