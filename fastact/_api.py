@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 
 from . import _elementwise, _special
-from ._registry import OPS, Op, Param, SELU_ALPHA, SELU_LAMBDA
+from ._registry import OPS
 from ._threads import get_num_threads
 
 __all__ = []  # filled by _install()
@@ -105,13 +105,21 @@ def _writable_directly(out, kdt, inputs):
 
 def _finish(result, out, rdt):
     """Copy the kernel's result to out (if it was not written there) or return it."""
+    # (a float32 -> float16 cast may overflow to inf: that is the result, without
+    # a warning or a flag left set)
     if out is not None:
         if result is not out:
-            np.copyto(out, result, casting="unsafe")
+            _special.copy_keep_flags(out, result)
         return out
     if result.dtype != rdt:
-        result = result.astype(rdt)
+        result = _cast(result, rdt)
     return result if result.ndim else result[()]
+
+
+def _cast(a, dtype):
+    res = np.empty(a.shape, dtype)
+    _special.copy_keep_flags(res, a)
+    return res
 
 
 def _threads_for(op, n):
@@ -324,7 +332,8 @@ def _prelu_backward(fname, op, dy, x, values, out, sname):
     if xk.size:
         _special.prelu_backward(dyk.reshape(view), xk.reshape(view), w, dx.reshape(view), dw,
                                 _threads_for(op, xk.size))
-    return _finish(dx, out, rdt), dw.astype(rdt).reshape(wshape)
+    # the float64 sum may overflow the result type: inf is right
+    return _finish(dx, out, rdt), _cast(dw, rdt).reshape(wshape)
 
 
 # ------------------------------------------------------ softmax & maxout
@@ -340,7 +349,7 @@ def _last_axis_2d(fname, a, axis, kdt):
     return mk.reshape(rows, length), moved.shape, ax
 
 
-def _place(fname, result2d, moved_shape, ax, shape, out, kdt, rdt, inputs_moved_inplace):
+def _place(result2d, moved_shape, ax, shape, out, rdt):
     """Move the kernel's 2-D result back to `shape` (axis restored) and finish."""
     res = result2d.reshape(moved_shape)
     if len(shape) == 0:
@@ -371,7 +380,7 @@ def _softmax_forward(fname, op, x, values, out):
     _special.softmax_forward(xk, y, op.name == "log_softmax", _rows_threads(op, xk))
     if direct:
         return out
-    return _place(fname, y, moved_shape, ax, x.shape, out, kdt, rdt, False)
+    return _place(y, moved_shape, ax, x.shape, out, rdt)
 
 
 def _softmax_backward(fname, op, dy, y, values, out, sname):
@@ -386,7 +395,7 @@ def _softmax_backward(fname, op, dy, y, values, out, sname):
     _special.softmax_backward(dyk, yk, dx, op.name == "log_softmax", _rows_threads(op, dyk))
     if direct:
         return out
-    return _place(fname, dx, moved_shape, ax, dy.shape, out, kdt, rdt, False)
+    return _place(dx, moved_shape, ax, dy.shape, out, rdt)
 
 
 def _rows_threads(op, a2d):
@@ -420,7 +429,7 @@ def _maxout_forward(fname, op, x, values, out):
     _special.maxout_forward(xk, y, pieces, _threads_for(op, xk.size))
     if direct:
         return out
-    return _place(fname, y, moved_shape[:-1] + (groups,), ax, yshape, out, kdt, rdt, False)
+    return _place(y, moved_shape[:-1] + (groups,), ax, yshape, out, rdt)
 
 
 def _maxout_backward(fname, op, dy, x, values, out, sname):
@@ -444,7 +453,7 @@ def _maxout_backward(fname, op, dy, x, values, out, sname):
     _special.maxout_backward(dyk, xk, dx, pieces, _threads_for(op, xk.size))
     if direct:
         return out
-    return _place(fname, dx, moved_shape, ax, x.shape, out, kdt, rdt, False)
+    return _place(dx, moved_shape, ax, x.shape, out, rdt)
 
 
 _IMPLS = {

@@ -216,3 +216,19 @@ def _selfcheck():
 
 
 _selfcheck()
+
+
+def catalogue_markdown():
+    """The README's function table, from this registry."""
+    rows = ["| function | aliases | forward | derivative | backward takes | parameters (defaults) |",
+            "|---|---|---|---|---|---|"]
+    for op in OPS:
+        params = ", ".join(p.name if p.required else "%s=%r" % (p.name, p.default) for p in op.params)
+        rows.append("| `%s` | %s | %s | %s | %s | %s |" % (
+            op.name, ", ".join("`%s`" % a for a in op.aliases), op.formula.replace("|", "\\|"),
+            op.derivative.replace("|", "\\|"), op.saves or "(nothing)", params))
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(catalogue_markdown())

@@ -75,6 +75,7 @@ cdef inline double _diff_exp(floating a, double m, double *dh, double *dl) noexc
     cdef double h, l
     if floating is double:
         fa_two_sum(a, -m, &h, &l)
+        l = l if h - h == 0.0 else 0.0    # the residual of an infinite difference is nan
         dh[0] = h
         dl[0] = l
         return fa_exp_dd(h, l)
@@ -107,7 +108,12 @@ cdef void _softmax_row(const floating* x, floating* y, Py_ssize_t m, bint logsm)
         e = _diff_exp(x[j], mx, &dh, &dl)
         if not logsm:
             y[j] = <floating>e
-        if j != jm:
+        if j == jm:
+            # exp(max - max) is exactly 1 and left out of the sum; it is nan when
+            # the maximum is +inf or the row is all -inf: the whole row is then
+            # nan, as in PyTorch
+            c = c + (e - 1.0)
+        else:
             if floating is double:
                 fa_two_sum(s, e, &t, &err)
                 s = t
@@ -256,7 +262,7 @@ def prelu_backward(const floating[:, :, ::1] dy, const floating[:, :, ::1] x, co
     cdef Py_ssize_t outer = x.shape[0], C = x.shape[1], inner = x.shape[2]
     cdef Py_ssize_t nb = (inner + PRELU_BLOCK - 1) // PRELU_BLOCK, nrows = outer * C
     cdef Py_ssize_t r, b, i, c, o, lo, hi
-    cdef double acc, xv
+    cdef double acc, xv, dyv
     cdef double[::1] part
     cdef fa_fpflags_t flags
     dw[:] = 0.0
@@ -273,9 +279,11 @@ def prelu_backward(const floating[:, :, ::1] dy, const floating[:, :, ::1] x, co
             hi = min(lo + PRELU_BLOCK, inner)
             acc = 0.0
             for i in range(lo, hi):
-                dx[o, c, i] = _ops.leaky_relu_bwd(dy[o, c, i], x[o, c, i], w[c], 0.0)
+                # read both before writing dx: out may be dy or x
                 xv = x[o, c, i]
-                acc = acc + (0.0 if xv > 0 else <double>dy[o, c, i] * xv)
+                dyv = dy[o, c, i]
+                acc = acc + (0.0 if xv > 0 else dyv * xv)
+                dx[o, c, i] = _ops.leaky_relu_bwd(<floating>dyv, <floating>xv, w[c], 0.0)
             part[r] = acc
         for o in range(outer):
             for c in range(C):
@@ -333,3 +341,44 @@ def rrelu_slopes(Py_ssize_t n, double lower, double upper, uint64_t seed):
     for i in range(n):
         o[i] = _rrelu_slope(seed, i, lower, upper - lower)
     return out
+
+
+# ----------------------------------------------------- helper inspection
+
+cdef extern from "fa_special.h" nogil:
+    double fa_expm1(double x)
+    double fa_log1p01(double t)
+    double fa_phi_lower64(double a)
+    double fa_phi_lower32(double a)
+
+def math_helper(str name, const double[::1] x, double[::1] out):
+    """Evaluate one of the C math helpers on x (for the tests of their error bounds):
+    'exp', 'expm1', 'log1p01' (t in [0, 1]), 'phi_lower64', 'phi_lower32' (Phi(-a), a >= 0)."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef int which = ["exp", "expm1", "log1p01", "phi_lower64", "phi_lower32"].index(name)
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    for i in range(n):
+        if which == 0:
+            out[i] = fa_exp(x[i])
+        elif which == 1:
+            out[i] = fa_expm1(x[i])
+        elif which == 2:
+            out[i] = fa_log1p01(x[i])
+        elif which == 3:
+            out[i] = fa_phi_lower64(x[i])
+        else:
+            out[i] = fa_phi_lower32(x[i])
+    fa_fpflags_restore(flags)
+
+
+def copy_keep_flags(dst, src):
+    """np.copyto(dst, src, casting='unsafe') leaving the caller's floating-point
+    exception flags as they were (a narrowing cast that overflows to inf sets
+    the overflow flag, which fastact never leaves behind)."""
+    import numpy
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    try:
+        with numpy.errstate(all="ignore"):
+            numpy.copyto(dst, src, casting="unsafe")
+    finally:
+        fa_fpflags_restore(flags)

@@ -33,7 +33,7 @@ def _sigmoid(x):
 
 
 def _Phi(x):
-    return 0.5 * _erfc(-x / math.sqrt(2.0)).astype(np.float64)
+    return 0.5 * np.asarray(_erfc(-x / math.sqrt(2.0)), dtype=np.float64)
 
 
 def _softplus(x, beta=1.0, threshold=20.0):
@@ -89,7 +89,7 @@ def _fwd(name, x, p):
         if name == "softsign":
             return np.where(np.isinf(x), np.sign(x), x / (1.0 + np.abs(x)))
         if name == "log_sigmoid":
-            return -_softplus(-x)
+            return -_softplus(-x, threshold=np.inf)
         if name == "identity":
             return x.copy()
     raise KeyError(name)

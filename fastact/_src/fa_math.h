@@ -149,6 +149,7 @@ FA_INLINE double fa_expm1(double x)
     double s = fa_pow2_shifted(t - 1.0);
     double y = 2.0 * (s * p + (s - 0.5));
     y = n == 0.0 ? p : y;                 /* exact for tiny and subnormal x */
+    y = x == 0.0 ? x : y;                 /* expm1(-0) = -0 (r^2 q + r gives +0) */
     return x != x ? x : y;
 }
 

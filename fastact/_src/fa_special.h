@@ -17,6 +17,9 @@
 #include "fa_math.h"
 #include "fa_phi_coeffs.h"
 
+/* c2, the constant term of FA_PHI_TAIL2_64 (for g'(s) ~ c1 + 2 c2 s) */
+#define FA_PHI_TAIL2_C0 FA_PHI_TAIL2_64(0.0)
+
 #define FA_SELU_LAMBDA 0x1.0cfabd6a91132p+0
 #define FA_SELU_LAMBDA_ALPHA 0x1.c212cc640f031p+0   /* lambda * alpha, rounded once */
 /* 2 sqrt(2/pi) and 2 sqrt(2/pi) 0.044715 as double-doubles */
@@ -26,15 +29,39 @@
 #define FA_GELU_K3_LO -0x1.6c843a29d1c70p-61
 #define FA_INV_SQRT_2PI 0x1.9884533d43651p-2
 
-/* Phi(-a) for a >= 0, double accuracy (float64 kernels). */
+/* Phi(-a) for a >= 0, double accuracy (float64 kernels).
+ * Every rounding that would be amplified is carried:
+ *  - t = 1/(1 + a/4) and its relative error r (from the rounding of 1 + a/4 and
+ *    of the division); r goes into the exponent (t_true = t (1 + r)) and, through
+ *    s = 2t - 1, into g (first-order, with g'(s) ~ c1 + 2 c2 s);
+ *  - the last two Horner steps of g in double-double;
+ *  - -a^2/2 + g as a double-double exponent. */
 FA_INLINE double fa_phi_lower64(double a)
 {
-    double t = 1.0 / (1.0 + FA_PHI_C * a);
-    double g = FA_PHI_G64(t);
-    double p, pe, s, se;
+    double d, e1, u, ue, e;
+    fa_two_sum(1.0, FA_PHI_C * a, &d, &e1);          /* FA_PHI_C * a is exact */
+    double t = 1.0 / d;
+    fa_two_prod(t, d, &u, &ue);
+    double r = ((1.0 - u) - ue) - t * e1;            /* t_true = t (1 + r) */
+    double s, sl;
+    fa_two_sum(2.0 * t, -1.0, &s, &sl);
+    sl += 2.0 * t * r;                               /* s_true = s + sl */
+    /* g(s) = c0 + s (c1 + s P2(s)), the last two steps in double-double */
+    double p2 = FA_PHI_TAIL2_64(s);
+    double h, l, h2, l2;
+    fa_two_prod(p2, s, &h, &l);
+    fa_two_sum(FA_PHI_64_C1, h, &h, &e);
+    l += e;
+    fa_two_prod(h, s, &h2, &l2);
+    l2 += l * s;
+    fa_two_sum(FA_PHI_G64_C0, h2, &h, &e);
+    l = l2 + e + (FA_PHI_64_C1 + 2.0 * FA_PHI_TAIL2_C0 * s) * sl;
+    /* exponent -a^2/2 + g + r */
+    double p, pe, S, E;
     fa_two_prod(a, a, &p, &pe);
-    fa_two_sum(-0.5 * p, g, &s, &se);
-    double q = t * fa_exp_dd(s, se - 0.5 * pe);
+    fa_two_sum(-0.5 * p, h, &S, &E);
+    E += (l + r) - 0.5 * pe;
+    double q = t * fa_exp_dd(S, E);
     return a > 40.0 ? 0.0 : q;          /* Phi(-40) < 1e-349 */
 }
 

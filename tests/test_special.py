@@ -1,0 +1,338 @@
+"""Special values: NaN, +-inf limits, signed zeros, subnormals, the largest
+finite values, softmax's special rows, and no floating-point warnings or
+exception flags."""
+
+import ctypes
+import ctypes.util
+import warnings
+
+import numpy as np
+import pytest
+
+from fastact._registry import SELU_ALPHA, SELU_LAMBDA, lookup
+
+import util
+from util import TOL
+
+FLOAT_PARAMS = util.dtype_params()
+
+
+def _shaped(name, flat, params=None):
+    """flat values arranged for the op's kind, and its fitted params."""
+    op = lookup(name)
+    x = np.asarray(flat)
+    if op.kind in ("rowwise", "maxout") and x.size % 2 == 0:
+        x = x.reshape(2, -1)
+    elif op.kind == "prelu" and x.size % 2 == 0:
+        x = x.reshape(1, 2, -1)
+    return x, util.fit_params(op, x.shape, params)
+
+
+# -------------------------------------------------------------------- NaN
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name,params", util.name_param_params())
+def test_nan_in_nan_out_forward(name, params, dtype, rng):
+    flat = rng.uniform(-5, 5, 24)
+    flat[[0, 5, 13, 22]] = np.nan
+    x, p = _shaped(name, flat.astype(dtype), params)
+    got = np.asarray(util.forward(name, x, p))
+    want = util.ref_forward(name, x, p)
+    assert np.isnan(want).any()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg="%s: NaN pattern" % name)
+    if lookup(name).kind in ("elementwise", "rrelu", "prelu"):
+        assert np.isnan(got[np.isnan(x)]).all(), "%s(nan) is not nan" % name
+
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("where", ["saved", "dy"])
+@pytest.mark.parametrize("name,params", util.name_param_params())
+def test_nan_in_nan_out_backward(name, params, where, dtype, rng):
+    """A NaN saved value (x or y) or a NaN dy gives NaN in dx: at that element
+    for the elementwise ops, prelu and rrelu; over the row for softmax; at the
+    arg-max for maxout (where a NaN *saved* x is the group's maximum and so
+    receives dy, as in the reference)."""
+    op = lookup(name)
+    flat = rng.uniform(-5, 5, 24)
+    if where == "saved":
+        flat[[0, 5, 9]] = np.nan  # all in the first half (row) of the array
+    x, p = _shaped(name, flat.astype(dtype), params)
+    dy = rng.uniform(-2, 2, util.out_shape(name, x.shape, p)).astype(dtype)
+    nan_dy = [1, 2]
+    if where == "dy":
+        dy.flat[nan_dy] = np.nan
+    saved = util.saved_for(name, x, p)
+    got = util.backward(name, dy, saved, p)
+    want = util.ref_backward(name, dy, x, saved, p)
+    if op.kind == "prelu":
+        (got, gw), (want, ww) = got, want
+        np.testing.assert_array_equal(np.isnan(gw), np.isnan(ww), err_msg="prelu dweight NaN pattern")
+    if op.kind in ("elementwise", "rrelu", "prelu"):
+        # the reference's prelu/rrelu backward do not propagate a NaN x: the
+        # expected pattern is NaN wherever x or dy is NaN
+        expect = np.isnan(x) if op.saves else np.zeros(x.shape, bool)
+        expect = expect | np.isnan(dy)
+        if util.is_elementwise_like(name, p):
+            np.testing.assert_array_equal(np.isnan(want), expect)
+    else:
+        expect = np.isnan(want)
+        if where == "dy" or op.kind == "rowwise":
+            assert expect.any() and not expect.all()
+    np.testing.assert_array_equal(np.isnan(got), expect, err_msg="%s_backward%r: NaN pattern (got %r)"
+                                  % (name, p, got))
+    fin = ~expect
+    t = TOL[dtype]
+    atol = t["atol"] + np.broadcast_to(util.y_error_atol(name, x, p, dy, saved), x.shape)[fin]
+    util.assert_close(got[fin], want[fin], 1e-5, atol, what="%s_backward%r: non-NaN elements" % (name, p))
+
+
+# -------------------------------------------------------------------- inf
+
+_SPEC_LIMITS = [
+    # (name, params, x, expected) -- the limits SPEC.md / the registry list
+    ("sigmoid", {}, -np.inf, 0.0), ("sigmoid", {}, np.inf, 1.0),
+    ("silu", {}, -np.inf, 0.0), ("silu", {}, np.inf, np.inf),
+    ("gelu", {}, -np.inf, 0.0), ("gelu", {}, np.inf, np.inf),
+    ("gelu", {"approximate": "tanh"}, -np.inf, 0.0), ("gelu", {"approximate": "tanh"}, np.inf, np.inf),
+    ("softplus", {}, np.inf, np.inf), ("softplus", {}, -np.inf, 0.0),
+    ("tanh", {}, np.inf, 1.0), ("tanh", {}, -np.inf, -1.0),
+    ("softsign", {}, np.inf, 1.0), ("softsign", {}, -np.inf, -1.0),
+    ("elu", {}, -np.inf, -1.0), ("elu", {"alpha": 0.5}, -np.inf, -0.5),
+    ("selu", {}, -np.inf, -SELU_LAMBDA * SELU_ALPHA),
+    ("celu", {}, -np.inf, -1.0), ("celu", {"alpha": 0.5}, -np.inf, -0.5),
+    ("mish", {}, -np.inf, 0.0), ("mish", {}, np.inf, np.inf),
+    ("hard_swish", {}, -np.inf, 0.0), ("hard_swish", {}, np.inf, np.inf),
+    ("hard_sigmoid", {}, -np.inf, 0.0), ("hard_sigmoid", {}, np.inf, 1.0),
+    ("log_sigmoid", {}, -np.inf, -np.inf), ("log_sigmoid", {}, np.inf, 0.0),
+    ("relu", {}, -np.inf, 0.0), ("relu", {}, np.inf, np.inf),
+    ("relu6", {}, np.inf, 6.0), ("leaky_relu6", {}, np.inf, 6.0),
+    ("hardtanh", {}, np.inf, 1.0), ("hardtanh", {}, -np.inf, -1.0),
+    ("leaky_relu", {}, -np.inf, -np.inf),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name,params,x,expected", [
+    pytest.param(*c, id="%s%s(%s)" % (c[0], "".join("-%s=%s" % kv for kv in c[1].items()), c[2]))
+    for c in _SPEC_LIMITS])
+def test_spec_limits_at_infinity(name, params, x, expected, dtype):
+    got = util.forward(name, np.array([x], dtype), params)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, np.array([expected], dtype), rtol=TOL[dtype]["rtol"] * 4, atol=0,
+                               err_msg="%s%r(%r)" % (name, params, x))
+
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name,params", util.name_param_params(
+    lambda op, name, p: op.kind in ("elementwise", "rrelu", "prelu")))
+def test_infinities_match_reference(name, params, dtype):
+    """forward and backward (dy = 1, 2) at +-inf equal the reference's limits;
+    never NaN where the reference is not."""
+    x, p = _shaped(name, np.array([-np.inf, np.inf, -np.inf, np.inf], dtype), params)
+    got = util.forward(name, x, p)
+    want = util.ref_forward(name, x, p)
+    t = TOL[dtype]
+    util.assert_close(got, want, t["rtol"], t["atol"], x=x, what="%s%r at inf" % (name, p))
+    dy = np.array([1.0, 1.0, 2.0, 2.0], dtype).reshape(x.shape)
+    saved = util.saved_for(name, x, p)
+    g = util.backward(name, dy, saved, p)
+    w = util.ref_backward(name, dy, x, saved, p)
+    if lookup(name).kind == "prelu":
+        g, w = g[0], w[0]
+    # a backward from y: y = f(-inf) rounded to the dtype, and the derivative
+    # of that y (e.g. selu: y + lambda alpha) may differ from the limit by the rounding
+    atol = t["atol"] + util.y_error_atol(name, x, p, dy, saved)
+    util.assert_close(g, w, t["rtol"], atol, x=x, what="%s_backward%r at inf" % (name, p))
+
+
+# ------------------------------------------------------------------ zeros
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name,x,negative", [
+    pytest.param("tanh", -0.0, True, id="tanh(-0)=-0"),
+    pytest.param("tanh", 0.0, False, id="tanh(+0)=+0"),
+    pytest.param("relu", -0.0, False, id="relu(-0)=+0"),
+    pytest.param("relu", 0.0, False, id="relu(+0)=+0"),
+    pytest.param("identity", -0.0, True, id="identity(-0)=-0"),
+])
+def test_signed_zero(name, x, negative, dtype):
+    for arr in (np.array([x, x], dtype), np.array(x, dtype)):
+        got = np.asarray(util.forward(name, arr))
+        assert (got == 0).all()
+        assert np.signbit(got).all() == negative, "%s(%r) has the wrong sign: %r" % (name, x, got)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name,params", util.name_param_params())
+def test_zeros_match_reference(name, params, dtype):
+    x, p = _shaped(name, np.array([0.0, -0.0, 0.0, -0.0], dtype), params)
+    t = TOL[dtype]
+    util.assert_close(util.forward(name, x, p), util.ref_forward(name, x, p), t["rtol"], t["atol"],
+                      what="%s%r at +-0" % (name, p))
+
+
+# ------------------------------------------------------------- subnormals
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name,params", util.name_param_params())
+def test_subnormals(name, params, dtype):
+    """Subnormal inputs: finite results within the smallest normal (absolute)
+    of the reference, forward and backward."""
+    fi = np.finfo(dtype)
+    tiny, sub = float(fi.tiny), float(fi.smallest_subnormal)
+    vals = np.array([tiny / 2, -tiny / 2, tiny / 1024, -tiny / 1024, sub, -sub, tiny, -tiny])
+    x, p = _shaped(name, vals.astype(dtype), params)
+    rtol = TOL[dtype]["rtol"]
+    got = util.forward(name, x, p)
+    assert np.isfinite(got).all(), got
+    util.assert_close(got, util.ref_forward(name, x, p), rtol, tiny, x=x, what="%s%r subnormal" % (name, p))
+    dy = np.ones(util.out_shape(name, x.shape, p), dtype)
+    saved = util.saved_for(name, x, p)
+    g = util.backward(name, dy, saved, p)
+    w = util.ref_backward(name, dy, x, saved, p)
+    if lookup(name).kind == "prelu":
+        assert np.isfinite(g[1]).all()
+        util.assert_close(g[1], w[1], rtol, tiny, what="prelu dweight subnormal")
+        g, w = g[0], w[0]
+    assert np.isfinite(g).all(), g
+    util.assert_close(g, w, rtol, tiny, x=x, what="%s_backward%r subnormal" % (name, p))
+
+
+# ---------------------------------------------------------- largest finite
+
+def _check_limit(got, want, dtype, what):
+    with np.errstate(all="ignore"):
+        want_d = np.asarray(want).astype(dtype).astype(np.float64)
+    got = np.asarray(got, np.float64)
+    assert not np.isnan(got).any(), "%s: NaN from finite input: %r" % (what, got)
+    fin = np.isfinite(want_d)
+    util.assert_close(got[fin], want_d[fin], TOL[dtype]["rtol"], TOL[dtype]["atol"], what=what)
+    # where the exact result overflows the dtype: inf of the right sign, or
+    # (where the plain reference overflowed an intermediate) a huge finite value
+    big = ~fin & ~np.isnan(want_d)
+    fmax = float(np.finfo(dtype).max)
+    ok = (got[big] == want_d[big]) | ((np.sign(got[big]) == np.sign(want_d[big])) & (np.abs(got[big]) >= fmax / 8))
+    assert ok.all(), "%s: got %r where the limit is %r" % (what, got[big], want_d[big])
+
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name,params", util.name_param_params())
+def test_largest_finite(name, params, dtype):
+    fmax = float(np.finfo(dtype).max)
+    x, p = _shaped(name, np.array([fmax, -fmax, fmax / 2, -fmax / 2], dtype), params)
+    got = util.forward(name, x, p)
+    _check_limit(got, util.ref_forward(name, x, p), dtype, "%s%r at +-max" % (name, p))
+    dy = np.ones(util.out_shape(name, x.shape, p), dtype)
+    saved = util.saved_for(name, x, p)
+    g = util.backward(name, dy, saved, p)
+    if lookup(name).kind == "prelu":
+        g = g[0]
+    assert not np.isnan(g).any(), "%s_backward at +-max gives NaN: %r" % (name, g)
+    if lookup(name).saves != "y" and lookup(name).kind != "rowwise":
+        w = util.ref_backward(name, dy, x, saved, p)
+        if lookup(name).kind == "prelu":
+            w = w[0]
+        _check_limit(g, w, dtype, "%s_backward%r at +-max" % (name, p))
+
+
+# --------------------------------------------------------------- softmax
+
+SOFTMAX_NAMES = [n for op, n in util.NAMES if op.kind == "rowwise"]
+
+_SPECIAL_ROWS = {
+    "pos_inf": [np.inf, 1.0, 2.0, -3.0],
+    "two_pos_inf": [np.inf, np.inf, 0.0, 0.0],
+    "pos_and_neg_inf": [np.inf, -np.inf, 0.0, 1.0],
+    "all_neg_inf": [-np.inf, -np.inf, -np.inf, -np.inf],
+    "nan": [np.nan, 0.0, 1.0, 2.0],
+}
+
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("row", list(_SPECIAL_ROWS), ids=list(_SPECIAL_ROWS))
+@pytest.mark.parametrize("name", util.name_params(SOFTMAX_NAMES))
+def test_softmax_special_rows_all_nan(name, row, dtype):
+    """A row holding +inf, only -inf, or NaN gives all NaN (as PyTorch); other
+    rows are unaffected."""
+    x = np.array([_SPECIAL_ROWS[row], [0.0, 1.0, 2.0, 3.0]], dtype)
+    got = util.forward(name, x)
+    assert np.isnan(got[0]).all(), "%s(%r) = %r, expected all NaN" % (name, x[0], got[0])
+    util.assert_close(got[1], util.ref_forward(name, x[1]), TOL[dtype]["rtol"], TOL[dtype]["atol"])
+    # along axis 0 too
+    got0 = util.forward(name, np.ascontiguousarray(x.T), {"axis": 0})
+    assert np.isnan(got0[:, 0]).all() and not np.isnan(got0[:, 1]).any()
+
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name", util.name_params(SOFTMAX_NAMES))
+def test_softmax_some_neg_inf(name, dtype):
+    x = np.array([[-np.inf, 0.0, 1.0, -np.inf], [-np.inf, 5.0, -np.inf, -np.inf]], dtype)
+    got = util.forward(name, x)
+    want = util.ref_forward(name, x)
+    assert not np.isnan(got).any()
+    util.assert_close(got, want, TOL[dtype]["rtol"], TOL[dtype]["atol"], what=name)
+    if lookup(name).name == "softmax":
+        assert got[1].tolist() == [0.0, 1.0, 0.0, 0.0]
+    else:
+        assert got[1].tolist() == [-np.inf, 0.0, -np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("row", list(_SPECIAL_ROWS), ids=list(_SPECIAL_ROWS))
+@pytest.mark.parametrize("name", util.name_params(SOFTMAX_NAMES))
+def test_softmax_special_rows_match_torch(name, row):
+    torch = pytest.importorskip("torch")
+    x = np.array([_SPECIAL_ROWS[row], [-np.inf, 0.0, 1.0, -np.inf]], np.float64)
+    fn = torch.softmax if lookup(name).name == "softmax" else torch.log_softmax
+    want = fn(torch.from_numpy(x), dim=-1).numpy()
+    util.assert_close(util.forward(name, x), want, 1e-13, 0, what="%s vs torch" % name)
+
+
+# ------------------------------------------------- no warnings, no flags
+
+_EXTREMES = {
+    "extremes": [1e30, -1e30, 1e300, -1e300, np.inf, -np.inf, np.nan, 0.0],
+    "large_finite": [1e30, -1e30, 1e300, -1e300, 3e38, -3e38, 65504.0, -1.0],
+}
+
+_libm_path = ctypes.util.find_library("m")
+try:
+    _LIBM = ctypes.CDLL(_libm_path) if _libm_path else None
+    _LIBM.fetestexcept  # noqa: B018
+except (OSError, AttributeError):
+    _LIBM = None
+_FE_INVALID, _FE_DIVBYZERO, _FE_OVERFLOW, _FE_ALL = 0x01, 0x04, 0x08, 0x3D  # x86
+
+
+def _flags_after(fn):
+    """fn() with the FP exception flags cleared first; the flags it leaves."""
+    if _LIBM is None:
+        return fn(), 0
+    _LIBM.feclearexcept(_FE_ALL)
+    r = fn()
+    return r, _LIBM.fetestexcept(_FE_INVALID | _FE_DIVBYZERO | _FE_OVERFLOW)
+
+
+@pytest.mark.parametrize("dtype", [pytest.param(np.dtype(d), id=np.dtype(d).name)
+                                   for d in (np.float16, np.float32, np.float64)])
+@pytest.mark.parametrize("values", list(_EXTREMES))
+@pytest.mark.parametrize("name,params", util.name_param_params())
+def test_no_warnings_no_fp_flags(name, params, values, dtype):
+    """Every function, forward and backward, on +-1e30, +-1e300, inf, nan:
+    no warning, no FloatingPointError under errstate(all='raise'), and no
+    invalid/divide/overflow flag left set."""
+    with np.errstate(all="ignore"):
+        x = np.array(_EXTREMES[values], np.float64).astype(dtype)
+    x, p = _shaped(name, x, params)
+    dys = [np.ones(util.out_shape(name, x.shape, p), dtype)]
+    if util.out_shape(name, x.shape, p) == x.shape:
+        dys.append(x.ravel()[::-1].copy().reshape(x.shape))
+        dys.append(x.copy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            y, flags = _flags_after(lambda: util.forward(name, x, p))
+            assert flags == 0, "%s%r left FP flags 0x%x" % (name, p, flags)
+            saved = x if lookup(name).saves != "y" else y
+            for dy in dys:
+                _, flags = _flags_after(lambda: util.backward(name, dy, saved, p))
+                assert flags == 0, "%s_backward%r left FP flags 0x%x" % (name, p, flags)

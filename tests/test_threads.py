@@ -1,0 +1,199 @@
+"""Threads: results bitwise independent of the thread count, calls from many
+Python threads, and the set_num_threads / get_num_threads / threads() API."""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import fastact as fa
+from fastact import _special
+from fastact._registry import lookup
+
+import util
+
+OPENMP = _special.openmp_enabled()
+needs_openmp = pytest.mark.skipif(not OPENMP, reason="fastact built without OpenMP")
+
+# Sizes above every grain size, so that the kernels really run multithreaded.
+BIG = {"elementwise": (300_001,), "rrelu": (300_001,), "prelu": (3, 7, 14_287), "rowwise": (2000, 257),
+       "maxout": (1000, 300)}
+
+
+def _big_input(name, dtype, rng, params):
+    op = lookup(name)
+    shape = BIG[op.kind]
+    lo, hi = op.domain
+    x = rng.uniform(lo, hi, shape).astype(dtype)
+    p = util.fit_params(op, shape, params)
+    return x, p
+
+
+def _run(name, x, p, dy, saved, n):
+    with fa.threads(n):
+        assert fa.get_num_threads() == (n if OPENMP else 1)
+        y = util.forward(name, x, p)
+        g = util.backward(name, dy, saved, p)
+    return y, g
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name,params", util.name_param_params())
+def test_bitwise_identical_across_thread_counts(name, params, dtype, rng):
+    """1, 2 and 3 threads give the same bits, forward and backward (prelu's
+    dweight and rrelu training included)."""
+    x, p = _big_input(name, dtype, rng, params)
+    y1 = util.forward(name, x, p)
+    dy = rng.uniform(-2, 2, y1.shape).astype(dtype)
+    saved = y1 if lookup(name).saves == "y" else x
+    ref_y, ref_g = _run(name, x, p, dy, saved, 1)
+    for n in (2, 3):
+        y, g = _run(name, x, p, dy, saved, n)
+        util.assert_same(y, ref_y, "%s%r forward, %d threads vs 1" % (name, p, n))
+        if lookup(name).kind == "prelu":
+            util.assert_same(g[1], ref_g[1], "prelu dweight, %d threads vs 1" % n)
+            util.assert_same(g[0], ref_g[0], "prelu dx, %d threads vs 1" % n)
+        else:
+            util.assert_same(g, ref_g, "%s%r backward, %d threads vs 1" % (name, p, n))
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name", util.name_params([n for op, n in util.NAMES if op.kind == "prelu"]))
+def test_prelu_dweight_thread_independent_scalar_weight(name, dtype, rng):
+    """A scalar weight reduces over the whole array: still the same bits."""
+    x = rng.uniform(-3, 3, 300_001).astype(dtype)
+    dy = rng.uniform(-2, 2, x.shape).astype(dtype)
+    res = []
+    for n in (1, 2, 3):
+        with fa.threads(n):
+            res.append(util.backward(name, dy, x, {"weight": 0.2}))
+    for r in res[1:]:
+        util.assert_same(r[1], res[0][1], "prelu scalar dweight")
+        util.assert_same(r[0], res[0][0], "prelu dx")
+    util.assert_close(res[0][1], util.ref_backward(name, dy, x, x, {"weight": 0.2})[1], 1e-6 if dtype == np.float32
+                      else 1e-12, 0, what="prelu scalar dweight vs reference")
+
+
+def test_concurrent_python_threads(rng):
+    """4 Python threads calling different functions at once on shared
+    read-only inputs get exactly the serial results."""
+    names = [op.name for op in fa.OPS]
+    n = 100_000
+    inputs = {}
+    for name in names:
+        op = lookup(name)
+        shape = {"rowwise": (400, 250), "maxout": (500, 200), "prelu": (4, 5, 5000)}.get(op.kind, (n,))
+        x = rng.uniform(*op.domain, shape)
+        p = util.fit_params(op, shape, {"training": True, "seed": 5} if op.kind == "rrelu" else {})
+        y = util.forward(name, x, p)
+        dy = rng.uniform(-2, 2, np.shape(y))
+        saved = y if op.saves == "y" else x
+        for a in (x, dy, saved):
+            a.flags.writeable = False
+        g = util.backward(name, dy, saved, p)
+        inputs[name] = (x, p, dy, saved, y, g)
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def work(k):
+        barrier.wait()
+        for _ in range(3):
+            for name in names[k::4]:
+                x, p, dy, saved, y, g = inputs[name]
+                try:
+                    util.assert_same(util.forward(name, x, p), y, "%s forward in a thread" % name)
+                    gg = util.backward(name, dy, saved, p)
+                    if lookup(name).kind == "prelu":
+                        util.assert_same(gg[1], g[1], "prelu dweight in a thread")
+                        gg, g = gg[0], g[0]
+                    util.assert_same(gg, g, "%s backward in a thread" % name)
+                except Exception as exc:  # collected, asserted in the main thread
+                    errors.append(exc)
+
+    with ThreadPoolExecutor(4) as ex:
+        list(ex.map(work, range(4)))
+    assert not errors, errors[:3]
+
+
+@needs_openmp
+def test_thread_count_api():
+    fa.set_num_threads(3)
+    assert fa.get_num_threads() == 3
+    with fa.threads(1) as ctx:
+        assert ctx is not None
+        assert fa.get_num_threads() == 1
+        with fa.threads(2):
+            assert fa.get_num_threads() == 2
+        assert fa.get_num_threads() == 1
+    assert fa.get_num_threads() == 3
+    with pytest.raises(RuntimeError):
+        with fa.threads(5):
+            assert fa.get_num_threads() == 5
+            raise RuntimeError("boom")
+    assert fa.get_num_threads() == 3
+    fa.set_num_threads(None)
+    assert fa.get_num_threads() >= 1
+    # a context manager object can be reused
+    ctx = fa.threads(2)
+    for _ in range(2):
+        with ctx:
+            assert fa.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("bad,exc", [(0, ValueError), (-1, ValueError), (1.5, TypeError), ("2", TypeError),
+                                     (True, TypeError), (None, TypeError)],
+                         ids=["0", "-1", "1.5", "str", "True", "None"])
+def test_bad_thread_counts(bad, exc):
+    before = fa.get_num_threads()
+    with pytest.raises(exc, match="fastact"):
+        fa.threads(bad)
+    if bad is not None:
+        with pytest.raises(exc, match="fastact"):
+            fa.set_num_threads(bad)
+    assert fa.get_num_threads() == before
+
+
+@needs_openmp
+def test_threads_context_is_thread_local():
+    """with fa.threads(n) applies to the calling Python thread only;
+    set_num_threads applies to all."""
+    fa.set_num_threads(3)
+    entered, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def other():
+        seen["before"] = fa.get_num_threads()
+        with fa.threads(2):
+            seen["inside"] = fa.get_num_threads()
+            entered.set()
+            release.wait(10)
+        seen["after"] = fa.get_num_threads()
+
+    with fa.threads(1):
+        t = threading.Thread(target=other)
+        t.start()
+        assert entered.wait(10)
+        assert fa.get_num_threads() == 1  # the other thread's context is not ours
+        release.set()
+        t.join(10)
+        assert fa.get_num_threads() == 1
+    assert seen == {"before": 3, "inside": 2, "after": 3}
+    assert fa.get_num_threads() == 3
+
+
+@needs_openmp
+def test_threadpoolctl_can_limit():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if os.environ.get("FASTACT_NUM_THREADS"):
+        pytest.skip("FASTACT_NUM_THREADS overrides OpenMP's default")
+    fa.set_num_threads(None)
+    info = threadpoolctl.threadpool_info()
+    assert any(i.get("user_api") == "openmp" for i in info), info
+    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+        assert fa.get_num_threads() == 1
+    x = np.linspace(-5, 5, 300_001)
+    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+        y = fa.tanh(x)
+    util.assert_same(y, fa.tanh(x), "tanh under threadpool_limits(1)")

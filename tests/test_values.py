@@ -1,0 +1,212 @@
+"""Values: every function and alias, forward and backward, float32 and float64,
+against fastact.reference (float64 NumPy) and against finite differences of
+the reference forward."""
+
+import numpy as np
+import pytest
+
+import fastact as fa
+from fastact import reference as ref
+from fastact._registry import lookup
+
+import util
+from util import TOL
+
+SHAPES = {"prelu": (8, 5, 30), "rowwise": (40, 30), "maxout": (20, 60)}
+
+
+def values_input(name, dtype, rng, params, n=1200, avoid_kinks=None):
+    op = lookup(name)
+    x = util.sample(op, dtype, rng, n=n, avoid_kinks=avoid_kinks)
+    shape = SHAPES.get(op.kind)
+    if shape is not None:
+        x = x[: int(np.prod(shape))]
+        if x.size < np.prod(shape):
+            x = np.concatenate([x, rng.uniform(*op.domain, int(np.prod(shape)) - x.size).astype(dtype)])
+        x = x.reshape(shape)
+    return x, util.fit_params(op, x.shape, params)
+
+
+# ----------------------------------------------------------------- forward
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name,params", util.name_param_params())
+def test_forward_matches_reference(name, params, dtype, rng):
+    x, p = values_input(name, dtype, rng, params)
+    got = util.forward(name, x, p)
+    assert isinstance(got, np.ndarray) and got.dtype == dtype and got.shape == util.out_shape(name, x.shape, p)
+    want = util.ref_forward(name, x, p)
+    t = TOL[dtype]
+    atol = t["atol"] + t["rtol"] * util.forward_scale(name, x, p)
+    util.assert_close(got, want, t["rtol"], atol, x=x if got.shape == x.shape else None,
+                      what="%s%r %s forward" % (name, p, dtype))
+
+
+# ---------------------------------------------------------------- backward
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name,params", util.name_param_params())
+def test_backward_matches_reference(name, params, dtype, rng):
+    """(a) dx against dy * reference.derivative (elementwise), or the
+    reference backward of softmax/log_softmax (at the same y), maxout, prelu,
+    rrelu (training: with the seed's slopes)."""
+    op = lookup(name)
+    x, p = values_input(name, dtype, rng, params)
+    yshape = util.out_shape(name, x.shape, p)
+    dy = rng.uniform(-2, 2, yshape).astype(dtype)
+    dy.flat[:3] = [1.0, -1.0, 0.5]
+    saved = util.saved_for(name, x, p)
+    got = util.backward(name, dy, saved, p)
+    want = util.ref_backward(name, dy, x, saved, p)
+    t = TOL[dtype]
+    rtol = t["rtol"]
+    what = "%s_backward%r %s" % (name, p, dtype)
+    if op.kind == "prelu":
+        dx, dw = got
+        wdx, wdw = want
+        assert dx.dtype == dtype and dx.shape == x.shape
+        assert dw.dtype == dtype and dw.shape == np.shape(p["weight"])
+        util.assert_close(dx, wdx, rtol, t["atol"], x=x, what=what + " dx")
+        axis = p.get("axis", 1) % x.ndim
+        contrib = np.abs(dy.astype(np.float64) * x.astype(np.float64))
+        axes = tuple(i for i in range(x.ndim) if i != axis) if np.size(p["weight"]) > 1 else None
+        scale = np.sum(contrib, axis=axes).reshape(np.shape(p["weight"]))
+        util.assert_close(dw, wdw, rtol, t["atol"] + 4 * rtol * scale, what=what + " dweight")
+        return
+    assert isinstance(got, np.ndarray) and got.dtype == dtype and got.shape == x.shape
+    if op.kind == "maxout":
+        util.assert_same(got, want.astype(dtype), what)
+        return
+    if op.kind == "rowwise":
+        y = saved.astype(np.float64)
+        d = dy.astype(np.float64)
+        ax = p.get("axis", -1)
+        if op.name == "softmax":
+            s = np.sum(d * y, axis=ax, keepdims=True)
+            scale = np.abs(y) * (np.abs(d) + np.abs(s))
+        else:
+            scale = np.abs(d) + np.exp(y) * np.sum(np.abs(d), axis=ax, keepdims=True)
+        util.assert_close(got, want, rtol, t["atol"] + 2 * rtol * scale, what=what)
+        return
+    atol = t["atol"] + util.y_error_atol(name, x, p, dy, saved)
+    if util.is_elementwise_like(name, p):
+        atol = atol + rtol * np.abs(dy.astype(np.float64)) * util.derivative_scale(name, x, p)
+    util.assert_close(got, want, rtol, atol, x=x, what=what)
+
+
+def _fd_step(x):
+    h = 1e-6 * np.maximum(1.0, np.abs(x))
+    xp, xm = x + h, x - h
+    return xp, xm, xp - xm
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name,params", util.name_param_params(
+    lambda op, name, p: op.kind in ("elementwise", "rrelu")))
+def test_backward_matches_finite_differences(name, params, dtype, rng):
+    """(b) dx against dy * a central difference of the float64 reference
+    forward, away from the kinks."""
+    x = util.sample(name, dtype, rng, n=500, avoid_kinks=util.kinks(name, params))
+    p = dict(params)
+    dy = rng.uniform(-2, 2, x.shape).astype(dtype)
+    saved = util.saved_for(name, x, p)
+    got = util.backward(name, dy, saved, p)
+    xd = x.astype(np.float64)
+    xp, xm, step = _fd_step(xd)
+    with np.errstate(all="ignore"):
+        F = lambda v: util.ref_forward(name, v, p)  # noqa: E731  (rrelu training: the seed's slopes)
+        fd = (F(xp) - F(xm)) / step
+        f0 = np.abs(F(xd))
+    d = np.abs(dy.astype(np.float64))
+    want = dy.astype(np.float64) * fd
+    atol = d * (1e-8 + 1e-9 * f0 / np.maximum(1.0, np.abs(xd))) + util.y_error_atol(name, xd, p, dy, saved)
+    util.assert_close(got, want, 2e-6, atol, x=x, what="%s_backward%r %s vs finite differences" % (name, p, dtype))
+
+
+def _batched_fd(G, x, h=1e-6):
+    """Gradient of the scalar function G (vectorised over a leading axis) at x."""
+    n = x.size
+    e = np.eye(n).reshape((n,) + x.shape)
+    hs = h * np.maximum(1.0, np.abs(x))
+    xp = x[None] + e * hs[None]
+    xm = x[None] - e * hs[None]
+    steps = (xp - xm).reshape(n, -1)[np.arange(n), np.arange(n)]
+    return ((G(xp) - G(xm)) / steps).reshape(x.shape)
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("axis", [-1, 0])
+@pytest.mark.parametrize("name", util.name_params([n for op, n in util.NAMES if op.kind == "rowwise"]))
+def test_rowwise_backward_finite_differences(name, axis, dtype, rng):
+    x = rng.uniform(-4, 4, (3, 7)).astype(dtype)
+    dy = rng.uniform(-2, 2, x.shape).astype(dtype)
+    p = {"axis": axis}
+    y = util.forward(name, x, p)
+    got = util.backward(name, dy, y, p)
+    dyd = dy.astype(np.float64)
+    G = lambda v: np.sum(util.ref_forward(name, v, {"axis": axis + 1 if axis >= 0 else axis}) * dyd,  # noqa: E731
+                         axis=(1, 2))
+    fd = _batched_fd(G, x.astype(np.float64))
+    atol = (1e-8 if dtype == np.float64 else 2e-6) * np.max(np.abs(dyd))
+    util.assert_close(got, fd, 2e-6, atol, x=x, what="%s_backward(axis=%d) %s vs finite differences" % (name, axis, dtype))
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name", util.name_params([n for op, n in util.NAMES if op.kind == "maxout"]))
+def test_maxout_backward_finite_differences_and_ties(name, dtype, rng):
+    x = rng.uniform(-3, 3, (4, 12)).astype(dtype)
+    dy = rng.uniform(-2, 2, (4, 4)).astype(dtype)
+    got = util.backward(name, dy, x, {"pieces": 3})
+    dyd = dy.astype(np.float64)
+    G = lambda v: np.sum(ref.maxout(v, 3, axis=-1) * dyd, axis=(1, 2))  # noqa: E731
+    util.assert_close(got, _batched_fd(G, x.astype(np.float64)), 1e-6, 1e-8, what="maxout_backward vs fd")
+    # ties: the gradient goes to the first maximum of each group, once
+    xt = rng.integers(0, 3, (6, 12)).astype(dtype)
+    dyt = rng.uniform(1, 2, (6, 3)).astype(dtype)
+    got = util.backward(name, dyt, xt, {"pieces": 4})
+    util.assert_same(got, ref.maxout_backward(dyt, xt, 4).astype(dtype), "maxout_backward with ties")
+    assert np.count_nonzero(got) == dyt.size
+    util.assert_same(util.forward(name, xt, {"pieces": 4}), ref.maxout(xt, 4).astype(dtype), "maxout with ties")
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("weight", ["scalar", "channels"])
+@pytest.mark.parametrize("name", util.name_params([n for op, n in util.NAMES if op.kind == "prelu"]))
+def test_prelu_backward_finite_differences(name, weight, dtype, rng):
+    x = rng.uniform(-3, 3, (3, 4, 5)).astype(dtype)
+    x[np.abs(x) < 1e-3] = 0.5
+    dy = rng.uniform(-2, 2, x.shape).astype(dtype)
+    w = np.float64(-0.3) if weight == "scalar" else np.linspace(-0.5, 0.7, 4)
+    dx, dw = util.backward(name, dy, x, {"weight": w})
+    xd, dyd = x.astype(np.float64), dy.astype(np.float64)
+    fdx = _batched_fd(lambda V: np.array([np.sum(ref.prelu(v, w, 1) * dyd) for v in V]), xd)
+    tol = 1e-8 if dtype == np.float64 else 2e-6
+    util.assert_close(dx, fdx, 2e-6, tol, what="prelu_backward dx vs fd")
+    wv = np.atleast_1d(np.asarray(w, np.float64))
+    fdw = np.empty(wv.shape)
+    for c in range(wv.size):
+        h = 1e-6
+        wp, wm = wv.copy(), wv.copy()
+        wp[c] += h
+        wm[c] -= h
+        fdw[c] = (np.sum(ref.prelu(xd, wp.reshape(np.shape(w)), 1) * dyd)
+                  - np.sum(ref.prelu(xd, wm.reshape(np.shape(w)), 1) * dyd)) / (wp[c] - wm[c])
+    assert dw.shape == np.shape(w)
+    util.assert_close(np.reshape(dw, -1), fdw, 2e-6, tol * np.sum(np.abs(xd * dyd)), what="prelu dweight vs fd")
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("training", [False, True], ids=["eval", "training"])
+def test_rrelu_forward_backward_against_slopes(training, dtype, rng):
+    """rrelu against reference.rrelu / rrelu_backward with the slopes the seed
+    gives (training) or the mean slope (eval)."""
+    x = rng.uniform(-5, 5, 2001).astype(dtype)
+    dy = rng.uniform(-2, 2, x.shape).astype(dtype)
+    lower, upper, seed = 0.05, 0.4, 99
+    p = dict(lower=lower, upper=upper, training=training, seed=seed)
+    slopes = (fa._special.rrelu_slopes(x.size, lower, upper, seed) if training
+              else np.full(x.size, (lower + upper) / 2))
+    t = TOL[dtype]
+    util.assert_close(fa.rrelu(x, **p), ref.rrelu(x, slopes), t["rtol"], t["atol"], x=x, what="rrelu")
+    util.assert_close(fa.rrelu_backward(dy, x, **p), ref.rrelu_backward(dy, x, slopes), t["rtol"], t["atol"],
+                      x=x, what="rrelu_backward")
