@@ -30,8 +30,7 @@ cdef extern from "fa_math.h" nogil:
     void fa_sigmoid_pair(double v, double *sp, double *sm, double *e)
 
 cdef extern from "fa_special.h" nogil:
-    double fa_phi_lower64(double a)
-    double fa_phi_lower32(double a)
+    double fa_phi_lower(double a, int dbl)
     double fa_phi_density64(double x)
     void fa_gelu_tanh_arg64(double x, double *wh, double *wl)
     double SELU_LAMBDA "FA_SELU_LAMBDA"
@@ -182,22 +181,15 @@ cdef inline floating softplus_bwd(floating dy, floating x, double beta, double t
     return <floating>(<double>dy * (1.0 if v > threshold else sp))
 
 # ------------------------------------------------------------ gelu (erf)
-cdef inline double _phi_lower(floating x) noexcept nogil:
-    # Phi(-|x|) = 0.5 erfc(|x| / sqrt 2)
-    if floating is double:
-        return fa_phi_lower64(fabs(x))
-    else:
-        return fa_phi_lower32(fabs(<double>x))
-
 cdef inline floating gelu_fwd(floating x, double p0, double p1) noexcept nogil:
-    cdef double q = _phi_lower(x)
+    cdef double q = fa_phi_lower(fabs(<double>x), sizeof(floating) == 8)   # Phi(-|x|)
     cdef double cdf = 1.0 - q if x >= 0 else q
     return <floating>(copysign(0.0, <double>x) if cdf == 0.0 else <double>x * cdf)
 
 cdef inline floating gelu_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     # Phi(x) + x phi(x)
     cdef double xd = x
-    cdef double q = _phi_lower(x)
+    cdef double q = fa_phi_lower(fabs(<double>x), sizeof(floating) == 8)   # Phi(-|x|)
     cdef double cdf = 1.0 - q if x >= 0 else q
     cdef double dens = fa_phi_density64(xd)
     return <floating>(<double>dy * (cdf if dens == 0.0 else cdf + xd * dens))

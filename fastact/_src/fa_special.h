@@ -73,6 +73,14 @@ FA_INLINE double fa_phi_lower32(double a)
     return a > 40.0 ? 0.0 : q;
 }
 
+/* Phi(-a): the double-accuracy version for float64 kernels (dbl != 0), the
+ * cheap one for float32 kernels.  dbl is a compile-time constant at every call,
+ * so one branch is left after inlining. */
+FA_INLINE double fa_phi_lower(double a, int dbl)
+{
+    return dbl ? fa_phi_lower64(a) : fa_phi_lower32(a);
+}
+
 /* phi(x) = exp(-x^2/2) / sqrt(2 pi), with x^2 exact. */
 FA_INLINE double fa_phi_density64(double x)
 {
