@@ -181,8 +181,19 @@ def _mp_value(mp, name, x, p):
         return min(max(x + 3, 0), 6) / 6
     if name == "hard_swish":
         return 0 if x <= -3 else x * min(max(x + 3, 0), 6) / 6
-    # piecewise-linear functions: the float64 reference is exact
-    return mp.mpf(float(reference.forward(name, np.float64(x), **p)))
+    if name == "relu":
+        return x if x > 0 else mp.mpf(0)
+    if name == "leaky_relu":
+        return x if x > 0 else mp.mpf(p["alpha"]) * x
+    if name == "relu6":
+        return min(max(x, 0), 6)
+    if name == "leaky_relu6":
+        return min(max(mp.mpf(p["alpha"]) * x, x), 6)
+    if name == "hardtanh":
+        return min(max(x, p["min_val"]), p["max_val"])
+    if name == "identity":
+        return x
+    raise KeyError(name)
 
 
 def measure_float64(name, params=None, n=4000, seed=0):
@@ -197,6 +208,47 @@ def measure_float64(name, params=None, n=4000, seed=0):
     return _summarise(x, y, exact[:, 0], np.float64, exact[:, 1])
 
 
+def softmax_rows(dtype, seed=0):
+    """Test rows for softmax/log_softmax: mixed scales, a wide range, one dominant entry."""
+    rng = np.random.default_rng(seed)
+    rows = [rng.standard_normal(17) * 3, rng.uniform(-700, 0, 9), rng.standard_normal(1000),
+            np.array([0.0, -200.0, -300.0]), np.array([5.0]), rng.standard_normal(64) * 30]
+    return [r.astype(dtype) for r in rows]
+
+
+def measure_rows_float32(name, seed=2):
+    """Max ULP error of softmax/log_softmax (float32) on 2000 rows of 37, against float64."""
+    import fastact as fa
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2000, 37)).astype(np.float32) * rng.uniform(0.1, 40, (2000, 1)).astype(np.float32)
+    exact = getattr(reference, name)(x.astype(np.float64))
+    err = ulp_error(getattr(fa, name)(x), exact, np.float32)
+    return float(np.max(err[np.abs(exact) >= np.finfo(np.float32).tiny]))
+
+
+def measure_rows_float64(name, seed=3):
+    """Max ULP error of softmax/log_softmax (float64) on softmax_rows, against mpmath."""
+    import mpmath as mp
+
+    import fastact as fa
+
+    worst = 0.0
+    with mp.workprec(160):
+        for row in softmax_rows(np.float64, seed):
+            y = getattr(fa, name)(row)
+            xs = [mp.mpf(float(v)) for v in row]
+            m = max(xs)
+            s = mp.fsum(mp.exp(v - m) for v in xs)
+            for v, got in zip(xs, y):
+                ex = mp.exp(v - m) / s if name == "softmax" else (v - m) - mp.log(s)
+                hi = float(ex)
+                if abs(hi) < np.finfo(np.float64).tiny:
+                    continue
+                worst = max(worst, float(ulp_error(got, hi, np.float64, float(ex - hi))))
+    return worst
+
+
 def _label(name, params):
     return name + ("(%s)" % ", ".join("%s=%r" % kv for kv in params.items()) if params else "")
 
@@ -209,6 +261,8 @@ def table(n64=4000):
         a = measure_float32(name, params)
         b = measure_float64(name, params, n64)
         rows.append("| %s | %.2f | %.2f |" % (_label(name, params), a["max_ulp"], b["max_ulp"]))
+    for name in ("softmax", "log_softmax"):
+        rows.append("| %s (rows) | %.2f | %.2f |" % (name, measure_rows_float32(name), measure_rows_float64(name)))
     return "\n".join(rows)
 
 

@@ -205,16 +205,34 @@ def _pair(fname, dy, s, sname):
     return dy, s, rdt, kdt
 
 
-# ----------------------------------------------------------- elementwise
-
-def _ew_forward(fname, op, x, values, out):
+def _unary(fname, x, out):
+    """Checked kernel-ready input and output for a same-shape one-input call:
+    (x as a kernel array, where to write, result dtype, kernel dtype)."""
     x = _asarray(fname, x, "x")
     rdt, kdt = _dtypes(fname, x.dtype)
-    kernel, p0, p1 = op.select(_params(fname, op, values))
     if out is not None:
         _check_out(fname, out, x.shape, rdt)
     xk = _kernel_input(x, kdt)
     y = out if _writable_directly(out, kdt, (xk,)) else np.empty(x.shape, kdt)
+    return xk, y, rdt, kdt
+
+
+def _binary(fname, dy, s, out, sname):
+    """The same for a backward (dy, saved) -> dx call."""
+    dy, s, rdt, kdt = _pair(fname, dy, s, sname)
+    if out is not None:
+        _check_out(fname, out, dy.shape, rdt)
+    dyk = _kernel_input(dy, kdt)
+    sk = _kernel_input(s, kdt)
+    dx = out if _writable_directly(out, kdt, (dyk, sk)) else np.empty(dy.shape, kdt)
+    return dyk, sk, dx, rdt, kdt
+
+
+# ----------------------------------------------------------- elementwise
+
+def _ew_forward(fname, op, x, values, out):
+    kernel, p0, p1 = op.select(_params(fname, op, values))
+    xk, y, rdt, kdt = _unary(fname, x, out)
     if xk.size:
         _FORWARD[kdt](_KERNEL_INDEX[kernel], xk.reshape(-1), y.reshape(-1), p0, p1,
                       _threads_for(op, xk.size))
@@ -224,13 +242,8 @@ def _ew_forward(fname, op, x, values, out):
 def _ew_backward(fname, op, dy, s, values, out, sname):
     if s is None:  # identity: the backward needs nothing but dy
         s = dy
-    dy, s, rdt, kdt = _pair(fname, dy, s, sname)
     kernel, p0, p1 = op.select(_params(fname, op, values))
-    if out is not None:
-        _check_out(fname, out, dy.shape, rdt)
-    dyk = _kernel_input(dy, kdt)
-    sk = _kernel_input(s, kdt)
-    dx = out if _writable_directly(out, kdt, (dyk, sk)) else np.empty(dy.shape, kdt)
+    dyk, sk, dx, rdt, kdt = _binary(fname, dy, s, out, sname)
     if dyk.size:
         _BACKWARD[kdt](_KERNEL_INDEX[kernel], dyk.reshape(-1), sk.reshape(-1), dx.reshape(-1), p0, p1,
                        _threads_for(op, dyk.size))
@@ -243,15 +256,10 @@ def _rrelu_forward(fname, op, x, values, out):
     p = _params(fname, op, values)
     if not p["training"]:
         return _ew_forward(fname, op, x, values, out)
-    x = _asarray(fname, x, "x")
-    rdt, kdt = _dtypes(fname, x.dtype)
+    xk, y, rdt, kdt = _unary(fname, x, out)
     seed = p["seed"]
     if seed is None:
         seed = int(np.random.randint(0, 2 ** 63 - 1, dtype=np.int64))
-    if out is not None:
-        _check_out(fname, out, x.shape, rdt)
-    xk = _kernel_input(x, kdt)
-    y = out if _writable_directly(out, kdt, (xk,)) else np.empty(x.shape, kdt)
     if xk.size:
         _special.rrelu_forward(xk.reshape(-1), y.reshape(-1), p["lower"], p["upper"], seed,
                                _threads_for(op, xk.size))
@@ -264,12 +272,7 @@ def _rrelu_backward(fname, op, dy, x, values, out, sname):
         return _ew_backward(fname, op, dy, x, values, out, sname)
     if p["seed"] is None:
         raise ValueError("fastact.%s: training=True needs the seed the forward used" % fname)
-    dy, x, rdt, kdt = _pair(fname, dy, x, sname)
-    if out is not None:
-        _check_out(fname, out, dy.shape, rdt)
-    dyk = _kernel_input(dy, kdt)
-    xk = _kernel_input(x, kdt)
-    dx = out if _writable_directly(out, kdt, (dyk, xk)) else np.empty(dy.shape, kdt)
+    dyk, xk, dx, rdt, kdt = _binary(fname, dy, x, out, sname)
     if dyk.size:
         _special.rrelu_backward(dyk.reshape(-1), xk.reshape(-1), dx.reshape(-1), p["lower"], p["upper"],
                                 p["seed"], _threads_for(op, dyk.size))
@@ -305,13 +308,8 @@ def _prelu_weight(fname, weight, x, axis, kdt):
 def _prelu_forward(fname, op, x, values, out):
     weight, axis = values
     axis = _integer(fname, "axis", axis)
-    x = _asarray(fname, x, "x")
-    rdt, kdt = _dtypes(fname, x.dtype)
-    w, view, _ = _prelu_weight(fname, weight, x, axis, kdt)
-    if out is not None:
-        _check_out(fname, out, x.shape, rdt)
-    xk = _kernel_input(x, kdt)
-    y = out if _writable_directly(out, kdt, (xk,)) else np.empty(x.shape, kdt)
+    xk, y, rdt, kdt = _unary(fname, x, out)
+    w, view, _ = _prelu_weight(fname, weight, xk, axis, kdt)
     if xk.size:
         _special.prelu_forward(xk.reshape(view), w, y.reshape(view), _threads_for(op, xk.size))
     return _finish(y, out, rdt)
@@ -321,13 +319,8 @@ def _prelu_backward(fname, op, dy, x, values, out, sname):
     """Returns (dx, dweight); dweight has weight's shape."""
     weight, axis = values
     axis = _integer(fname, "axis", axis)
-    dy, x, rdt, kdt = _pair(fname, dy, x, sname)
-    w, view, wshape = _prelu_weight(fname, weight, x, axis, kdt)
-    if out is not None:
-        _check_out(fname, out, dy.shape, rdt)
-    dyk = _kernel_input(dy, kdt)
-    xk = _kernel_input(x, kdt)
-    dx = out if _writable_directly(out, kdt, (dyk, xk)) else np.empty(dy.shape, kdt)
+    dyk, xk, dx, rdt, kdt = _binary(fname, dy, x, out, sname)
+    w, view, wshape = _prelu_weight(fname, weight, xk, axis, kdt)
     dw = np.zeros(w.shape[0], np.float64)
     if xk.size:
         _special.prelu_backward(dyk.reshape(view), xk.reshape(view), w, dx.reshape(view), dw,
@@ -377,7 +370,7 @@ def _softmax_forward(fname, op, x, values, out):
         _check_out(fname, out, x.shape, rdt)
     xk, moved_shape, ax = _last_axis_2d(fname, x, axis, kdt)
     y, direct = _target_2d(out, kdt, (xk,), ax, x.ndim, xk.shape)
-    _special.softmax_forward(xk, y, op.name == "log_softmax", _rows_threads(op, xk))
+    _special.softmax_rows(xk, xk, y, op.name == "log_softmax", False, _rows_threads(op, xk))
     if direct:
         return out
     return _place(y, moved_shape, ax, x.shape, out, rdt)
@@ -392,7 +385,7 @@ def _softmax_backward(fname, op, dy, y, values, out, sname):
     dyk, moved_shape, ax = _last_axis_2d(fname, dy, axis, kdt)
     yk, _, _ = _last_axis_2d(fname, y, axis, kdt)
     dx, direct = _target_2d(out, kdt, (dyk, yk), ax, dy.ndim, dyk.shape)
-    _special.softmax_backward(dyk, yk, dx, op.name == "log_softmax", _rows_threads(op, dyk))
+    _special.softmax_rows(dyk, yk, dx, op.name == "log_softmax", True, _rows_threads(op, dyk))
     if direct:
         return out
     return _place(dx, moved_shape, ax, dy.shape, out, rdt)

@@ -132,23 +132,6 @@ cdef void _softmax_row(const floating* x, floating* y, Py_ssize_t m, bint logsm)
             y[j] = <floating>(<double>y[j] / t)
 
 
-def softmax_forward(const floating[:, ::1] x, floating[:, ::1] y, bint logsm, int nthreads):
-    """Row-wise softmax (logsm=False) or log_softmax (True) of a 2-D C array."""
-    cdef Py_ssize_t n = x.shape[0], m = x.shape[1], r
-    cdef fa_fpflags_t flags
-    if n == 0 or m == 0:
-        return
-    with nogil:
-        flags = fa_fpflags_save()
-        if nthreads <= 1 or n == 1:
-            for r in range(n):
-                _softmax_row(&x[r, 0], &y[r, 0], m, logsm)
-        else:
-            for r in prange(n, num_threads=nthreads, schedule='static'):
-                _softmax_row(&x[r, 0], &y[r, 0], m, logsm)
-        fa_fpflags_restore(flags)
-
-
 cdef void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m, bint logsm) noexcept nogil:
     # softmax:      dx = y (dy - sum(dy y))
     # log_softmax:  dx = dy - exp(y) sum(dy)
@@ -170,9 +153,19 @@ cdef void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, 
             dx[j] = <floating>(<double>y[j] * (<double>dy[j] - s))
 
 
-def softmax_backward(const floating[:, ::1] dy, const floating[:, ::1] y, floating[:, ::1] dx, bint logsm, int nthreads):
-    """Row-wise softmax/log_softmax backward of 2-D C arrays."""
-    cdef Py_ssize_t n = dy.shape[0], m = dy.shape[1], r
+cdef inline void _softmax_any_row(const floating* a, const floating* b, floating* out, Py_ssize_t m,
+                                  bint logsm, bint backward) noexcept nogil:
+    if backward:
+        _softmax_bwd_row(a, b, out, m, logsm)
+    else:
+        _softmax_row(a, out, m, logsm)
+
+
+def softmax_rows(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,
+                 bint logsm, bint backward, int nthreads):
+    """Row-wise softmax (logsm=False) or log_softmax (True) of 2-D C arrays:
+    forward: out = f(a), b unused; backward: out = backward of f with dy = a, y = b."""
+    cdef Py_ssize_t n = a.shape[0], m = a.shape[1], r
     cdef fa_fpflags_t flags
     if n == 0 or m == 0:
         return
@@ -180,10 +173,10 @@ def softmax_backward(const floating[:, ::1] dy, const floating[:, ::1] y, floati
         flags = fa_fpflags_save()
         if nthreads <= 1 or n == 1:
             for r in range(n):
-                _softmax_bwd_row(&dy[r, 0], &y[r, 0], &dx[r, 0], m, logsm)
+                _softmax_any_row(&a[r, 0], &b[r, 0], &out[r, 0], m, logsm, backward)
         else:
             for r in prange(n, num_threads=nthreads, schedule='static'):
-                _softmax_bwd_row(&dy[r, 0], &y[r, 0], &dx[r, 0], m, logsm)
+                _softmax_any_row(&a[r, 0], &b[r, 0], &out[r, 0], m, logsm, backward)
         fa_fpflags_restore(flags)
 
 

@@ -126,11 +126,23 @@ def run(ops, sizes, dtypes, backward):
     return rows
 
 
+def cpu_model():
+    """The CPU's model name (Linux /proc/cpuinfo), else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def header():
     facts = fa._config.config()
     return ["fastact %s, NumPy %s, Python %s" % (fa.__version__, np.__version__, platform.python_version()),
-            "machine: %s, %d cores, %s; SIMD compiled: %s; threads: %d"
-            % (platform.processor() or platform.machine(), os.cpu_count(), facts["CPU features seen"],
+            "machine: %s (%s), %d cores, %s; SIMD compiled: %s; threads: %d"
+            % (cpu_model(), platform.machine(), os.cpu_count(), facts["CPU features seen"],
                facts["SIMD compiled for"], fa.get_num_threads()),
             "Speed = NumPy time / fastact time (NumPy: best in-place ufunc form)"]
 
