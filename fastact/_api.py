@@ -261,8 +261,8 @@ def _rrelu_forward(fname, op, x, values, out):
     if seed is None:
         seed = int(np.random.randint(0, 2 ** 63 - 1, dtype=np.int64))
     if xk.size:
-        _special.rrelu_forward(xk.reshape(-1), y.reshape(-1), p["lower"], p["upper"], seed,
-                               _threads_for(op, xk.size))
+        x1 = xk.reshape(-1)
+        _special.rrelu_train(x1, x1, y.reshape(-1), p["lower"], p["upper"], seed, False, _threads_for(op, xk.size))
     return _finish(y, out, rdt)
 
 
@@ -274,8 +274,8 @@ def _rrelu_backward(fname, op, dy, x, values, out, sname):
         raise ValueError("fastact.%s: training=True needs the seed the forward used" % fname)
     dyk, xk, dx, rdt, kdt = _binary(fname, dy, x, out, sname)
     if dyk.size:
-        _special.rrelu_backward(dyk.reshape(-1), xk.reshape(-1), dx.reshape(-1), p["lower"], p["upper"],
-                                p["seed"], _threads_for(op, dyk.size))
+        _special.rrelu_train(dyk.reshape(-1), xk.reshape(-1), dx.reshape(-1), p["lower"], p["upper"],
+                             p["seed"], True, _threads_for(op, dyk.size))
     return _finish(dx, out, rdt)
 
 

@@ -296,9 +296,12 @@ cdef inline double _rrelu_slope(uint64_t seed, uint64_t i, double lower, double 
     return lower + width * fa_uniform(seed, i)
 
 
-def rrelu_forward(const floating[::1] x, floating[::1] y, double lower, double upper, uint64_t seed, int nthreads):
-    """y = x if x > 0 else a_i x, a_i = lower + (upper - lower) U(seed, i)."""
-    cdef Py_ssize_t n = x.shape[0], i
+def rrelu_train(const floating[::1] a, const floating[::1] b, floating[::1] out, double lower, double upper,
+                uint64_t seed, bint backward, int nthreads):
+    """Training-mode rrelu with slopes s_i = lower + (upper - lower) U(seed, i):
+    forward (a = x, b unused): out = x if x > 0 else s_i x;
+    backward (a = dy, b = x): out = dy (1 if x > 0 else s_i), the same s_i."""
+    cdef Py_ssize_t n = out.shape[0], i
     cdef double width = upper - lower
     cdef fa_fpflags_t flags
     if n == 0:
@@ -306,22 +309,10 @@ def rrelu_forward(const floating[::1] x, floating[::1] y, double lower, double u
     with nogil:
         flags = fa_fpflags_save()
         for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
-            y[i] = _ops.leaky_relu_fwd(x[i], _rrelu_slope(seed, i, lower, width), 0.0)
-        fa_fpflags_restore(flags)
-
-
-def rrelu_backward(const floating[::1] dy, const floating[::1] x, floating[::1] dx, double lower, double upper,
-                   uint64_t seed, int nthreads):
-    """dx = dy (1 if x > 0 else a_i), the a_i of rrelu_forward with the same seed."""
-    cdef Py_ssize_t n = x.shape[0], i
-    cdef double width = upper - lower
-    cdef fa_fpflags_t flags
-    if n == 0:
-        return
-    with nogil:
-        flags = fa_fpflags_save()
-        for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
-            dx[i] = _ops.leaky_relu_bwd(dy[i], x[i], _rrelu_slope(seed, i, lower, width), 0.0)
+            if backward:
+                out[i] = _ops.leaky_relu_bwd(a[i], b[i], _rrelu_slope(seed, i, lower, width), 0.0)
+            else:
+                out[i] = _ops.leaky_relu_fwd(a[i], _rrelu_slope(seed, i, lower, width), 0.0)
         fa_fpflags_restore(flags)
 
 
