@@ -1,16 +1,31 @@
-"""python -m fastact.bench: fastact against NumPy, side by side, in one process.
+"""python -m fastact.bench: fastact against NumPy and every installed peer, side by side.
 
-For each function and size it prints fastact's throughput (million elements
-per second, forward with ``out=``) and the speed-up over the best in-place
-NumPy form of the same function (ufuncs with ``out=``, no temporaries) where
-one is written below.  Speed = NumPy time / fastact time.  Timing: one warm-up,
-then repeats of a loop sized to last ~20 ms; the median is reported.
+For each function, dtype, size and direction (forward, backward) it times
+fastact, NumPy's best in-place form, NumPy's textbook form, and each installed
+peer (SciPy, numexpr, PyTorch, JAX) on the same arrays in one process, and
+prints million elements per second with two speed-ups:
 
-Options: --quick (default: sizes 1e3, 1e5, 1e6, float32, forward), --full
-(adds 4e7, float64 and backward), --ops a,b,c.
+    x numpy  = NumPy (in-place form) time / fastact time
+    x peer   = fastest peer's time / fastact time   (peers: NumPy in-place, SciPy,
+               numexpr, PyTorch, JAX; the textbook form is shown, not counted)
+
+plus, per dtype and size, a roof row: a parallel copy of the same bytes with
+the same thread count (the faster of a per-thread memcpy and a vectorized copy
+loop; in place, the loop), which is what a memory-bound kernel can reach.
+
+Timing: one warm-up call, then a loop sized to last ~min_time, repeated
+(--repeats) times; the median per-call time is reported, with the spread
+(min and max) in the JSON.  Inputs: realistic values (see _bench_cases), the
+same arrays for every contender.
+
+    python -m fastact.bench --quick                  # the default: < 1 minute
+    python -m fastact.bench --ops sigmoid,gelu --dtypes float32,float64 --sizes 1e3,1e6,4e7
+    python -m fastact.bench --json out.json --markdown out.md --plot out.png
+    python -m fastact.bench --accuracy               # max ULP error per contender instead
 """
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -19,112 +34,40 @@ import time
 import numpy as np
 
 import fastact as fa
-from fastact._registry import OPS
+
+from . import _contenders
+from ._bench_cases import make_case
+from ._registry import OPS, lookup
+
+QUICK_OPS = ("sigmoid", "tanh", "relu", "silu", "gelu", "softplus", "softmax")
+QUICK_SIZES = (1000, 1_000_000)
+FULL_SIZES = (1000, 100_000, 1_000_000, 40_000_000)
 
 
-def _np_inplace():
-    """The best in-place NumPy form of some functions: f(x, out) -> out."""
+# ------------------------------------------------------------------ timing
 
-    def sigmoid(x, o):
-        np.negative(x, out=o)
-        np.exp(o, out=o)
-        o += 1.0
-        return np.reciprocal(o, out=o)
-
-    def silu(x, o):
-        sigmoid(x, o)
-        return np.multiply(o, x, out=o)
-
-    def softplus(x, o):
-        np.abs(x, out=o)
-        np.negative(o, out=o)
-        np.exp(o, out=o)
-        np.log1p(o, out=o)
-        return np.add(o, np.maximum(x, 0.0), out=o)
-
-    def softmax(x, o):
-        np.subtract(x, x.max(axis=-1, keepdims=True), out=o)
-        np.exp(o, out=o)
-        o /= o.sum(axis=-1, keepdims=True)
-        return o
-
-    return {
-        "sigmoid": sigmoid,
-        "tanh": lambda x, o: np.tanh(x, out=o),
-        "relu": lambda x, o: np.maximum(x, 0.0, out=o),
-        "relu6": lambda x, o: np.clip(x, 0.0, 6.0, out=o),
-        "hardtanh": lambda x, o: np.clip(x, -1.0, 1.0, out=o),
-        "silu": silu,
-        "softplus": softplus,
-        "softmax": softmax,
-        "identity": lambda x, o: np.copyto(o, x),
-    }
-
-
-def _time(fn, min_time=0.02, repeats=5):
+def time_call(fn, min_time=0.02, repeats=5):
+    """(median, min, max) seconds per call of fn(); one warm-up call first."""
     fn()
-    loops, t = 1, 0.0
+    loops = 1
     while True:
         t0 = time.perf_counter()
         for _ in range(loops):
             fn()
         t = time.perf_counter() - t0
-        if t >= min_time or loops >= 1 << 20:
+        if t >= min_time or loops >= 1 << 22:
             break
-        loops *= 2
+        loops = max(loops * 2, int(loops * min_time / max(t, 1e-9) * 1.2))
     samples = [t / loops]
     for _ in range(repeats - 1):
         t0 = time.perf_counter()
         for _ in range(loops):
             fn()
         samples.append((time.perf_counter() - t0) / loops)
-    return float(np.median(samples))
+    return float(np.median(samples)), float(min(samples)), float(max(samples))
 
 
-def _call_args(op, x):
-    if op.kind == "prelu":
-        return (x, 0.25)
-    if op.kind == "maxout":
-        return (x, 2)
-    return (x,)
-
-
-def _input(op, n, dtype, rng):
-    lo, hi = op.domain
-    x = rng.uniform(lo / 4, hi / 4, n).astype(dtype)
-    if op.kind == "rowwise":
-        x = x.reshape(-1, 1000) if n >= 1000 else x.reshape(1, -1)
-    return x
-
-
-def run(ops, sizes, dtypes, backward):
-    rng = np.random.default_rng(0)
-    baselines = _np_inplace()
-    rows = []
-    for op in ops:
-        for dtype in dtypes:
-            for n in sizes:
-                x = _input(op, n, dtype, rng)
-                f = getattr(fa, op.name)
-                args = _call_args(op, x)
-                y = f(*args)
-                if backward:
-                    saved = y if op.saves == "y" else x
-                    dy = np.ones_like(y)
-                    g = getattr(fa, op.name + "_backward")
-                    extra = args[1:]
-                    out = np.empty_like(x)
-                    t = _time(lambda: g(dy, saved, *extra, out=out))
-                    base = None
-                else:
-                    out = np.empty_like(y)
-                    t = _time(lambda: f(*args, out=out))
-                    b = baselines.get(op.name)
-                    base = _time(lambda: b(x, out)) if b is not None else None
-                rows.append((op.name, np.dtype(dtype).name, n, "bwd" if backward else "fwd",
-                             x.size / t / 1e6, (base / t) if base else None))
-    return rows
-
+# ------------------------------------------------------------ the machine
 
 def cpu_model():
     """The CPU's model name (Linux /proc/cpuinfo), else what platform knows."""
@@ -138,34 +81,307 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
-def header():
+def machine():
     facts = fa._config.config()
-    return ["fastact %s, NumPy %s, Python %s" % (fa.__version__, np.__version__, platform.python_version()),
-            "machine: %s (%s), %d cores, %s; SIMD compiled: %s; threads: %d"
-            % (cpu_model(), platform.machine(), os.cpu_count(), facts["CPU features seen"],
-               facts["SIMD compiled for"], fa.get_num_threads()),
-            "Speed = NumPy time / fastact time (NumPy: best in-place ufunc form)"]
+    return {
+        "cpu": cpu_model(),
+        "arch": platform.machine(),
+        "cores": os.cpu_count(),
+        "cpu_features": facts["CPU features seen"],
+        "simd_compiled": facts["SIMD compiled for"],
+        "threads": fa.get_num_threads(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": _contenders.versions(),
+    }
+
+
+def header_lines(m):
+    vers = ", ".join("%s %s" % kv for kv in m["versions"].items() if kv[0] != "numpy-textbook")
+    return [
+        "machine: %s (%s), %d cores; CPU features: %s" % (m["cpu"], m["arch"], m["cores"], m["cpu_features"]),
+        "fastact SIMD compiled for %s; threads: %d; Python %s" % (m["simd_compiled"], m["threads"], m["python"]),
+        "versions: " + vers,
+        "Melem/s = million elements per second (median); x numpy = NumPy in-place time / fastact time;",
+        "x peer = fastest peer's time / fastact time (peers: numpy in-place, scipy, numexpr, torch, jax).",
+    ]
+
+
+# ------------------------------------------------------------------- runs
+
+def _progress(enabled):
+    state = {"t0": time.perf_counter(), "shown": False}
+
+    def show(i, total, label):
+        if not enabled:
+            return
+        if time.perf_counter() - state["t0"] < 2.0 and not state["shown"]:
+            return  # short runs stay quiet
+        state["shown"] = True
+        width = 30
+        done = int(width * i / max(total, 1))
+        sys.stderr.write("\r[%s%s] %d/%d %-40s" % ("#" * done, "." * (width - done), i, total, label[:40]))
+        if i == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def bind(contender, case, backward):
+    """A no-argument callable running one contender on the case, or None."""
+    fn = _contenders.get(contender, case.name, backward)
+    if fn is None:
+        return None
+    p = case.params
+    if backward:
+        out = case.out_backward()
+        return lambda: fn(case.dy, case.saved, out, **p)
+    out = case.out_forward()
+    return lambda: fn(case.x, out, **p)
+
+
+def _roof(case, min_time, repeats):
+    """Melem/s of a parallel copy of case.x's bytes with the thread count fastact
+    uses for this many elements, called directly (no wrapper).  Out of place:
+    the faster of memcpy per thread (non-temporal stores: best beyond the
+    caches) and a vectorized copy loop (best inside them); in place: the copy
+    loop reading and writing the same buffer."""
+    from . import _api, _elementwise, _special
+
+    x = case.x.reshape(-1)
+    out = np.empty_like(x)
+    scratch = x.copy()
+    nt = _api._threads_for(lookup("identity"), x.size)
+    xb, ob = x.view(np.uint8), out.view(np.uint8)
+    kernel = _elementwise.forward_f32 if x.dtype == np.float32 else _elementwise.forward_f64
+    k = _elementwise.KERNELS.index("identity")
+    t_out = min(time_call(lambda: _special.parallel_copy(xb, ob, nt), min_time, repeats)[0],
+                time_call(lambda: kernel(k, x, out, 0.0, 0.0, nt), min_time, repeats)[0])
+    t_in = time_call(lambda: kernel(k, scratch, scratch, 0.0, 0.0, nt), min_time, repeats)[0]
+    return x.size / t_out / 1e6, x.size / t_in / 1e6
+
+
+def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=5, progress=True):
+    """Time everything; returns (records, roofs).
+
+    records: one dict per (function, dtype, size, direction, contender) with
+    median/min/max seconds per call and Melem/s.  roofs: one per (dtype, size)."""
+    contenders = contenders or _contenders.available()
+    jobs = [(op, dt, n, d) for op in ops for dt in dtypes for n in sizes for d in directions]
+    show = _progress(progress and sys.stderr.isatty())
+    records, roofs, seen_roof = [], [], set()
+    for i, (name, dtype, n, direction) in enumerate(jobs):
+        show(i, len(jobs), "%s %s %.0e %s" % (name, np.dtype(dtype).name, n, direction))
+        case = make_case(name, n, dtype)
+        if (case.dtype.name, n) not in seen_roof:
+            seen_roof.add((case.dtype.name, n))
+            r_out, r_in = _roof(case, min_time, repeats)
+            roofs.append({"dtype": case.dtype.name, "size": n, "elements": case.n,
+                          "copy_melem_s": r_out, "inplace_copy_melem_s": r_in})
+        for c in contenders:
+            fn = bind(c, case, direction == "backward")
+            if fn is None:
+                continue
+            try:
+                med, lo, hi = time_call(fn, min_time, repeats)
+            except (NotImplementedError, TypeError, ValueError, RuntimeError) as exc:
+                records.append(_record(case, n, direction, c, None, None, None, str(exc)))
+                continue
+            records.append(_record(case, n, direction, c, med, lo, hi, None))
+    show(len(jobs), len(jobs), "done")
+    return records, roofs
+
+
+def _record(case, n, direction, contender, med, lo, hi, error):
+    return {"function": case.name, "dtype": case.dtype.name, "size": n, "elements": case.n,
+            "direction": direction, "contender": contender,
+            "median_s": med, "min_s": lo, "max_s": hi,
+            "melem_s": (case.n / med / 1e6) if med else None, "error": error}
+
+
+# ----------------------------------------------------------------- tables
+
+def rows(records):
+    """One row per (function, dtype, size, direction): {contender: Melem/s} and speed-ups."""
+    grouped = {}
+    for r in records:
+        key = (r["function"], r["dtype"], r["size"], r["direction"])
+        if r["melem_s"]:
+            grouped.setdefault(key, {})[r["contender"]] = r["melem_s"]
+    out = []
+    for key, speeds in grouped.items():
+        fast = speeds.get("fastact")
+        peers = {c: v for c, v in speeds.items() if c in _contenders.PEER_NAMES}
+        best = max(peers.items(), key=lambda kv: kv[1]) if peers else (None, None)
+        out.append({"key": key, "speeds": speeds,
+                    "x_numpy": fast / speeds["numpy"] if fast and speeds.get("numpy") else None,
+                    "x_peer": fast / best[1] if fast and best[1] else None,
+                    "best_peer": best[0]})
+    return out
+
+
+def markdown(records, roofs, m):
+    contenders = [c for c in _contenders.NAMES if any(r["contender"] == c for r in records)]
+    lines = ["```"] + header_lines(m) + ["```", ""]
+    head = ["function", "dtype", "size", "dir"] + contenders + ["x numpy", "x peer (best)"]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for row in rows(records):
+        name, dt, n, d = row["key"]
+        cells = [name, dt, "%.0e" % n, "fwd" if d == "forward" else "bwd"]
+        cells += ["%.0f" % row["speeds"][c] if c in row["speeds"] else "—" for c in contenders]
+        cells.append("%.2f" % row["x_numpy"] if row["x_numpy"] else "—")
+        cells.append("%.2f (%s)" % (row["x_peer"], row["best_peer"]) if row["x_peer"] else "—")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Roof: a parallel copy of the same bytes, same threads (Melem/s):", "",
+              "| dtype | size | copy | in-place copy |", "|---|---|---|---|"]
+    for r in roofs:
+        lines.append("| %s | %.0e | %.0f | %.0f |" % (r["dtype"], r["size"], r["copy_melem_s"],
+                                                     r["inplace_copy_melem_s"]))
+    return "\n".join(lines)
+
+
+def plot(records, path):
+    """Speed-up over the fastest peer against size, one line per (function, dtype, direction)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SystemExit("--plot needs matplotlib: pip install matplotlib (or fastact[bench])")
+    series = {}
+    for row in rows(records):
+        name, dt, n, d = row["key"]
+        if row["x_peer"]:
+            series.setdefault("%s %s %s" % (name, dt, "fwd" if d == "forward" else "bwd"), []).append(
+                (n, row["x_peer"]))
+    fig, ax = plt.subplots(figsize=(9, 6))
+    for label, pts in sorted(series.items()):
+        pts.sort()
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+    ax.axhline(1.0, color="black", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("elements")
+    ax.set_ylabel("speed-up over the fastest peer")
+    ax.set_title("fastact vs the fastest peer (%s, %d threads)" % (cpu_model(), fa.get_num_threads()))
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- accuracy
+
+def accuracy(ops, dtypes, contenders=None, n64=600):
+    """Max ULP error of every contender's forward, per function and dtype."""
+    from . import _accuracy as acc
+    from . import reference
+
+    contenders = contenders or _contenders.available()
+    results = []
+    for name in ops:
+        op = lookup(name)
+        if op.kind != "elementwise":
+            continue
+        for dtype in dtypes:
+            if np.dtype(dtype) == np.float32:
+                x = acc.float32_inputs(op.domain, n_bits=1 << 20, n_domain=1 << 18)
+                exact = reference.forward(name, x.astype(np.float64))
+                lo = None
+            else:
+                x = acc.float64_inputs(op.domain, n64)
+                ex = np.array([acc.mp_forward(name, v) for v in x])
+                exact, lo = ex[:, 0], ex[:, 1]
+            for c in contenders:
+                fn = _contenders.get(c, name)
+                if fn is None:
+                    continue
+                params = {p.name: p.default for p in op.params}
+                with np.errstate(all="ignore"):
+                    y = np.asarray(fn(x, np.empty_like(x), **params), dtype=np.float64)
+                err = acc.ulp_error(y, exact, dtype, lo)
+                normal = np.isfinite(exact) & (np.abs(exact) >= np.finfo(dtype).tiny)
+                results.append({"function": name, "dtype": np.dtype(dtype).name, "contender": c,
+                                "max_ulp": float(np.max(err[normal], initial=0.0))})
+    return results
+
+
+def accuracy_markdown(results):
+    contenders = [c for c in _contenders.NAMES if any(r["contender"] == c for r in results)]
+    lines = ["| function | dtype | " + " | ".join(contenders) + " |", "|" + "---|" * (len(contenders) + 2)]
+    table = {}
+    for r in results:
+        table.setdefault((r["function"], r["dtype"]), {})[r["contender"]] = r["max_ulp"]
+    for (name, dt), vals in table.items():
+        cells = [("%.2g" % vals[c]) if c in vals else "—" for c in contenders]
+        lines.append("| %s | %s | %s |" % (name, dt, " | ".join(cells)))
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------- CLI
+
+def _sizes(text):
+    return tuple(int(float(s)) for s in text.split(",") if s)
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog="python -m fastact.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="the default: %s, float32, sizes 1e3 and 1e6, forward and backward" % ", ".join(QUICK_OPS))
+    ap.add_argument("--full", action="store_true", help="every function, float32 and float64, 1e3..4e7")
+    ap.add_argument("--ops", help="comma-separated function names (aliases allowed)")
+    ap.add_argument("--dtypes", help="comma-separated: float32,float64")
+    ap.add_argument("--sizes", help="comma-separated element counts, e.g. 1e3,1e5,1e6,4e7")
+    ap.add_argument("--threads", type=int, help="fastact thread count (default: fastact's default)")
+    ap.add_argument("--contenders", help="comma-separated subset of: %s" % ", ".join(_contenders.NAMES))
+    d = ap.add_mutually_exclusive_group()
+    d.add_argument("--forward", action="store_true", help="forward only")
+    d.add_argument("--backward", action="store_true", help="backward only")
+    ap.add_argument("--repeats", type=int, default=5, help="timed repeats per cell (median reported)")
+    ap.add_argument("--min-time", type=float, default=None, help="seconds per repeat (default 0.01 quick, 0.05 full)")
+    ap.add_argument("--json", metavar="FILE", help="write one record per (function, dtype, size, direction, contender)")
+    ap.add_argument("--markdown", metavar="FILE", help="write the table as Markdown")
+    ap.add_argument("--plot", metavar="FILE.png", help="plot speed-up over the fastest peer against size")
+    ap.add_argument("--accuracy", action="store_true", help="report max ULP errors instead of speed")
+    return ap.parse_args(argv)
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m fastact.bench", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="the default: 1e3, 1e5, 1e6, float32, forward")
-    ap.add_argument("--full", action="store_true", help="also 4e7 elements, float64 and backward")
-    ap.add_argument("--ops", default="", help="comma-separated function names (default: all)")
-    a = ap.parse_args(argv)
-    names = [s for s in a.ops.split(",") if s]
-    ops = [op for op in OPS if not names or op.name in names]
-    sizes = [1000, 100_000, 1_000_000] + ([40_000_000] if a.full else [])
-    dtypes = [np.float32] + ([np.float64] if a.full else [])
-    rows = run(ops, sizes, dtypes, False)
-    if a.full:
-        rows += run(ops, sizes, dtypes, True)
-    print("\n".join(header()))
-    print()
-    print("| function | dtype | size | dir | fastact Melem/s | speed vs NumPy |")
-    print("|---|---|---|---|---|---|")
-    for name, dt, n, d, mps, sp in rows:
-        print("| %s | %s | %.0e | %s | %.0f | %s |" % (name, dt, n, d, mps, "%.1fx" % sp if sp else "—"))
+    a = parse_args(argv)
+    full = a.full
+    names = [lookup(s.strip()).name for s in a.ops.split(",")] if a.ops else (
+        [op.name for op in OPS] if full else list(QUICK_OPS))
+    dtypes = [np.dtype(s.strip()).type for s in a.dtypes.split(",")] if a.dtypes else (
+        [np.float32, np.float64] if full else [np.float32])
+    sizes = _sizes(a.sizes) if a.sizes else (FULL_SIZES if full else QUICK_SIZES)
+    directions = ["forward"] if a.forward else ["backward"] if a.backward else ["forward", "backward"]
+    contenders = [c.strip() for c in a.contenders.split(",")] if a.contenders else None
+    if a.threads:
+        fa.set_num_threads(a.threads)
+    m = machine()
+    if a.accuracy:
+        res = accuracy(names, dtypes, contenders)
+        print("\n".join(header_lines(m)[:3]))
+        print("\nmax ULP error of the forward (float32: 1.3M inputs vs float64; float64: mpmath samples)\n")
+        print(accuracy_markdown(res))
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump({"machine": m, "accuracy": res}, f, indent=1)
+        return 0
+    min_time = a.min_time or (0.05 if full else 0.01)
+    records, roofs = run(names, dtypes, sizes, directions, contenders, min_time, a.repeats)
+    text = markdown(records, roofs, m)
+    print(text)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(text + "\n")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"machine": m, "records": records, "roofs": roofs}, f, indent=1)
+    if a.plot:
+        plot(records, a.plot)
     return 0
 
 

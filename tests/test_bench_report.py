@@ -1,0 +1,63 @@
+"""The benchmark report (python -m fastact.bench) produces what it promises:
+one JSON record per (function, dtype, size, direction, contender) with the
+median and the spread, a Markdown table with speed-ups and the roof, a plot."""
+
+import json
+
+import numpy as np
+import pytest
+
+from fastact import bench
+
+FAST = ["--repeats", "2", "--min-time", "0.001"]
+
+
+def test_json_and_markdown(tmp_path):
+    j, md = tmp_path / "r.json", tmp_path / "r.md"
+    rc = bench.main(["--ops", "relu,sigmoid,softmax", "--sizes", "1000,20000", "--dtypes", "float32,float64",
+                     "--contenders", "fastact,numpy,numpy-textbook", "--json", str(j), "--markdown", str(md)] + FAST)
+    assert rc == 0
+    data = json.loads(j.read_text())
+    recs = data["records"]
+    keys = {(r["function"], r["dtype"], r["size"], r["direction"], r["contender"]) for r in recs}
+    assert len(keys) == len(recs)  # one record per cell
+    want = {(f, d, n, dr, c) for f in ("relu", "sigmoid", "softmax") for d in ("float32", "float64")
+            for n in (1000, 20000) for dr in ("forward", "backward") for c in ("fastact", "numpy", "numpy-textbook")}
+    assert want <= keys
+    for r in recs:
+        assert r["min_s"] <= r["median_s"] <= r["max_s"]
+        assert r["melem_s"] == pytest.approx(r["elements"] / r["median_s"] / 1e6)
+    assert {(r["dtype"], r["size"]) for r in data["roofs"]} == {(d, n) for d in ("float32", "float64") for n in (1000, 20000)}
+    assert data["machine"]["cpu"] and data["machine"]["versions"]["numpy"] == np.__version__
+    text = md.read_text()
+    assert "x numpy" in text and "Roof" in text and "| relu | float32 | 1e+03 | fwd |" in text
+
+
+def test_rows_speedups():
+    recs = [
+        {"function": "f", "dtype": "float32", "size": 10, "direction": "forward", "contender": c, "melem_s": v}
+        for c, v in (("fastact", 300.0), ("numpy", 100.0), ("numpy-textbook", 50.0), ("torch", 150.0))
+    ]
+    (row,) = bench.rows(recs)
+    assert row["x_numpy"] == pytest.approx(3.0)
+    assert row["x_peer"] == pytest.approx(2.0) and row["best_peer"] == "torch"  # textbook is not a peer
+
+
+def test_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "speed.png"
+    bench.main(["--ops", "relu", "--sizes", "1000,5000", "--contenders", "fastact,numpy", "--forward",
+                "--plot", str(png)] + FAST)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_accuracy_mode(capsys):
+    bench.main(["--accuracy", "--ops", "sigmoid,relu", "--dtypes", "float32", "--contenders", "fastact,numpy"])
+    out = capsys.readouterr().out
+    assert "| sigmoid | float32 |" in out
+
+
+def test_time_call_measures():
+    import time
+    med, lo, hi = bench.time_call(lambda: time.sleep(0.002), min_time=0.001, repeats=3)
+    assert 0.0015 < med < 0.05 and lo <= med <= hi
