@@ -13,6 +13,17 @@ catalogue is ``fastact.OPS`` (see ``fastact._registry``).
 """
 
 from ._version import __version__
+
+try:
+    from . import _elementwise, _special  # noqa: F401  (the compiled core)
+except ImportError as _exc:  # pragma: no cover - depends on how fastact was started
+    import os as _os
+
+    raise ImportError(
+        "fastact's compiled extension is not importable from %s. If that is the source tree, "
+        "either build it there (python setup.py build_ext --inplace) or run from another "
+        "directory so that the installed fastact is imported (`python -m` puts the current "
+        "directory first on sys.path)." % _os.path.dirname(_os.path.abspath(__file__))) from _exc
 from ._registry import OPS, ALIASES
 from ._threads import get_num_threads, set_num_threads, threads
 from ._config import show_config

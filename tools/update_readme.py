@@ -60,7 +60,7 @@ def bench():
     buf = io.StringIO()
     with redirect_stdout(buf):
         b.main(["--quick"])
-    return "Produced by `python -m fastact.bench --quick` (the README's first command):\n\n" + buf.getvalue().strip()
+    return "Produced by `fastact-bench --quick` (the README's first command):\n\n" + buf.getvalue().strip()
 
 
 SECTIONS = {"catalogue": catalogue, "special": special, "accuracy": accuracy, "bench": bench}
