@@ -16,6 +16,7 @@ Notes
 """
 
 import os
+import platform
 import runpy
 import shutil
 import subprocess
@@ -33,8 +34,16 @@ PKG = os.path.join(HERE, "fastact")
 SRC = os.path.join(PKG, "_src")
 
 
-def render_elementwise():
-    """Generate _elementwise.pyx from its template; rewrite only on change."""
+# The elementwise kernels are compiled once per instruction-set level; the
+# package picks the best one the CPU runs at import (fastact/_dispatch.py).
+# (module suffix, variant name, extra flags)
+VARIANTS = (("", "baseline", []),
+            ("_v3", "v3", ["-march=x86-64-v3"]),     # AVX2, FMA, BMI2 (Haswell, Zen)
+            ("_v4", "v4", ["-march=x86-64-v4"]))     # AVX-512 F/BW/DQ/VL
+
+
+def render_elementwise(suffix, variant):
+    """Generate _elementwise<suffix>.pyx from its template; rewrite only on change."""
     registry = runpy.run_path(os.path.join(PKG, "_registry.py"))
     tp_path = os.path.join(PKG, "_elementwise.pyx.tp")
     with open(tp_path) as f:
@@ -43,11 +52,43 @@ def render_elementwise():
         warning="Generated from _elementwise.pyx.tp by setup.py -- do not edit.",
         kernels=registry["ELEMENTWISE_KERNELS"],
         dtypes=[("f32", "float"), ("f64", "double")],
+        variant=variant,
     )
-    out = os.path.join(PKG, "_elementwise.pyx")
+    out = os.path.join(PKG, "_elementwise%s.pyx" % suffix)
     if not os.path.exists(out) or open(out).read() != text:
         with open(out, "w") as f:
             f.write(text)
+
+
+def compiler_accepts(flags):
+    """True when the C compiler compiles an empty unit with these flags."""
+    tmp = tempfile.mkdtemp()
+    try:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write("int fastact_probe;\n")
+        subprocess.run(compiler_command() + flags + ["-c", src, "-o", os.path.join(tmp, "probe.o")],
+                       check=True, capture_output=True)
+        return True
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def variants():
+    """The variants to build: the baseline always; v3/v4 on x86-64 when the compiler
+    knows them (FASTACT_VARIANTS=baseline,v3 restricts the list)."""
+    wanted = os.environ.get("FASTACT_VARIANTS", "").replace(" ", "").split(",")
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    out = []
+    for suffix, name, flags in VARIANTS:
+        if wanted != [""] and name not in wanted and name != "baseline":
+            continue
+        if flags and not (x86 and compiler_accepts(flags)):
+            continue
+        out.append((suffix, name, flags))
+    return out
 
 
 def compiler_command():
@@ -95,7 +136,9 @@ def openmp_flags():
 
 
 def main():
-    render_elementwise()
+    built = variants()
+    for suffix, name, _ in built:
+        render_elementwise(suffix, name)
     omp_compile, omp_link = openmp_flags()
     base = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]
     if os.environ.get("FASTACT_VEC_REPORT"):
@@ -109,18 +152,19 @@ def main():
         f.write("COMPILE_ARGS = %r\n" % compile_args)
         f.write("LINK_ARGS = %r\n" % omp_link)
         f.write("OPENMP = %r\n" % bool(omp_compile))
+        f.write("VARIANTS = %r\n" % {name: flags for _, name, flags in built})
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
-    exts = [
-        Extension(
+    def extension(name, flags):
+        return Extension(
             "fastact." + name,
             [os.path.join("fastact", name + ".pyx")],
             include_dirs=[SRC, numpy.get_include()],
             define_macros=macros,
-            extra_compile_args=compile_args,
+            extra_compile_args=compile_args + flags,
             extra_link_args=omp_link,
         )
-        for name in ("_elementwise", "_special")
-    ]
+
+    exts = [extension("_special", [])] + [extension("_elementwise" + suffix, flags) for suffix, _, flags in built]
     setup(
         ext_modules=cythonize(
             exts,

@@ -15,7 +15,7 @@ catalogue is ``fastact.OPS`` (see ``fastact._registry``).
 from ._version import __version__
 
 try:
-    from . import _elementwise, _special  # noqa: F401  (the compiled core)
+    from . import _special  # noqa: F401  (the compiled core)
 except ImportError as _exc:  # pragma: no cover - depends on how fastact was started
     import os as _os
 

@@ -21,7 +21,8 @@ import numbers
 
 import numpy as np
 
-from . import _elementwise, _special
+from . import _special
+from ._dispatch import kernels as _elementwise
 from ._registry import OPS
 from ._threads import get_num_threads
 

@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from . import _special
+from . import _dispatch, _special
 from ._threads import get_num_threads
 from ._version import __version__
 
@@ -43,7 +43,10 @@ def config():
         "platform": platform.platform(),
         "compiler": facts["compiler"],
         "compile flags": flags,
-        "SIMD compiled for": facts["compiled_simd"],
+        "kernel variant": "%s: %s" % (_dispatch.VARIANT, _dispatch.DESCRIPTION[_dispatch.VARIANT]),
+        "SIMD compiled for": _dispatch.kernels.SIMD,
+        "variants built": ", ".join(_dispatch.built()),
+        "variants this CPU runs": ", ".join(_dispatch.runnable()),
         "CPU features seen": " ".join(facts["cpu_features"]),
         "OpenMP": ("%d (spec %d)" % (ver, ver) if ver else "no"),
         "OpenMP runtime": _openmp_runtime(),

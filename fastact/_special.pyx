@@ -39,7 +39,6 @@ cdef extern from "fa_omp.h" nogil:
     int fa_omp_max_threads()
     int fa_omp_version()
     const char *fa_compiler_version()
-    const char *fa_compiled_simd()
     void fa_cpu_features(char *buf, size_t size)
 
 cdef enum:
@@ -63,7 +62,6 @@ def build_facts():
     return {
         "compiler": fa_compiler_version().decode(),
         "openmp_version": fa_omp_version(),
-        "compiled_simd": fa_compiled_simd().decode(),
         "cpu_features": buf.decode().split(),
     }
 

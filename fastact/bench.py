@@ -89,6 +89,7 @@ def machine():
         "cores": os.cpu_count(),
         "cpu_features": facts["CPU features seen"],
         "simd_compiled": facts["SIMD compiled for"],
+        "kernel_variant": facts["kernel variant"].split(":")[0],
         "threads": fa.get_num_threads(),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -100,7 +101,8 @@ def header_lines(m):
     vers = ", ".join("%s %s" % kv for kv in m["versions"].items() if kv[0] != "numpy-textbook")
     return [
         "machine: %s (%s), %d cores; CPU features: %s" % (m["cpu"], m["arch"], m["cores"], m["cpu_features"]),
-        "fastact SIMD compiled for %s; threads: %d; Python %s" % (m["simd_compiled"], m["threads"], m["python"]),
+        "fastact kernels: %s (%s); threads: %d; Python %s" % (m["kernel_variant"], m["simd_compiled"], m["threads"],
+                                                            m["python"]),
         "versions: " + vers,
         "Melem/s = million elements per second (median); x numpy = NumPy in-place time / fastact time;",
         "x peer = fastest peer's time / fastact time (peers: numpy in-place, scipy, numexpr, torch, jax).",
@@ -147,7 +149,8 @@ def _roof(case, min_time, repeats):
     the faster of memcpy per thread (non-temporal stores: best beyond the
     caches) and a vectorized copy loop (best inside them); in place: the copy
     loop reading and writing the same buffer."""
-    from . import _api, _elementwise, _special
+    from . import _api, _special
+    from ._dispatch import kernels as _elementwise
 
     x = case.x.reshape(-1)
     out = np.empty_like(x)

@@ -57,7 +57,11 @@ static void fa_cpu_features(char *buf, size_t size)
 #define FA_FEAT(name) if (__builtin_cpu_supports(name)) { strncat(buf, name " ", size - strlen(buf) - 1); }
     FA_FEAT("sse2") FA_FEAT("sse3") FA_FEAT("ssse3") FA_FEAT("sse4.1") FA_FEAT("sse4.2")
     FA_FEAT("avx") FA_FEAT("avx2") FA_FEAT("fma") FA_FEAT("avx512f") FA_FEAT("avx512dq")
-    FA_FEAT("avx512bw") FA_FEAT("avx512vl")
+    FA_FEAT("avx512bw") FA_FEAT("avx512vl") FA_FEAT("bmi") FA_FEAT("bmi2")
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+    /* the psABI levels as a whole (GCC 12+) */
+    FA_FEAT("x86-64-v2") FA_FEAT("x86-64-v3") FA_FEAT("x86-64-v4")
+#endif
 #undef FA_FEAT
 #else
     strncat(buf, "unknown", size - 1);
