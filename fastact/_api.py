@@ -536,14 +536,34 @@ def _make(fname, op, backward, alias_of=None):
         body = "return _impl(%r, _op, dy, %s, %s, out, %r)" % (fname, saved, values, saved)
     else:
         body = "return _impl(%r, _op, x, %s, out)" % (fname, values)
-    src = "def %s(%s):\n    %s\n" % (fname, ", ".join(sig), body)
     ns = {"_impl": impl, "_op": op, "_defaults": defaults}
+    fast = _fast_path(op, backward, names, saved, ns)
+    src = "def %s(%s):\n%s    %s\n" % (fname, ", ".join(sig), fast, body)
     exec(compile(src, "<fastact.%s>" % fname, "exec"), ns)
     fn = ns[fname]
     fn.__module__ = "fastact"
     fn.__qualname__ = fname
     fn.__doc__ = _docstring(op, fname.replace("_backward", "") if backward else fname, backward, alias_of)
     return fn
+
+
+def _fast_path(op, backward, names, saved, ns):
+    """Source lines trying the C fast path (_elementwise.fast_forward/backward) when
+    every parameter has its default value (the same object): plain float32/float64
+    arrays then skip every Python-level step.  The fast path declines (None) anything
+    unusual, which falls through to the general path."""
+    if op.kind not in ("elementwise", "rrelu"):
+        return ""
+    kernel, p0, p1 = op.select({p.name: p.default for p in op.params})
+    ns.update(_kid=_KERNEL_INDEX[kernel], _p0=p0, _p1=p1, _grain=GRAIN[op.cls], _threads=get_num_threads,
+              _fast_fwd=_elementwise.fast_forward, _fast_bwd=_elementwise.fast_backward)
+    cond = " and ".join("%s is _defaults[%d]" % (n, i) for i, n in enumerate(names)) or "True"
+    if backward:
+        s_arg = "dy if %s is None else %s" % (saved, saved) if not op.saves else saved
+        call = "_fast_bwd(_kid, dy, %s, out, _p0, _p1, _grain, _threads)" % s_arg
+    else:
+        call = "_fast_fwd(_kid, x, out, _p0, _p1, _grain, _threads)"
+    return ("    if %s:\n        r = %s\n        if r is not None:\n            return r\n" % (cond, call))
 
 
 def _install(namespace):
