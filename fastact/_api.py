@@ -336,7 +336,7 @@ def _last_axis_2d(fname, a, axis, kdt):
     """a with `axis` moved last, C-contiguous, as 2-D (rows, length); and the moved shape."""
     a1 = a.reshape(1) if a.ndim == 0 else a
     ax = _axis(fname, axis, a.ndim)
-    moved = np.moveaxis(a1, ax, -1)
+    moved = a1 if ax == a1.ndim - 1 else np.moveaxis(a1, ax, -1)
     mk = _kernel_input(moved, kdt)
     length = moved.shape[-1]
     rows = mk.size // length if length else 0
@@ -348,7 +348,7 @@ def _place(result2d, moved_shape, ax, shape, out, rdt):
     res = result2d.reshape(moved_shape)
     if len(shape) == 0:
         res = res.reshape(())
-    else:
+    elif ax != len(shape) - 1:
         res = np.moveaxis(res, -1, ax)
     if out is None and not res.flags.c_contiguous:
         res = np.ascontiguousarray(res)
