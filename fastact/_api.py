@@ -371,7 +371,7 @@ def _softmax_forward(fname, op, x, values, out):
         _check_out(fname, out, x.shape, rdt)
     xk, moved_shape, ax = _last_axis_2d(fname, x, axis, kdt)
     y, direct = _target_2d(out, kdt, (xk,), ax, x.ndim, xk.shape)
-    _special.softmax_rows(xk, xk, y, op.name == "log_softmax", False, _rows_threads(op, xk))
+    _special.softmax_rows(xk, xk, y, op.name == "log_softmax", False, _rows_scratch(op, xk))
     if direct:
         return out
     return _place(y, moved_shape, ax, x.shape, out, rdt)
@@ -386,14 +386,16 @@ def _softmax_backward(fname, op, dy, y, values, out, sname):
     dyk, moved_shape, ax = _last_axis_2d(fname, dy, axis, kdt)
     yk, _, _ = _last_axis_2d(fname, y, axis, kdt)
     dx, direct = _target_2d(out, kdt, (dyk, yk), ax, dy.ndim, dyk.shape)
-    _special.softmax_rows(dyk, yk, dx, op.name == "log_softmax", True, _rows_threads(op, dyk))
+    _special.softmax_rows(dyk, yk, dx, op.name == "log_softmax", True, _rows_scratch(op, dyk))
     if direct:
         return out
     return _place(dx, moved_shape, ax, dy.shape, out, rdt)
 
 
-def _rows_threads(op, a2d):
-    return 1 if a2d.size < GRAIN[op.cls] or a2d.shape[0] < 2 else get_num_threads()
+def _rows_scratch(op, a2d):
+    """Per-thread scratch rows for the row kernels; its first dimension is the thread count."""
+    nt = 1 if a2d.size < GRAIN[op.cls] or a2d.shape[0] < 2 else get_num_threads()
+    return np.empty((nt, max(a2d.shape[1], 1)), np.float64)
 
 
 def _maxout_shapes(fname, x, pieces, axis):

@@ -181,7 +181,7 @@ OPS = (
        kernels=("log_sigmoid",), select=_one("log_sigmoid"), cls="transcendental", domain=(-40.0, 40.0),
        special="log_sigmoid(-inf) = -inf, log_sigmoid(inf) = 0"),
     Op("softmax", "rowwise", "exp(x - max) / sum exp(x - max) along `axis`", "dx = y (dy - sum(dy y))", "y",
-       params=(Param("axis", -1, "axis"),), ulp=(1.5, 3.0), cls="rowwise",
+       params=(Param("axis", -1, "axis"),), ulp=(1.0, 3.0), cls="rowwise",
        special="a row holding +inf or only -inf gives nan (as PyTorch)"),
     Op("log_softmax", "rowwise", "x - max - log sum exp(x - max) along `axis`", "dx = dy - exp(y) sum(dy)", "y",
        params=(Param("axis", -1, "axis"),), ulp=(1.0, 3.0), cls="rowwise",

@@ -19,7 +19,7 @@
 #   (parallel), then the blocks are added in order (serial): deterministic.
 # - rrelu noise of element i is a function of (seed, i) only.
 
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 from cython cimport floating
 from libc.math cimport log1p, INFINITY, NAN
 from libc.stdint cimport uint64_t
@@ -68,20 +68,16 @@ def build_facts():
 
 # --------------------------------------------------------------- softmax
 
-cdef inline double _diff_exp(floating a, double m, double *dh, double *dl) noexcept nogil:
-    # a - m as a double-double (exact for float64) and exp of it
+cdef inline void _diff(floating a, double m, double *dh, double *dl) noexcept nogil:
+    # a - m as a double-double: exact for float64 (two-sum), exact in double for float32
     cdef double h, l
     if floating is double:
         fa_two_sum(a, -m, &h, &l)
-        l = l if h - h == 0.0 else 0.0    # the residual of an infinite difference is nan
         dh[0] = h
-        dl[0] = l
-        return fa_exp_dd(h, l)
+        dl[0] = l if h - h == 0.0 else 0.0    # the residual of an infinite difference is nan
     else:
-        h = <double>a - m
-        dh[0] = h
+        dh[0] = <double>a - m
         dl[0] = 0.0
-        return fa_exp(h)
 
 
 cdef inline void _row_max(const floating* x, Py_ssize_t m, double *mx, Py_ssize_t *jm) noexcept nogil:
@@ -98,52 +94,77 @@ cdef inline void _row_max(const floating* x, Py_ssize_t m, double *mx, Py_ssize_
     jm[0] = best
 
 
-cdef void _softmax_row(const floating* x, floating* y, Py_ssize_t m, bint logsm) noexcept nogil:
+cdef enum:
+    NACC = 8     # partial sums of a row: a fixed order, whatever the thread count
+
+
+cdef double _row_sum(const double* e, Py_ssize_t m, bint compensated) noexcept nogil:
+    # sum of e[0:m] in NACC interleaved partial sums (vectorizable, deterministic);
+    # compensated (two-sum per partial) for float64 rows
+    cdef double acc[NACC]
+    cdef double cmp[NACC]
+    cdef double s = 0.0, c = 0.0, t, err
+    cdef Py_ssize_t j, k, full = m - m % NACC
+    for k in range(NACC):
+        acc[k] = 0.0
+        cmp[k] = 0.0
+    j = 0
+    while j < full:
+        for k in range(NACC):
+            if compensated:
+                fa_two_sum(acc[k], e[j + k], &t, &err)
+                acc[k] = t
+                cmp[k] = cmp[k] + err
+            else:
+                acc[k] = acc[k] + e[j + k]
+        j = j + NACC
+    for k in range(m - full):
+        fa_two_sum(acc[k], e[full + k], &t, &err)
+        acc[k] = t
+        cmp[k] = cmp[k] + err
+    for k in range(NACC):
+        fa_two_sum(s, acc[k], &t, &err)
+        s = t
+        c = c + err + cmp[k]
+    return s + c
+
+
+cdef void _softmax_row(const floating* x, floating* y, Py_ssize_t m, bint logsm, double* e) noexcept nogil:
+    # e: scratch of m doubles.  exp(x - max) into e (a branch-free loop), the
+    # arg-max entry (exactly 1) taken out of the sum: log_softmax takes log1p of
+    # the rest, exact for rows dominated by one entry.  That entry is nan when
+    # the maximum is +inf or the row is all -inf: the whole row is then nan, as
+    # in PyTorch.
     cdef Py_ssize_t j, jm
-    cdef double mx, e, s = 0.0, c = 0.0, t, err, dh, dl, L
+    cdef double mx, s, t, dh, dl, L, ejm
     _row_max(x, m, &mx, &jm)
     for j in range(m):
-        e = _diff_exp(x[j], mx, &dh, &dl)
-        if not logsm:
-            y[j] = <floating>e
-        if j == jm:
-            # exp(max - max) is exactly 1 and left out of the sum; it is nan when
-            # the maximum is +inf or the row is all -inf: the whole row is then
-            # nan, as in PyTorch
-            c = c + (e - 1.0)
-        else:
-            if floating is double:
-                fa_two_sum(s, e, &t, &err)
-                s = t
-                c = c + err
-            else:
-                s = s + e
-    s = s + c                      # sum over the row without the arg-max entry
+        _diff(x[j], mx, &dh, &dl)
+        e[j] = fa_exp_dd(dh, dl)
+    ejm = e[jm]
+    e[jm] = 0.0
+    s = _row_sum(e, m, floating is double) + (ejm - 1.0)
     if logsm:
         L = log1p(s)
         for j in range(m):
-            _diff_exp(x[j], mx, &dh, &dl)   # cheap for float32; exact split for float64
+            _diff(x[j], mx, &dh, &dl)
             y[j] = <floating>((dh - L) + dl)
     else:
         t = 1.0 + s
+        e[jm] = ejm
         for j in range(m):
-            y[j] = <floating>(<double>y[j] / t)
+            y[j] = <floating>(e[j] / t)
 
 
-cdef void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m, bint logsm) noexcept nogil:
+cdef void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m, bint logsm,
+                           double* e) noexcept nogil:
     # softmax:      dx = y (dy - sum(dy y))
     # log_softmax:  dx = dy - exp(y) sum(dy)
     cdef Py_ssize_t j
-    cdef double s = 0.0, c = 0.0, t, err, term
+    cdef double s
     for j in range(m):
-        term = <double>dy[j] if logsm else <double>dy[j] * <double>y[j]
-        if floating is double:
-            fa_two_sum(s, term, &t, &err)
-            s = t
-            c = c + err
-        else:
-            s = s + term
-    s = s + c
+        e[j] = <double>dy[j] if logsm else <double>dy[j] * <double>y[j]
+    s = _row_sum(e, m, floating is double)
     for j in range(m):
         if logsm:
             dx[j] = <floating>(<double>dy[j] - fa_exp(y[j]) * s)
@@ -152,18 +173,21 @@ cdef void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, 
 
 
 cdef inline void _softmax_any_row(const floating* a, const floating* b, floating* out, Py_ssize_t m,
-                                  bint logsm, bint backward) noexcept nogil:
+                                  bint logsm, bint backward, double* scratch) noexcept nogil:
     if backward:
-        _softmax_bwd_row(a, b, out, m, logsm)
+        _softmax_bwd_row(a, b, out, m, logsm, scratch)
     else:
-        _softmax_row(a, out, m, logsm)
+        _softmax_row(a, out, m, logsm, scratch)
 
 
 def softmax_rows(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,
-                 bint logsm, bint backward, int nthreads):
+                 bint logsm, bint backward, double[:, ::1] scratch):
     """Row-wise softmax (logsm=False) or log_softmax (True) of 2-D C arrays:
-    forward: out = f(a), b unused; backward: out = backward of f with dy = a, y = b."""
+    forward: out = f(a), b unused; backward: out = backward of f with dy = a, y = b.
+    scratch: (threads, row length) doubles, one row per thread; its first
+    dimension is the thread count."""
     cdef Py_ssize_t n = a.shape[0], m = a.shape[1], r
+    cdef int nthreads = scratch.shape[0]
     cdef fa_fpflags_t flags
     if n == 0 or m == 0:
         return
@@ -171,10 +195,10 @@ def softmax_rows(const floating[:, ::1] a, const floating[:, ::1] b, floating[:,
         flags = fa_fpflags_save()
         if nthreads <= 1 or n == 1:
             for r in range(n):
-                _softmax_any_row(&a[r, 0], &b[r, 0], &out[r, 0], m, logsm, backward)
+                _softmax_any_row(&a[r, 0], &b[r, 0], &out[r, 0], m, logsm, backward, &scratch[0, 0])
         else:
             for r in prange(n, num_threads=nthreads, schedule='static'):
-                _softmax_any_row(&a[r, 0], &b[r, 0], &out[r, 0], m, logsm, backward)
+                _softmax_any_row(&a[r, 0], &b[r, 0], &out[r, 0], m, logsm, backward, &scratch[threadid(), 0])
         fa_fpflags_restore(flags)
 
 
