@@ -10,7 +10,8 @@ Notes
 - ``-ffp-contract=off``: the compiler must not fuse multiply-adds on its own,
   so that the vectorized body and the scalar tail of a loop round identically
   (results independent of the thread count); kernels use explicit FMAs where
-  the target has them.  No -ffast-math: it breaks NaN/inf handling.
+  the target has them.  No fast-math flags: they break NaN/inf handling and
+  change the process's floating-point mode.
 - ``FASTACT_VEC_REPORT=FILE`` adds GCC's vectorization report to FILE (see
   ``tools/vec_report.py``).
 """
