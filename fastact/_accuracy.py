@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from . import reference
-from ._registry import OPS, SELU_ALPHA, SELU_LAMBDA
+from ._registry import OPS, SELU_ALPHA, SELU_LAMBDA, lookup
 
 __all__ = ["float32_inputs", "float64_inputs", "ulp_error", "measure_float32", "measure_float64",
            "CASES", "mp_forward"]
@@ -90,7 +90,7 @@ def measure_float32(name, params=None, inputs=None):
     import fastact as fa
 
     params = params or {}
-    op = [o for o in OPS if o.name == name][0]
+    op = lookup(name)
     x = float32_inputs(op.domain) if inputs is None else inputs
     exact = reference.forward(name, x.astype(np.float64), **params)
     y = _call(fa, name, x, params).astype(np.float64)
@@ -125,7 +125,7 @@ def mp_forward(name, x, params=None):
     import mpmath as mp
 
     params = params or {}
-    op = [o for o in OPS if o.name == name][0]
+    op = lookup(name)
     p = {q.name: q.default for q in op.params}
     p.update(params)
     with mp.workprec(120):
@@ -201,7 +201,7 @@ def measure_float64(name, params=None, n=4000, seed=0):
     import fastact as fa
 
     params = params or {}
-    op = [o for o in OPS if o.name == name][0]
+    op = lookup(name)
     x = float64_inputs(op.domain, n, seed)
     exact = np.array([mp_forward(name, v, params) for v in x])
     y = _call(fa, name, x, params)

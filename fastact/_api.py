@@ -394,7 +394,7 @@ def _softmax_backward(fname, op, dy, y, values, out, sname):
 
 def _rows_scratch(op, a2d):
     """Per-thread scratch rows for the row kernels; its first dimension is the thread count."""
-    nt = 1 if a2d.size < GRAIN[op.cls] or a2d.shape[0] < 2 else get_num_threads()
+    nt = 1 if a2d.shape[0] < 2 else _threads_for(op, a2d.size)
     return np.empty((nt, max(a2d.shape[1], 1)), np.float64)
 
 

@@ -24,15 +24,15 @@ _LEVEL_FEATURES = {"v3": {"avx2", "fma", "bmi", "bmi2"},
                    "v4": {"avx2", "fma", "bmi", "bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl"}}
 
 
-def _features():
-    return set(_special.build_facts()["cpu_features"])
+# what the CPU reports: fixed for the life of the process
+_FEATURES = frozenset(_special.build_facts()["cpu_features"])
 
 
 def cpu_supports(variant):
     """True when this CPU can execute the given variant."""
     if variant == "baseline":
         return True
-    feats = _features()
+    feats = _FEATURES
     level = "x86-64-" + variant
     if any(f.startswith("x86-64-") for f in feats):
         return level in feats

@@ -109,8 +109,9 @@ cdef double _row_sum(const double* e, Py_ssize_t m, bint compensated) noexcept n
         acc[k] = 0.0
         cmp[k] = 0.0
     j = 0
-    while j < full:
-        for k in range(NACC):
+    while j < m:
+        # whole blocks of NACC, then the tail, into the same partial sums
+        for k in range(NACC if j < full else m - full):
             if compensated:
                 fa_two_sum(acc[k], e[j + k], &t, &err)
                 acc[k] = t
@@ -118,10 +119,6 @@ cdef double _row_sum(const double* e, Py_ssize_t m, bint compensated) noexcept n
             else:
                 acc[k] = acc[k] + e[j + k]
         j = j + NACC
-    for k in range(m - full):
-        fa_two_sum(acc[k], e[full + k], &t, &err)
-        acc[k] = t
-        cmp[k] = cmp[k] + err
     for k in range(NACC):
         fa_two_sum(s, acc[k], &t, &err)
         s = t

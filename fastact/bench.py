@@ -297,11 +297,11 @@ def accuracy(ops, dtypes, contenders=None, n64=600):
                 x = acc.float64_inputs(op.domain, n64)
                 ex = np.array([acc.mp_forward(name, v) for v in x])
                 exact, lo = ex[:, 0], ex[:, 1]
+            params = {p.name: p.default for p in op.params}
             for c in contenders:
                 fn = _contenders.get(c, name)
                 if fn is None:
                     continue
-                params = {p.name: p.default for p in op.params}
                 try:
                     with np.errstate(all="ignore"):
                         y = np.asarray(fn(x, np.empty_like(x), **params), dtype=np.float64)
