@@ -7,10 +7,12 @@
 # - Each kernel K has  K_fwd(x, p0, p1) -> y  and  K_bwd(dy, s, p0, p1) -> dx,
 #   where s is what the backward saves (x or y, see the registry) and p0, p1 are
 #   the function's parameters as doubles (see Op.select).
-# - Everything is computed in double and rounded once to the result type, so a
-#   float32 result is within ~0.5 ULP of the double value.  Double kernels use
-#   double-double steps where an argument would otherwise lose digits (beta*x
-#   in silu/softplus, the tanh-GELU argument, x^2 in GELU).
+# - float32 forwards of the exp-based functions compute in float (fa_math32.h:
+#   twice the SIMD lanes of double), carrying rounding errors as float pairs
+#   where they would otherwise add up, so they stay within ~0.8 ULP.  The
+#   other float32 kernels compute in double and round once (~0.5 ULP).
+#   Double kernels use double-double steps where an argument would otherwise
+#   lose digits (beta*x in silu/softplus, the tanh-GELU argument, x^2 in GELU).
 # - Selects only (`a if c else b` compiles to a C ternary GCC turns into a
 #   blend), no early returns, no libm calls but fabs/copysign (inlined): the
 #   loops must vectorize.
@@ -28,6 +30,19 @@ cdef extern from "fa_math.h" nogil:
     void fa_two_prod(double a, double b, double *p, double *e)
     void fa_two_sum(double a, double b, double *s, double *e)
     void fa_sigmoid_pair(double v, double *sp, double *sm, double *e)
+
+cdef extern from "fa_math32.h" nogil:
+    float fa_expf_dd2(float hi, float lo, float *ylo)
+    float fa_expm1f(float x)
+    float fa_log1pf01_dd(float t, float tlo)
+    float fa_tanhf(float x)
+    float fa_sigmoidf_e(float v, float e, float elo)
+    float fa_x_sigmoidf(float x, float vh, float vl)
+    void fa_splitf(double c, float *hi, float *lo)
+    float fa_mulf_split(float x, float hi, float lo)
+    void fa_mulf_split2(float x, float hi, float lo, float *vh, float *vl)
+    float fa_rcpf_rough(float d)
+    float fabsf(float x)
 
 cdef extern from "fa_special.h" nogil:
     double fa_phi_lower(double a, int dbl)
@@ -61,6 +76,10 @@ cdef inline double _exp_neg_abs_prod(floating x, double beta, double *vh) noexce
 # ---------------------------------------------------------------- sigmoid
 cdef inline floating sigmoid_fwd(floating x, double p0, double p1) noexcept nogil:
     cdef double sp, sm, e
+    cdef float ef, el
+    if floating is float:
+        ef = fa_expf_dd2(-fabsf(x), 0.0, &el)
+        return fa_sigmoidf_e(x, ef, el)
     fa_sigmoid_pair(x, &sp, &sm, &e)
     return <floating>sp
 
@@ -71,6 +90,8 @@ cdef inline floating sigmoid_bwd(floating dy, floating y, double p0, double p1) 
 # ------------------------------------------------------------------- tanh
 cdef inline floating tanh_fwd(floating x, double p0, double p1) noexcept nogil:
     # tanh(x) = 2 sigma(2x) - 1 = -expm1(-2|x|) / (2 + expm1(-2|x|)), sign of x
+    if floating is float:
+        return fa_tanhf(x)
     cdef double em = fa_expm1(-2.0 * fabs(<double>x))
     return <floating>copysign(-em / (2.0 + em), <double>x)
 
@@ -122,9 +143,14 @@ cdef inline floating hardtanh_bwd(floating dy, floating x, double lo, double hi)
 # ------------------------------------------------------------------- silu
 cdef inline floating silu_fwd(floating x, double beta, double p1) noexcept nogil:
     # x sigma(beta x) = x w / (1 + e), e = exp(-|beta x|), w = 1 or e
-    cdef double v
-    cdef double e = _exp_neg_abs_prod(x, beta, &v)
-    cdef double w = 1.0 if v >= 0 else e
+    cdef double v, e, w
+    cdef float bh, bl, vh, vl
+    if floating is float:
+        fa_splitf(beta, &bh, &bl)
+        fa_mulf_split2(x, bh, bl, &vh, &vl)
+        return fa_x_sigmoidf(x, vh, vl)
+    e = _exp_neg_abs_prod(x, beta, &v)
+    w = 1.0 if v >= 0 else e
     # w == 0: sigma underflowed; the limit is a signed zero (silu(-inf) = -0)
     return <floating>(copysign(0.0, <double>x) if w == 0.0 else (<double>x * w) / (1.0 + e))
 
@@ -163,6 +189,16 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
     # (max(v, 0) + log1p(exp(-|v|))) / beta, v = beta x; x itself above threshold
     cdef double v, vl, L, r
     cdef double e
+    cdef float bh, bl, fh, fl, ef, el, Lf, rf
+    if floating is float:
+        fa_splitf(beta, &bh, &bl)
+        fa_mulf_split2(x, bh, bl, &fh, &fl)
+        ef = fa_expf_dd2(-fabsf(fh), -fl if fh >= 0 else fl, &el)
+        Lf = fa_log1pf01_dd(ef, el)
+        rf = fh + (fl + Lf) if fh > 0 else Lf
+        rf = rf / bh
+        rf = rf - rf * (bl * fa_rcpf_rough(bh))     # / (bh + bl)
+        return x if <double>fh > threshold else rf
     if floating is double:
         fa_two_prod(beta, x, &v, &vl)
         e = fa_exp_dd(-fabs(v), -vl if v >= 0 else vl)
@@ -208,7 +244,14 @@ cdef inline double _gelu_tanh_e(floating x, double *w) noexcept nogil:
         return fa_exp(-fabs(wh))
 
 cdef inline floating gelu_tanh_fwd(floating x, double p0, double p1) noexcept nogil:
-    cdef double w
+    cdef double w, wd, xd
+    cdef float wh
+    if floating is float:
+        # the argument in double, split into a float pair for exp
+        xd = x
+        wd = xd * (GELU_K1 + GELU_K3 * xd * xd)
+        wh = <float>wd
+        return fa_x_sigmoidf(x, wh, <float>(wd - <double>wh))
     cdef double e = _gelu_tanh_e(x, &w)
     cdef double s = 1.0 if w >= 0 else e
     return <floating>(copysign(0.0, <double>x) if s == 0.0 else (<double>x * s) / (1.0 + e))
@@ -226,6 +269,10 @@ cdef inline floating gelu_tanh_bwd(floating dy, floating x, double p0, double p1
 
 # -------------------------------------------------------------------- elu
 cdef inline floating elu_fwd(floating x, double alpha, double p1) noexcept nogil:
+    cdef float ah, al
+    if floating is float:
+        fa_splitf(alpha, &ah, &al)
+        return x if x > 0 else fa_mulf_split(fa_expm1f(x), ah, al)
     return x if x > 0 else <floating>(alpha * fa_expm1(x))
 
 cdef inline floating elu_bwd(floating dy, floating y, double alpha, double p1) noexcept nogil:
@@ -234,6 +281,11 @@ cdef inline floating elu_bwd(floating dy, floating y, double alpha, double p1) n
 
 # ------------------------------------------------------------------- selu
 cdef inline floating selu_fwd(floating x, double p0, double p1) noexcept nogil:
+    cdef float lh, ll, ah, al
+    if floating is float:
+        fa_splitf(SELU_LAMBDA, &lh, &ll)
+        fa_splitf(SELU_LAMBDA_ALPHA, &ah, &al)
+        return fa_mulf_split(x, lh, ll) if x > 0 else fa_mulf_split(fa_expm1f(x), ah, al)
     return <floating>(SELU_LAMBDA * <double>x if x > 0 else SELU_LAMBDA_ALPHA * fa_expm1(x))
 
 cdef inline floating selu_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
@@ -242,6 +294,16 @@ cdef inline floating selu_bwd(floating dy, floating y, double p0, double p1) noe
 
 # ------------------------------------------------------------------- celu
 cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogil:
+    cdef float ah, al, th, em
+    cdef double td
+    if floating is float:
+        fa_splitf(alpha, &ah, &al)
+        # x / alpha as a float pair th + tl: expm1(th + tl) ~ em + tl (1 + em)
+        td = <double>x / alpha
+        th = <float>td
+        em = fa_expm1f(th)
+        em = em + <float>(td - <double>th) * (1.0 + em)
+        return x if x > 0 else fa_mulf_split(em, ah, al)
     return x if x > 0 else <floating>(alpha * fa_expm1(<double>x / alpha))
 
 cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:
@@ -281,6 +343,10 @@ cdef inline floating softsign_bwd(floating dy, floating x, double p0, double p1)
 # ------------------------------------------------------------ log_sigmoid
 cdef inline floating log_sigmoid_fwd(floating x, double p0, double p1) noexcept nogil:
     cdef double xd = x
+    cdef float ef, el
+    if floating is float:
+        ef = fa_expf_dd2(-fabsf(x), 0.0, &el)
+        return (x if x < 0 else 0.0) - fa_log1pf01_dd(ef, el)
     return <floating>((xd if xd < 0 else 0.0) - fa_log1p01(fa_exp(-fabs(xd))))
 
 cdef inline floating log_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:

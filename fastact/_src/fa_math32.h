@@ -1,0 +1,278 @@
+/*
+ * fa_math32.h -- branchless single-precision math helpers for fastact's float32
+ * kernels.
+ *
+ * Notes
+ * -----
+ * - The float32 kernels of the transcendental functions compute in float, so a
+ *   vector register holds 8 lanes (AVX2) or 16 (AVX-512) instead of 4 or 8.
+ *   Every helper is `static inline`, free of branches and libm calls; special
+ *   values go through selects, so GCC vectorizes the loops that call them.
+ * - Nothing here needs a hardware FMA to be accurate: products that must be
+ *   exact use constants short enough to multiply exactly (Cody-Waite), and the
+ *   rounding error of a sum is recovered with Fast2Sum.  The same source thus
+ *   meets the same bounds on baseline x86-64 and on x86-64-v3/v4.
+ * - Error bounds, measured on every float32 input (tests/test_math_helpers.py
+ *   checks samples against float64):
+ *
+ *   fa_expf      exp(x)                  <= 1 ULP (0.51 seen); subnormals rounded once
+ *   fa_expf_dd   exp(hi + lo)            same, for a float-float argument
+ *   fa_expm1f    expm1(x)                <= 1 ULP (0.8 seen)
+ *   fa_log1pf01  log1p(t), t in [0, 1]   <= 1 ULP (0.6 seen)
+ *   fa_divf_dd   num / (d + dlo)         <= 0.5 ULP + num's own error
+ */
+#ifndef FA_MATH32_H
+#define FA_MATH32_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#define FA_INLINE32 static inline __attribute__((always_inline))
+#else
+#define FA_INLINE32 static inline
+#endif
+
+FA_INLINE32 float fa_asfloat(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+FA_INLINE32 uint32_t fa_asuint32(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+
+/* Adding FA_SHIFTF to a float of magnitude < 2^22 rounds it to the nearest
+ * integer n and leaves n (plus 2^22) in the low bits of the sum. */
+#define FA_SHIFTF 0x1.8p23f
+#define FA_LOG2EF 0x1.715476p0f
+/* ln 2 = FA_LN2HIF + FA_LN2LOF; n * FA_LN2HIF is exact for |n| < 2^8 */
+#define FA_LN2HIF 0x1.62e4p-1f
+#define FA_LN2LOF 0x1.7f7d1cp-20f
+
+/* Fused multiply-add where the target has one (a*b + c rounded twice
+ * elsewhere).  Only used where either form meets the bounds above; the
+ * vector body and the scalar remainder of a loop use the same form, so
+ * results never depend on how an array is split. */
+#ifdef __FMA__
+#define FA_FMAF(a, b, c) __builtin_fmaf((a), (b), (c))
+#else
+#define FA_FMAF(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* 2^n from t = FA_SHIFTF + n, for integer n in [-126, 128] (128 gives inf). */
+FA_INLINE32 float fa_pow2f_shifted(float t)
+{
+    return fa_asfloat((fa_asuint32(t) << 23) + ((uint32_t)127 << 23));
+}
+
+/* q(r) with expm1(r) = r + r^2 q(r), |r| <= 0.35: a degree-5 fit with relative
+ * error 1.1e-8 (Lawson iteration on Chebyshev nodes, float coefficients),
+ * evaluated by Estrin's scheme (short dependency chains: the loops are
+ * latency-bound otherwise). */
+FA_INLINE32 float fa_expm1f_q(float r, float r2)
+{
+    float a = FA_FMAF(0x1.555556p-3f, r, 0.5f);
+    float b = FA_FMAF(0x1.11114cp-7f, r, 0x1.5554e8p-5f);
+    float c = FA_FMAF(0x1.a07342p-13f, r, 0x1.6d4486p-10f);
+    return FA_FMAF(r2 * r2, c, FA_FMAF(r2, b, a));
+}
+
+/* Cody-Waite reduction x + lo = n ln2 + r + rlo (to ~2^-36 absolute);
+ * *t = FA_SHIFTF + n. */
+FA_INLINE32 float fa_reduce_ln2f(float x, float lo, float *t, float *rlo)
+{
+    float tt = x * FA_LOG2EF + FA_SHIFTF;
+    float n = tt - FA_SHIFTF;
+    float a = x - n * FA_LN2HIF;                /* exact */
+    float c = lo - n * FA_LN2LOF;               /* small: its rounding is below 2^-36 */
+    float r = a + c;
+    *rlo = (a - r) + c;                         /* Fast2Sum (or below 2^-36 where |a| < |c|) */
+    *t = tt;
+    return r;
+}
+
+/* exp(hi + lo) as a float y plus its rounding error *ylo (valid while y is
+ * normal and finite), |lo| a few ulp of hi at most (lo = 0: plain exp).
+ * 1 + r is split exactly (Fast2Sum) so that only the last add rounds, and
+ * that rounding is returned too; 2^n is applied in two steps so that
+ * subnormal results are rounded once and exp(88.7) does not overflow.
+ * fa_expf_dd2k returns exp(hi + lo) 2^k (k small), exact scaling for callers
+ * whose result is normal where exp(hi + lo) alone would not be. */
+FA_INLINE32 float fa_expf_dd2k(float hi, float lo, int32_t k, float *ylo)
+{
+    float xc = hi < -104.0f ? -104.0f : hi;     /* exp(-104) rounds to 0 */
+    xc = xc > 89.0f ? 89.0f : xc;               /* exp(89) overflows */
+    lo = (xc == hi) & (lo - lo == 0.0f) ? lo : 0.0f;
+    float t, rlo;
+    float r = fa_reduce_ln2f(xc, lo, &t, &rlo);
+    float r2 = r * r;
+    float s = 1.0f + r;
+    float slo = (1.0f - s) + r;
+    float w = slo + FA_FMAF(r2, fa_expm1f_q(r, r2), rlo * s);   /* exp(r + rlo) ~ exp(r) (1 + rlo) */
+    float p = s + w;
+    float plo = (s - p) + w;
+    int32_t n = (int32_t)(fa_asuint32(t) - fa_asuint32(FA_SHIFTF)) + k;
+    int32_t n1 = n >> 1;
+    float s1 = fa_asfloat((uint32_t)(n1 + 127) << 23);
+    float s2 = fa_asfloat((uint32_t)(n - n1 + 127) << 23);
+    float y = (p * s1) * s2;
+    *ylo = (plo * s1) * s2;
+    return hi != hi ? hi : y;
+}
+
+FA_INLINE32 float fa_expf_dd2(float hi, float lo, float *ylo) { return fa_expf_dd2k(hi, lo, 0, ylo); }
+
+FA_INLINE32 float fa_expf_dd(float hi, float lo) { float e; return fa_expf_dd2(hi, lo, &e); }
+
+FA_INLINE32 float fa_expf(float x) { float e; return fa_expf_dd2(x, 0.0f, &e); }
+
+/* expm1(x) = 2 (s p + (s - 1/2)), s = 2^(n-1), p = expm1(r): every step exact
+ * but the last add when x <= 0 (the range the ELU family uses); for x > 0.35
+ * the error of p is scaled up by up to 2 (<= 1.5 ULP). */
+FA_INLINE32 float fa_expm1f(float x)
+{
+    float xc = x < -18.0f ? -18.0f : x;         /* expm1(-18) == -1 in float */
+    xc = xc > 89.0f ? 89.0f : xc;
+    float t, rlo;
+    float r = fa_reduce_ln2f(xc, 0.0f, &t, &rlo);
+    float r2 = r * r;
+    float p = r + FA_FMAF(r2, fa_expm1f_q(r, r2), rlo);
+    float s = fa_pow2f_shifted(t - 1.0f);
+    float y = 2.0f * (s * p + (s - 0.5f));
+    y = t == FA_SHIFTF ? p : y;                 /* n == 0: exact for tiny x */
+    y = x == 0.0f ? x : y;                      /* expm1(-0) = -0 */
+    return x != x ? x : y;
+}
+
+/* 1/d within 0.2% for positive normal d: the exponent-flip estimate and one
+ * Newton step.  Only for correction terms, where 0.2% is invisible. */
+FA_INLINE32 float fa_rcpf_rough(float d)
+{
+    float r = fa_asfloat(0x7ef311c3u - fa_asuint32(d));
+    return r * (2.0f - d * r);
+}
+
+/* (num + numlo) / (d + dlo) where numlo, dlo are rounding errors and d > 0:
+ * one division, then its remainder (exact with an FMA) and the input errors
+ * divided by d.  0.5 ULP and a little with an FMA; without one the remainder
+ * is not exact and the bound is ~1.1 ULP.  *qlo receives what the float
+ * result misses. */
+FA_INLINE32 float fa_divf_dd2(float num, float numlo, float d, float dlo, float *qlo)
+{
+    float q = num / d;
+    float rem = FA_FMAF(-q, d, num) + (numlo - q * dlo);
+    *qlo = rem * fa_rcpf_rough(d);
+    return q;
+}
+
+FA_INLINE32 float fa_divf_dd(float num, float numlo, float d, float dlo)
+{
+    float qlo;
+    float q = fa_divf_dd2(num, numlo, d, dlo, &qlo);
+    return q + qlo;
+}
+
+/* log1p(t + tlo) for t in [0, 1], tlo a rounding error: 2 atanh(s) with
+ * s = t / (2 + t) <= 1/3 carried as a float pair, atanh(s) = s + s z P(z),
+ * z = s^2 <= 1/9, P a degree-4 fit (relative error 3e-8). */
+FA_INLINE32 float fa_log1pf01_dd(float t, float tlo)
+{
+    float d = 2.0f + t;
+    float dlo = ((2.0f - d) + t) + tlo;         /* Fast2Sum: 2 >= t */
+    float slo;
+    float s = fa_divf_dd2(t, tlo, d, dlo, &slo);
+    float z = s * s;
+    float P = FA_FMAF(z * z, FA_FMAF(FA_FMAF(0x1.dbd2cap-4f, z, 0x1.bc8242p-4f), z, 0x1.24c986p-3f),
+                      FA_FMAF(0x1.9998d2p-3f, z, 0x1.555556p-2f));
+    float y = 2.0f * s + 2.0f * FA_FMAF(s * z, P, slo);
+    return t < 0x1p-100f ? t + tlo : y;         /* halving a subnormal t would round */
+}
+
+FA_INLINE32 float fa_log1pf01(float t) { return fa_log1pf01_dd(t, 0.0f); }
+
+/* sigma(v) from e + elo = exp(-|v|): (v >= 0 ? 1 : e) / (1 + e), with the
+ * rounding errors of e and of 1 + e (Fast2Sum-exact as e <= 1) put back:
+ * 0.5 ULP and a little. */
+FA_INLINE32 float fa_sigmoidf_e(float v, float e, float elo)
+{
+    float d = 1.0f + e;
+    float dlo = ((1.0f - d) + e) + elo;
+    int pos = v >= 0.0f;
+    return fa_divf_dd(pos ? 1.0f : e, pos ? 0.0f : elo, d, dlo);
+}
+
+/* tanh(x): x + x^3 P(x^2) below 0.55 (P a degree-4 fit, relative error
+ * 6e-8); above, 1 - 2e / (1 + e) with e = exp(-2|x|) <= 1/3, sign restored:
+ * the identity tanh = 2 sigma(2x) - 1 without its cancellation. */
+FA_INLINE32 float fa_tanhf(float x)
+{
+    float a = __builtin_fabsf(x);
+    float z = a * a;
+    float P = FA_FMAF(z * z, FA_FMAF(FA_FMAF(-0x1.b137c0p-8f, z, 0x1.5d2270p-6f), z, -0x1.b9a04ep-5f),
+                      FA_FMAF(0x1.110feap-3f, z, -0x1.555554p-2f));
+    float small = FA_FMAF(a * z, P, a);
+    float elo;
+    float e = fa_expf_dd2(-2.0f * a, 0.0f, &elo);
+    float d = 1.0f + e;
+    float dlo = ((1.0f - d) + e) + elo;
+    float big = 1.0f - fa_divf_dd(2.0f * e, 2.0f * elo, d, dlo);
+    float y = __builtin_copysignf(a < 0.55f ? small : big, x);
+    return x != x ? x : y;
+}
+
+/* hi + lo == a * b exactly (Dekker; the FMA form where the target has one). */
+FA_INLINE32 void fa_two_prodf(float a, float b, float *hi, float *lo)
+{
+    float p = a * b;
+#ifdef __FMA__
+    *lo = __builtin_fmaf(a, b, -p);
+#else
+    const float split = 4097.0f;                /* 2^12 + 1 */
+    float ca = split * a, cb = split * b;
+    float ah = ca - (ca - a), bh = cb - (cb - b);
+    float al = a - ah, bl = b - bh;
+    *lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+#endif
+    *hi = p;
+}
+
+/* c = *hi + *lo for a double parameter c, so that c x can be formed in float
+ * without c's rounding (fa_mulf_split). */
+FA_INLINE32 void fa_splitf(double c, float *hi, float *lo)
+{
+    float h = (float)c;
+    *hi = h;
+    *lo = (float)(c - (double)h);
+}
+
+/* (hi + lo) x rounded once (with an FMA; twice without). */
+FA_INLINE32 float fa_mulf_split(float x, float hi, float lo)
+{
+    return FA_FMAF(hi, x, lo * x);
+}
+
+/* (hi + lo) x as a float pair, for arguments that feed exp. */
+FA_INLINE32 void fa_mulf_split2(float x, float hi, float lo, float *vh, float *vl)
+{
+    float h, l;
+    fa_two_prodf(hi, x, &h, &l);
+    *vh = h;
+    *vl = l + lo * x;
+}
+
+/* x sigma(v) for v = vh + vl: x w / (1 + e), e = exp(-|v|), w = 1 or e, with
+ * x w and 1 + e kept exact.  silu and the tanh form of GELU. */
+FA_INLINE32 float fa_x_sigmoidf(float x, float vh, float vl)
+{
+    /* e 2^32 stays normal down to v = -104, where x e may still be normal */
+    float ebl;
+    float eb = fa_expf_dd2k(-__builtin_fabsf(vh), vh >= 0.0f ? -vl : vl, 32, &ebl);
+    float e = eb * 0x1p-32f, el = ebl * 0x1p-32f;
+    int pos = vh >= 0.0f;
+    float nh, nl;
+    fa_two_prodf(x, pos ? 1.0f : eb, &nh, &nl);
+    nl = pos ? 0.0f : nl + x * ebl;
+    float d = 1.0f + e;
+    float dlo = ((1.0f - d) + e) + el;
+    float y = fa_divf_dd(nh, nl, d, dlo);
+    y = pos ? y : y * 0x1p-32f;
+    /* sigma rounded to 0 or 1: the limits, also for infinite x */
+    return eb == 0.0f ? (pos ? x : __builtin_copysignf(0.0f, x)) : y;
+}
+
+#endif
