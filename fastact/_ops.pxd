@@ -300,6 +300,7 @@ cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogi
         fa_splitf(alpha, &ah, &al)
         # x / alpha as a float pair th + tl: expm1(th + tl) ~ em + tl (1 + em)
         td = <double>x / alpha
+        td = -100.0 if td < -100.0 else td     # expm1 is -1 long before; keeps th finite
         th = <float>td
         em = fa_expm1f(th)
         em = em + <float>(td - <double>th) * (1.0 + em)

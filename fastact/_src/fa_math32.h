@@ -110,9 +110,10 @@ FA_INLINE32 float fa_expf_dd2k(float hi, float lo, int32_t k, float *ylo)
     int32_t n1 = n >> 1;
     float s1 = fa_asfloat((uint32_t)(n1 + 127) << 23);
     float s2 = fa_asfloat((uint32_t)(n - n1 + 127) << 23);
+    int under = hi < -104.0f;                   /* 0 also when scaled by 2^k */
     float y = (p * s1) * s2;
-    *ylo = (plo * s1) * s2;
-    return hi != hi ? hi : y;
+    *ylo = under ? 0.0f : (plo * s1) * s2;
+    return hi != hi ? hi : (under ? 0.0f : y);
 }
 
 FA_INLINE32 float fa_expf_dd2(float hi, float lo, float *ylo) { return fa_expf_dd2k(hi, lo, 0, ylo); }
@@ -243,7 +244,8 @@ FA_INLINE32 void fa_splitf(double c, float *hi, float *lo)
 /* (hi + lo) x rounded once (with an FMA; twice without). */
 FA_INLINE32 float fa_mulf_split(float x, float hi, float lo)
 {
-    return FA_FMAF(hi, x, lo * x);
+    float y = FA_FMAF(hi, x, lo * x);
+    return y != y ? hi * x : y;                 /* x = inf: inf - inf when lo < 0 */
 }
 
 /* (hi + lo) x as a float pair, for arguments that feed exp. */
