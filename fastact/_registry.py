@@ -201,8 +201,12 @@ ELEMENTWISE_KERNELS = tuple(dict.fromkeys(k for op in OPS for k in op.kernels))
 
 
 def lookup(name):
-    """The Op for a public name or alias."""
-    return BY_NAME[ALIASES.get(name, name)]
+    """The Op for a public name or alias; ValueError naming the known ones otherwise."""
+    try:
+        return BY_NAME[ALIASES.get(name, name)]
+    except KeyError:
+        raise ValueError("fastact: unknown function %r; known: %s"
+                         % (name, ", ".join(sorted(list(BY_NAME) + list(ALIASES))))) from None
 
 
 def _selfcheck():

@@ -357,8 +357,11 @@ def parse_args(argv):
 def main(argv=None):
     a = parse_args(argv)
     full = a.full
-    names = [lookup(s.strip()).name for s in a.ops.split(",")] if a.ops else (
-        [op.name for op in OPS] if full else list(QUICK_OPS))
+    try:
+        names = [lookup(s.strip()).name for s in a.ops.split(",")] if a.ops else (
+            [op.name for op in OPS] if full else list(QUICK_OPS))
+    except ValueError as e:
+        sys.exit("fastact-bench: %s" % e)
     dtypes = [np.dtype(s.strip()).type for s in a.dtypes.split(",")] if a.dtypes else (
         [np.float32, np.float64] if full else [np.float32])
     sizes = _sizes(a.sizes) if a.sizes else (FULL_SIZES if full else QUICK_SIZES)
