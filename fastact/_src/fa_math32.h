@@ -18,10 +18,10 @@
  *   bit pattern against glibc's double functions (v3 build; subnormal results
  *   included, which SPEC only holds to an absolute error):
  *
- *   fa_expf      exp(x)                  0.76 ULP (0.5 + a little for normal results)
- *   fa_expf_dd2  exp(hi + lo) + error    same, for a float-pair argument
+ *   fa_expf_dd2  exp(x)                  0.76 ULP (0.5 + a little for normal results)
+ *                exp(hi + lo) + error    same, for a float-pair argument
  *   fa_expm1f    expm1(x)                0.89 ULP for x <= 0, 1.45 above 0.35
- *   fa_log1pf01  log1p(t), t in [0, 1]   0.65 ULP
+ *   fa_log1pf01_dd log1p(t), t in [0, 1]   0.65 ULP
  *   fa_tanhf     tanh(x)                 0.80 ULP (1.02 baseline)
  *   sigmoid from fa_sigmoidf_e           0.76 ULP (1.13 baseline)
  */
@@ -122,10 +122,6 @@ FA_INLINE32 float fa_expf_dd2k(float hi, float lo, int32_t k, float *ylo)
 
 FA_INLINE32 float fa_expf_dd2(float hi, float lo, float *ylo) { return fa_expf_dd2k(hi, lo, 0, ylo); }
 
-FA_INLINE32 float fa_expf_dd(float hi, float lo) { float e; return fa_expf_dd2(hi, lo, &e); }
-
-FA_INLINE32 float fa_expf(float x) { float e; return fa_expf_dd2(x, 0.0f, &e); }
-
 /* expm1(x) = 2 (s p + (s - 1/2)), s = 2^(n-1), p = expm1(r): every step exact
  * but the last add when x <= 0 (the range the ELU family uses); for x > 0.35
  * the error of p is scaled up by up to 2 (<= 1.5 ULP). */
@@ -187,8 +183,6 @@ FA_INLINE32 float fa_log1pf01_dd(float t, float tlo)
     float y = 2.0f * s + 2.0f * FA_FMAF(s * z, P, slo);
     return t < 0x1p-100f ? t + tlo : y;         /* halving a subnormal t would round */
 }
-
-FA_INLINE32 float fa_log1pf01(float t) { return fa_log1pf01_dd(t, 0.0f); }
 
 /* sigma(v) from e + elo = exp(-|v|): (v >= 0 ? 1 : e) / (1 + e), with the
  * rounding errors of e and of 1 + e (Fast2Sum-exact as e <= 1) put back:
