@@ -32,12 +32,18 @@ cdef extern from "fa_math.h" nogil:
     void fa_sigmoid_pair(double v, double *sp, double *sm, double *e)
 
 cdef extern from "fa_math32.h" nogil:
-    float fa_expf_dd2(float hi, float lo, float *ylo)
+    float fa_expn2(float v, float vl, float *yl)
     float fa_expm1f(float x)
     float fa_log1pf01_dd(float t, float tlo)
     float fa_tanhf(float x)
-    float fa_sigmoidf_e(float v, float e, float elo)
-    float fa_x_sigmoidf(float x, float vh, float vl)
+    float fa_sigmoidf(float v)
+    float fa_sigmoid2f(float vh, float vl)
+    void fa_sigmoid_pm2f(float vh, float vl, float *sp, float *sm)
+    float fa_one_minus_sqf(float y)
+    float fa_mul_sigmoidf(float m, float vh, float vl)
+    float TWO_M32F "0x1p-32f"      # undoes fa_expn2's scaling
+    float ONEF "1.0f"               # float constants: a Python literal is a C double
+    float ZEROF "0.0f"
     void fa_splitf(double c, float *hi, float *lo)
     float fa_mulf_split(float x, float hi, float lo)
     void fa_mulf_split2(float x, float hi, float lo, float *vh, float *vl)
@@ -73,18 +79,30 @@ cdef inline double _exp_neg_abs_prod(floating x, double beta, double *vh) noexce
         return fa_exp(-fabs(h))
 
 
+cdef inline void _beta_x(float x, double beta, float *vh, float *vl) noexcept nogil:
+    # beta x as a float pair, exact (fa_mulf_split2); beta = 1 is a case of its
+    # own that GCC unswitches the loop on (no products then)
+    cdef float bh, bl
+    if beta == 1.0:
+        vh[0] = x
+        vl[0] = 0
+    else:
+        fa_splitf(beta, &bh, &bl)
+        fa_mulf_split2(x, bh, bl, vh, vl)
+
+
 # ---------------------------------------------------------------- sigmoid
 cdef inline floating sigmoid_fwd(floating x, double p0, double p1) noexcept nogil:
     cdef double sp, sm, e
-    cdef float ef, el
     if floating is float:
-        ef = fa_expf_dd2(-fabsf(x), 0.0, &el)
-        return fa_sigmoidf_e(x, ef, el)
+        return fa_sigmoidf(x)
     fa_sigmoid_pair(x, &sp, &sm, &e)
     return <floating>sp
 
 cdef inline floating sigmoid_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
     cdef double yd = y
+    if floating is float:
+        return dy * (y * (ONEF - y))    # 1 - y exact for y >= 1/2: ~1.5 ULP
     return <floating>(<double>dy * (yd * (1.0 - yd)))
 
 # ------------------------------------------------------------------- tanh
@@ -97,6 +115,8 @@ cdef inline floating tanh_fwd(floating x, double p0, double p1) noexcept nogil:
 
 cdef inline floating tanh_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
     cdef double yd = y
+    if floating is float:
+        return dy * fa_one_minus_sqf(y)
     return <floating>(<double>dy * ((1.0 - yd) * (1.0 + yd)))
 
 # ------------------------------------------------------------------- relu
@@ -104,7 +124,8 @@ cdef inline floating relu_fwd(floating x, double p0, double p1) noexcept nogil:
     return 0 if x <= 0 else x
 
 cdef inline floating relu_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
-    return <floating>_nanprop(y, <double>dy * (1.0 if y > 0 else 0.0))
+    # exact in the array's own type: dy * 1 or dy * 0
+    return y if y != y else dy * (1 if y > 0 else 0)
 
 # ------------------------------------------------------------- leaky_relu
 cdef inline floating leaky_relu_fwd(floating x, double alpha, double p1) noexcept nogil:
@@ -118,7 +139,7 @@ cdef inline floating relu6_fwd(floating x, double p0, double p1) noexcept nogil:
     return 0 if x <= 0 else (6 if x >= 6 else x)
 
 cdef inline floating relu6_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
-    return <floating>_nanprop(y, <double>dy * (1.0 if (y > 0) & (y < 6) else 0.0))
+    return y if y != y else dy * (1 if (y > 0) & (y < 6) else 0)
 
 # ------------------------------------------------------------ leaky_relu6
 cdef inline floating leaky_relu6_fwd(floating x, double alpha, double p1) noexcept nogil:
@@ -144,19 +165,24 @@ cdef inline floating hardtanh_bwd(floating dy, floating x, double lo, double hi)
 cdef inline floating silu_fwd(floating x, double beta, double p1) noexcept nogil:
     # x sigma(beta x) = x w / (1 + e), e = exp(-|beta x|), w = 1 or e
     cdef double v, e, w
-    cdef float bh, bl, vh, vl
+    cdef float vh, vl
     if floating is float:
-        fa_splitf(beta, &bh, &bl)
-        fa_mulf_split2(x, bh, bl, &vh, &vl)
-        return fa_x_sigmoidf(x, vh, vl)
+        _beta_x(x, beta, &vh, &vl)
+        return fa_mul_sigmoidf(x, vh, vl)
     e = _exp_neg_abs_prod(x, beta, &v)
     w = 1.0 if v >= 0 else e
     # w == 0: sigma underflowed; the limit is a signed zero (silu(-inf) = -0)
     return <floating>(copysign(0.0, <double>x) if w == 0.0 else (<double>x * w) / (1.0 + e))
 
 cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) noexcept nogil:
-    # sigma(v) (1 + v sigma(-v)), v = beta x; beta enters once more by the chain rule
+    # sigma(v) (1 + v sigma(-v)), v = beta x
     cdef double v
+    cdef float vh, vl, spf, smf
+    if floating is float:
+        _beta_x(x, beta, &vh, &vl)
+        fa_sigmoid_pm2f(vh, vl, &spf, &smf)
+        # |v| > 104: the limits 1 and 0 (spf * v is 0 * inf at v = -inf); nan stays
+        return dy * (spf * (ONEF + vh * smf) if not fabsf(vh) > 104 else (ONEF if vh > 0 else ZEROF))
     cdef double e = _exp_neg_abs_prod(x, beta, &v)
     cdef double d = 1.0 / (1.0 + e)
     cdef double sp = d if v >= 0 else e * d
@@ -191,10 +217,10 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
     cdef double e
     cdef float bh, bl, fh, fl, ef, el, Lf, rf
     if floating is float:
+        _beta_x(x, beta, &fh, &fl)
         fa_splitf(beta, &bh, &bl)
-        fa_mulf_split2(x, bh, bl, &fh, &fl)
-        ef = fa_expf_dd2(-fabsf(fh), -fl if fh >= 0 else fl, &el)
-        Lf = fa_log1pf01_dd(ef, el)
+        ef = fa_expn2(-fabsf(fh), -fl if fh >= 0 else fl, &el)    # exp(-|v|) 2^32
+        Lf = fa_log1pf01_dd(ef * TWO_M32F, el * TWO_M32F)
         rf = fh + (fl + Lf) if fh > 0 else Lf
         rf = rf / bh
         rf = rf - rf * (bl * fa_rcpf_rough(bh))     # / (bh + bl)
@@ -212,6 +238,10 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
 
 cdef inline floating softplus_bwd(floating dy, floating x, double beta, double threshold) noexcept nogil:
     cdef double v
+    cdef float vh, vl
+    if floating is float:
+        _beta_x(x, beta, &vh, &vl)
+        return dy * (ONEF if <double>vh > threshold else fa_sigmoid2f(vh, vl))
     cdef double e = _exp_neg_abs_prod(x, beta, &v)
     cdef double sp = (1.0 if v >= 0 else e) / (1.0 + e)
     return <floating>(<double>dy * (1.0 if v > threshold else sp))
@@ -251,14 +281,21 @@ cdef inline floating gelu_tanh_fwd(floating x, double p0, double p1) noexcept no
         xd = x
         wd = xd * (GELU_K1 + GELU_K3 * xd * xd)
         wh = <float>wd
-        return fa_x_sigmoidf(x, wh, <float>(wd - <double>wh))
+        return fa_mul_sigmoidf(x, wh, <float>(wd - <double>wh))
     cdef double e = _gelu_tanh_e(x, &w)
     cdef double s = 1.0 if w >= 0 else e
     return <floating>(copysign(0.0, <double>x) if s == 0.0 else (<double>x * s) / (1.0 + e))
 
 cdef inline floating gelu_tanh_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     # sigma(w) + x w' sigma(w) sigma(-w), w' = K1 + 3 K3 x^2
-    cdef double w, xd = x
+    cdef double w, wd, xd = x
+    cdef float wh, spf, smf
+    if floating is float:
+        wd = xd * (GELU_K1 + GELU_K3 * xd * xd)
+        wh = <float>wd
+        fa_sigmoid_pm2f(wh, <float>(wd - <double>wh), &spf, &smf)
+        spf = spf + (x * <float>(GELU_K1 + 3.0 * GELU_K3 * xd * xd)) * (spf * smf)
+        return dy * (spf if not fabsf(wh) > 104 else (ONEF if wh > 0 else ZEROF))
     cdef double e = _gelu_tanh_e(x, &w)
     cdef double d = 1.0 / (1.0 + e)
     cdef double sp = d if w >= 0 else e * d
@@ -346,12 +383,14 @@ cdef inline floating log_sigmoid_fwd(floating x, double p0, double p1) noexcept 
     cdef double xd = x
     cdef float ef, el
     if floating is float:
-        ef = fa_expf_dd2(-fabsf(x), 0.0, &el)
-        return (x if x < 0 else 0.0) - fa_log1pf01_dd(ef, el)
+        ef = fa_expn2(-fabsf(x), 0.0, &el)                        # exp(-|x|) 2^32
+        return (x if x < 0 else 0.0) - fa_log1pf01_dd(ef * TWO_M32F, el * TWO_M32F)
     return <floating>((xd if xd < 0 else 0.0) - fa_log1p01(fa_exp(-fabs(xd))))
 
 cdef inline floating log_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     cdef double sp, sm, e
+    if floating is float:
+        return dy * fa_sigmoidf(-x)
     fa_sigmoid_pair(x, &sp, &sm, &e)
     return <floating>(<double>dy * sm)
 

@@ -40,6 +40,22 @@
 FA_INLINE32 float fa_asfloat(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
 FA_INLINE32 uint32_t fa_asuint32(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
 
+/* hi + lo == a * b exactly (Dekker; the FMA form where the target has one). */
+FA_INLINE32 void fa_two_prodf(float a, float b, float *hi, float *lo)
+{
+    float p = a * b;
+#ifdef __FMA__
+    *lo = __builtin_fmaf(a, b, -p);
+#else
+    const float split = 4097.0f;                /* 2^12 + 1 */
+    float ca = split * a, cb = split * b;
+    float ah = ca - (ca - a), bh = cb - (cb - b);
+    float al = a - ah, bl = b - bh;
+    *lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+#endif
+    *hi = p;
+}
+
 /* Adding FA_SHIFTF to a float of magnitude < 2^22 rounds it to the nearest
  * integer n and leaves n (plus 2^22) in the low bits of the sum. */
 #define FA_SHIFTF 0x1.8p23f
@@ -122,6 +138,116 @@ FA_INLINE32 float fa_expf_dd2k(float hi, float lo, int32_t k, float *ylo)
 
 FA_INLINE32 float fa_expf_dd2(float hi, float lo, float *ylo) { return fa_expf_dd2k(hi, lo, 0, ylo); }
 
+/* c ? a : b on the bit patterns.  GCC turns `c ? a : b` into control flow
+ * and may then sink the operation that consumes it into both arms (two
+ * divisions where one would do); this form stays one blend-like step. */
+FA_INLINE32 float fa_selectf(int c, float a, float b)
+{
+    uint32_t m = (uint32_t)0 - (uint32_t)(c != 0);
+    return fa_asfloat((fa_asuint32(a) & m) | (fa_asuint32(b) & ~m));
+}
+
+/* exp(v + vl) 2^32 for v in [-104, 0] (|vl| a few ulp of v at most),
+ * returned unrounded as y + *yl: the lean exp of the sigmoid family.  The
+ * 2^32 keeps every result normal down to v = -104 (exp(v) alone goes
+ * subnormal below -87.3), so one power of two built from the exponent bits
+ * is enough, and the caller's final scaling by 2^-32 rounds a subnormal
+ * result once.  Cody-Waite reduction with the rounding of r kept (rlo),
+ * 1 + r split exactly (Fast2Sum), a degree-5 fit for the rest.  Below -104
+ * the result is exp(-104) 2^32 (exp(-104) rounds to 0 in float: callers
+ * whose result does not vanish with it select the limit); NaN gives NaN. */
+FA_INLINE32 float fa_expn2(float v, float vl, float *yl)
+{
+    int clamp = v < -104.0f;
+    float vc = clamp ? -104.0f : v;
+    vl = clamp ? 0.0f : vl;                     /* v = -inf: vl may be nan */
+    float tt = FA_FMAF(vc, FA_LOG2EF, FA_SHIFTF);
+    float n = tt - FA_SHIFTF;
+    float r0 = FA_FMAF(n, -FA_LN2HIF, vc);      /* exact: n ln2hi has 17 bits */
+    float c = FA_FMAF(n, -FA_LN2LOF, vl);
+    float r = r0 + c;
+    float rlo = (r0 - r) + c;
+    float r2 = r * r;
+    float s = 1.0f + r;
+    float slo = (1.0f - s) + r;
+    float w = FA_FMAF(r2, fa_expm1f_q(r, r2), slo + rlo);
+    float p = s + w;
+    float plo = (s - p) + w;
+    float sc = fa_asfloat((fa_asuint32(tt) << 23) + ((uint32_t)(127 + 32) << 23));
+    *yl = plo * sc;
+    return p * sc;
+}
+
+/* 1/(1 + e) for e in [0, 1] within 1.2%: only for correction terms. */
+FA_INLINE32 float fa_rcp1pf_rough(float e)
+{
+    return FA_FMAF(FA_FMAF(0.31368835f, e, -0.79768731f), e, 0.98817797f);
+}
+
+/* m sigma(v) for v = vh + vl (unit: m = 1, a compile-time constant):
+ * m w / (1 + e) with e = exp(-|v|), w = 1 (v >= 0)
+ * or e.  m w is kept as an exact pair, 1 + e as a rounded sum and its
+ * error, and the division's remainder (exact with an FMA) corrects the
+ * quotient, so only the last step rounds: ~0.8 ULP with an FMA, ~1.3
+ * without.  Beyond |v| = 104 (e rounds to 0) the limits: m for v > 0, a
+ * signed zero for v < 0 (so silu(+-inf) = inf, -0). */
+FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
+{
+    int pos = vh >= 0.0f;
+    float a = __builtin_fabsf(vh);
+    float ebl;
+    float eb = fa_expn2(-a, pos ? -vl : vl, &ebl);     /* exp(-|v|) 2^32 */
+    float nh = fa_selectf(pos, 1.0f, eb);
+    float nl = fa_selectf(pos, 0.0f, ebl);
+    if (!unit) {                                /* m (nh + nl), the product exact */
+        float ph, pl;
+        fa_two_prodf(m, nh, &ph, &pl);
+        nl = FA_FMAF(m, nl, pl);
+        nh = ph;
+    }
+    float d = FA_FMAF(eb, 0x1p-32f, 1.0f);
+    float dlo = FA_FMAF(eb, 0x1p-32f, 1.0f - d);    /* exact: (1 + e) - d */
+    float q = nh / d;
+    float rem = FA_FMAF(-q, d, nh) + FA_FMAF(-q, dlo, nl);
+    q = FA_FMAF(rem, fa_rcp1pf_rough(eb * 0x1p-32f), q);
+    float y = q * fa_selectf(pos, 1.0f, 0x1p-32f);
+    return a > 104.0f ? (pos ? m : __builtin_copysignf(0.0f, m)) : y;
+}
+
+FA_INLINE32 float fa_sigmoidf(float v) { return fa_mul_sigmoidf_(1.0f, v, 0.0f, 1); }
+FA_INLINE32 float fa_sigmoid2f(float vh, float vl) { return fa_mul_sigmoidf_(1.0f, vh, vl, 1); }
+FA_INLINE32 float fa_mul_sigmoidf(float m, float vh, float vl) { return fa_mul_sigmoidf_(m, vh, vl, 0); }
+
+/* sigma(v) and sigma(-v) for v = vh + vl, each within ~2 ULP (one
+ * division shared): the derivatives of silu and the tanh form of GELU, whose
+ * products need relative, not last-bit, accuracy.  Beyond |v| = 104 the
+ * limits (1, 0) or (0, 1). */
+FA_INLINE32 void fa_sigmoid_pm2f(float vh, float vl, float *sp, float *sm)
+{
+    int pos = vh >= 0.0f;
+    float a = __builtin_fabsf(vh);
+    float ebl;
+    float e = fa_expn2(-a, pos ? -vl : vl, &ebl) * 0x1p-32f;
+    float rd = 1.0f / (1.0f + e);
+    float se = e * rd;
+    int big = a > 104.0f;
+    *sp = fa_selectf(pos, rd, se);
+    *sm = fa_selectf(pos, se, rd);
+    *sp = big ? (pos ? 1.0f : 0.0f) : *sp;
+    *sm = big ? (pos ? 0.0f : 1.0f) : *sm;
+}
+
+/* 1 - y^2, rounded once with an FMA (the tanh derivative; no cancellation
+ * near |y| = 1), as (1 - y)(1 + y) without one. */
+FA_INLINE32 float fa_one_minus_sqf(float y)
+{
+#ifdef __FMA__
+    return __builtin_fmaf(-y, y, 1.0f);
+#else
+    return (1.0f - y) * (1.0f + y);
+#endif
+}
+
 /* expm1(x) = 2 (s p + (s - 1/2)), s = 2^(n-1), p = expm1(r): every step exact
  * but the last add when x <= 0 (the range the ELU family uses); for x > 0.35
  * the error of p is scaled up by up to 2 (<= 1.5 ULP). */
@@ -161,13 +287,6 @@ FA_INLINE32 float fa_divf_dd2(float num, float numlo, float d, float dlo, float 
     return q;
 }
 
-FA_INLINE32 float fa_divf_dd(float num, float numlo, float d, float dlo)
-{
-    float qlo;
-    float q = fa_divf_dd2(num, numlo, d, dlo, &qlo);
-    return q + qlo;
-}
-
 /* log1p(t + tlo) for t in [0, 1], tlo a rounding error: 2 atanh(s) with
  * s = t / (2 + t) <= 1/3 carried as a float pair, atanh(s) = s + s z P(z),
  * z = s^2 <= 1/9, P a degree-4 fit (relative error 3e-8). */
@@ -184,17 +303,6 @@ FA_INLINE32 float fa_log1pf01_dd(float t, float tlo)
     return t < 0x1p-100f ? t + tlo : y;         /* halving a subnormal t would round */
 }
 
-/* sigma(v) from e + elo = exp(-|v|): (v >= 0 ? 1 : e) / (1 + e), with the
- * rounding errors of e and of 1 + e (Fast2Sum-exact as e <= 1) put back:
- * 0.5 ULP and a little. */
-FA_INLINE32 float fa_sigmoidf_e(float v, float e, float elo)
-{
-    float d = 1.0f + e;
-    float dlo = ((1.0f - d) + e) + elo;
-    int pos = v >= 0.0f;
-    return fa_divf_dd(pos ? 1.0f : e, pos ? 0.0f : elo, d, dlo);
-}
-
 /* tanh(x): x + x^3 P(x^2) below 0.55 (P a degree-4 fit, relative error
  * 6e-8); above, 1 - 2e / (1 + e) with e = exp(-2|x|) <= 1/3, sign restored:
  * the identity tanh = 2 sigma(2x) - 1 without its cancellation. */
@@ -205,29 +313,9 @@ FA_INLINE32 float fa_tanhf(float x)
     float P = FA_FMAF(z * z, FA_FMAF(FA_FMAF(-0x1.b137c0p-8f, z, 0x1.5d2270p-6f), z, -0x1.b9a04ep-5f),
                       FA_FMAF(0x1.110feap-3f, z, -0x1.555554p-2f));
     float small = FA_FMAF(a * z, P, a);
-    float elo;
-    float e = fa_expf_dd2(-2.0f * a, 0.0f, &elo);
-    float d = 1.0f + e;
-    float dlo = ((1.0f - d) + e) + elo;
-    float big = 1.0f - fa_divf_dd(2.0f * e, 2.0f * elo, d, dlo);
+    float big = 1.0f - 2.0f * fa_sigmoidf(-2.0f * a);       /* 1 - 2e / (1 + e) */
     float y = __builtin_copysignf(a < 0.55f ? small : big, x);
     return x != x ? x : y;
-}
-
-/* hi + lo == a * b exactly (Dekker; the FMA form where the target has one). */
-FA_INLINE32 void fa_two_prodf(float a, float b, float *hi, float *lo)
-{
-    float p = a * b;
-#ifdef __FMA__
-    *lo = __builtin_fmaf(a, b, -p);
-#else
-    const float split = 4097.0f;                /* 2^12 + 1 */
-    float ca = split * a, cb = split * b;
-    float ah = ca - (ca - a), bh = cb - (cb - b);
-    float al = a - ah, bl = b - bh;
-    *lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-#endif
-    *hi = p;
 }
 
 /* c = *hi + *lo for a double parameter c, so that c x can be formed in float
@@ -253,26 +341,6 @@ FA_INLINE32 void fa_mulf_split2(float x, float hi, float lo, float *vh, float *v
     fa_two_prodf(hi, x, &h, &l);
     *vh = h;
     *vl = l + lo * x;
-}
-
-/* x sigma(v) for v = vh + vl: x w / (1 + e), e = exp(-|v|), w = 1 or e, with
- * x w and 1 + e kept exact.  silu and the tanh form of GELU. */
-FA_INLINE32 float fa_x_sigmoidf(float x, float vh, float vl)
-{
-    /* e 2^32 stays normal down to v = -104, where x e may still be normal */
-    float ebl;
-    float eb = fa_expf_dd2k(-__builtin_fabsf(vh), vh >= 0.0f ? -vl : vl, 32, &ebl);
-    float e = eb * 0x1p-32f, el = ebl * 0x1p-32f;
-    int pos = vh >= 0.0f;
-    float nh, nl;
-    fa_two_prodf(x, pos ? 1.0f : eb, &nh, &nl);
-    nl = pos ? 0.0f : nl + x * ebl;
-    float d = 1.0f + e;
-    float dlo = ((1.0f - d) + e) + el;
-    float y = fa_divf_dd(nh, nl, d, dlo);
-    y = pos ? y : y * 0x1p-32f;
-    /* sigma rounded to 0 or 1: the limits, also for infinite x */
-    return eb == 0.0f ? (pos ? x : __builtin_copysignf(0.0f, x)) : y;
 }
 
 #endif
