@@ -9,8 +9,11 @@
 #   the function's parameters as doubles (see Op.select).
 # - float32 forwards of the exp-based functions compute in float (fa_math32.h:
 #   twice the SIMD lanes of double), carrying rounding errors as float pairs
-#   where they would otherwise add up, so they stay within ~0.8 ULP.  The
-#   other float32 kernels compute in double and round once (~0.5 ULP).
+#   where they would otherwise add up, so they stay within ~0.9 ULP (v3).
+#   The float32 backwards of relu, relu6, sigmoid, tanh and of the sigmoid
+#   family (silu, softplus, log_sigmoid, gelu tanh) compute in float too: a
+#   few roundings, well inside the backward tolerance.  The other float32
+#   kernels compute in double and round once (~0.5 ULP).
 #   Double kernels use double-double steps where an argument would otherwise
 #   lose digits (beta*x in silu/softplus, the tanh-GELU argument, x^2 in GELU).
 # - Selects only (`a if c else b` compiles to a C ternary GCC turns into a

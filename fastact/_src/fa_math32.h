@@ -12,18 +12,19 @@
  *   Dekker splitting otherwise; Cody-Waite constants are short enough to
  *   multiply exactly; sums recover their rounding error with Fast2Sum.  The
  *   one step that is only exact with an FMA is a division's remainder
- *   (fa_divf_dd), so the baseline build is a little less accurate; both stay
+ *   (fa_divf_dd2, fa_mul_sigmoidf), so the baseline build is a little less accurate; both stay
  *   within SPEC's 2 ULP (tests/test_accuracy.py runs under every variant).
- * - Errors of the helpers, measured with a C harness over every 61st float32
- *   bit pattern against glibc's double functions (v3 build; subnormal results
- *   included, which SPEC only holds to an absolute error):
+ * - Errors of the helpers, measured with a C harness over every 13th float32
+ *   bit pattern against glibc's double functions (normal results; subnormal
+ *   ones, which SPEC holds to an absolute error, stay within 1e-43):
  *
- *   fa_expf_dd2  exp(x)                  0.76 ULP (0.5 + a little for normal results)
- *                exp(hi + lo) + error    same, for a float-pair argument
- *   fa_expm1f    expm1(x)                0.89 ULP for x <= 0, 1.45 above 0.35
- *   fa_log1pf01_dd log1p(t), t in [0, 1]   0.65 ULP
- *   fa_tanhf     tanh(x)                 0.80 ULP (1.02 baseline)
- *   sigmoid from fa_sigmoidf_e           0.76 ULP (1.13 baseline)
+ *                                        x86-64-v3   baseline (no FMA)
+ *   fa_expn2     exp(x), x <= 0           0.67 ULP    0.69 ULP
+ *   fa_sigmoidf  sigmoid(x)               0.80        1.25
+ *   fa_mul_sigmoidf  x sigmoid(x)         0.83        1.29
+ *   fa_tanhf     tanh(x)                  0.87        1.11
+ *   fa_expm1f    expm1(x)                 0.89 for x <= 0, 1.45 above 0.35
+ *   fa_log1pf01_dd log1p(t), t in [0, 1]  0.65
  */
 #ifndef FA_MATH32_H
 #define FA_MATH32_H
