@@ -5,6 +5,12 @@ default (``omp_get_max_threads()``, which honours ``OMP_NUM_THREADS``, the CPU
 affinity mask and threadpoolctl's limits), read at each call.
 ``set_num_threads(n)`` replaces that default for the whole process;
 ``with threads(n):`` overrides it for the calling Python thread only.
+
+In a child made by ``os.fork`` (``multiprocessing``'s "fork" start method) the
+kernels run on one thread whatever is asked: GNU OpenMP's thread pool does not
+survive a fork, and a parallel region in the child would wait forever for the
+parent's threads (PyTorch does the same).  Children started with "spawn" or
+"forkserver" are fresh processes and use every thread.
 """
 
 import os
@@ -43,14 +49,25 @@ def _env_default():
 
 _ENV = _env_default()
 _OPENMP = _special.openmp_enabled()
+_forked = False   # True in a child of os.fork: no OpenMP team may start there
+
+
+def _after_fork_in_child():
+    global _forked
+    _forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def get_num_threads():
     """The number of threads fastact's kernels use in the calling Python thread.
 
-    Returns 1 when fastact was built without OpenMP.
+    Returns 1 when fastact was built without OpenMP, and in a child of
+    ``os.fork`` (see the module notes).
     """
-    if not _OPENMP:
+    if not _OPENMP or _forked:
         return 1
     n = getattr(_local, "n", None)
     if n is not None:

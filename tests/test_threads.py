@@ -197,3 +197,86 @@ def test_threadpoolctl_can_limit():
     with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
         y = fa.tanh(x)
     util.assert_same(y, fa.tanh(x), "tanh under threadpool_limits(1)")
+
+
+# The parent runs every kind of kernel on 2 threads, then starts a child that
+# runs them again; it prints whether the child's results equal its own.
+_FORK_SCRIPT = r'''
+import multiprocessing as mp, sys
+import numpy as np
+import fastact as fa
+
+def run():
+    x = np.linspace(-5, 5, 600_000).astype(np.float32).reshape(-1, 600)
+    out = []
+    for name, kw in (("sigmoid", {}), ("gelu", {}), ("softmax", {}), ("log_softmax", {}),
+                     ("maxout", {"pieces": 4}), ("prelu", {"weight": np.full(600, 0.1, np.float32)}),
+                     ("rrelu", {"training": True, "seed": 3})):
+        y = getattr(fa, name)(x, **kw)
+        saved = y if fa._registry.lookup(name).saves == "y" else x
+        g = getattr(fa, name + "_backward")(np.ones_like(y), saved, **kw)
+        g = g[0] if isinstance(g, tuple) else g
+        out.append((y.tobytes(), g.tobytes()))
+    return out
+
+def child(q):
+    q.put(run())
+
+if __name__ == "__main__":
+    fa.set_num_threads(2)
+    PARENT = run()                     # the parent's OpenMP team now exists
+    ctx = mp.get_context(sys.argv[1])
+    q = ctx.Queue()
+    p = ctx.Process(target=child, args=(q,), daemon=True)   # a hung child must not keep us
+    p.start()
+    got = q.get(timeout=90)
+    p.join(30)
+    print("child-equal" if got == PARENT and p.exitcode == 0 else "child-differs")
+'''
+
+
+@needs_openmp
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_child_processes_after_parallel_parent(method, tmp_path):
+    # GNU OpenMP's pool does not survive fork: a parallel region in a forked
+    # child waits forever.  fastact runs serially there (spawn/forkserver
+    # children are fresh processes), so every start method finishes with the
+    # parent's bits.
+    import subprocess
+    import sys
+    if method not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("start method %s not available here" % method)
+    script = tmp_path / "fork_child.py"
+    script.write_text(_FORK_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.dirname(fa.__file__))] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    env.pop("FASTACT_NUM_THREADS", None)
+    r = subprocess.run([sys.executable, str(script), method], env=env, capture_output=True, text=True,
+                       timeout=240)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().endswith("child-equal"), (r.stdout, r.stderr[-2000:])
+
+
+def test_forked_child_runs_serially():
+    # in the child of os.fork, get_num_threads() is 1 whatever was asked
+    import fastact._threads as th
+    if not hasattr(os, "fork"):
+        pytest.skip("no os.fork")
+    fa.set_num_threads(2)
+    try:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:                                       # the child
+            try:
+                with fa.threads(3):
+                    n = fa.get_num_threads()
+                os.write(w, b"%d %d" % (n, th._forked))
+            finally:
+                os._exit(0)
+        os.close(w)
+        got = os.read(r, 100).decode()
+        os.waitpid(pid, 0)
+        assert got == "1 1"
+        assert th._forked is False and fa.get_num_threads() == (2 if OPENMP else 1)
+    finally:
+        fa.set_num_threads(None)
