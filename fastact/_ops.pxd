@@ -83,8 +83,8 @@ cdef inline double _exp_neg_abs_prod(floating x, double beta, double *vh) noexce
 
 
 cdef inline void _beta_x(float x, double beta, float *vh, float *vl) noexcept nogil:
-    # beta x as a float pair, exact (fa_mulf_split2); beta = 1 is a case of its
-    # own that GCC unswitches the loop on (no products then)
+    # beta x as a float pair (fa_mulf_split2: beta split in two floats, the
+    # product exact); beta = 1 gives x itself
     cdef float bh, bl
     if beta == 1.0:
         vh[0] = x
@@ -241,10 +241,11 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
 
 cdef inline floating softplus_bwd(floating dy, floating x, double beta, double threshold) noexcept nogil:
     cdef double v
-    cdef float vh, vl
+    cdef float vh, vl, spf, smf
     if floating is float:
         _beta_x(x, beta, &vh, &vl)
-        return dy * (ONEF if <double>vh > threshold else fa_sigmoid2f(vh, vl))
+        fa_sigmoid_pm2f(vh, vl, &spf, &smf)
+        return dy * (ONEF if <double>vh > threshold else spf)
     cdef double e = _exp_neg_abs_prod(x, beta, &v)
     cdef double sp = (1.0 if v >= 0 else e) / (1.0 + e)
     return <floating>(<double>dy * (1.0 if v > threshold else sp))
@@ -349,6 +350,11 @@ cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogi
 
 cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:
     cdef double xd = x
+    cdef float vh, vl, el
+    if floating is float:
+        # exp(x / alpha) for x <= 0, x / alpha as x (1/alpha) in a float pair
+        _beta_x(ZEROF if x >= 0 else x, 1.0 / alpha, &vh, &vl)   # nan stays
+        return dy * (ONEF if x > 0 else fa_expn2(vh, vl, &el) * TWO_M32F)
     return <floating>(<double>dy * (1.0 if xd > 0 else fa_exp(xd / alpha)))
 
 # ------------------------------------------------------------------- mish
@@ -392,8 +398,10 @@ cdef inline floating log_sigmoid_fwd(floating x, double p0, double p1) noexcept 
 
 cdef inline floating log_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     cdef double sp, sm, e
+    cdef float spf, smf
     if floating is float:
-        return dy * fa_sigmoidf(-x)
+        fa_sigmoid_pm2f(x, 0.0, &spf, &smf)
+        return dy * smf
     fa_sigmoid_pair(x, &sp, &sm, &e)
     return <floating>(<double>dy * sm)
 
