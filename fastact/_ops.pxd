@@ -28,6 +28,8 @@ from cython cimport floating
 cdef extern from "fa_math.h" nogil:
     double fa_exp(double x)
     double fa_exp_dd(double hi, double lo)
+    double fa_expneg(double x)
+    double fa_expneg_dd(double hi, double lo)
     double fa_expm1(double x)
     double fa_log1p01(double t)
     void fa_two_prod(double a, double b, double *p, double *e)
@@ -75,11 +77,11 @@ cdef inline double _exp_neg_abs_prod(floating x, double beta, double *vh) noexce
     if floating is double:
         fa_two_prod(beta, x, &h, &l)
         vh[0] = h
-        return fa_exp_dd(-fabs(h), -l if h >= 0 else l)
+        return fa_expneg_dd(-fabs(h), -l if h >= 0 else l)
     else:
         h = beta * <double>x
         vh[0] = h
-        return fa_exp(-fabs(h))
+        return fa_expneg(-fabs(h))
 
 
 cdef inline void _beta_x(float x, double beta, float *vh, float *vl) noexcept nogil:
@@ -230,11 +232,11 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
         return x if <double>fh > threshold else rf
     if floating is double:
         fa_two_prod(beta, x, &v, &vl)
-        e = fa_exp_dd(-fabs(v), -vl if v >= 0 else vl)
+        e = fa_expneg_dd(-fabs(v), -vl if v >= 0 else vl)
     else:
         v = beta * <double>x
         vl = 0.0
-        e = fa_exp(-fabs(v))
+        e = fa_expneg(-fabs(v))
     L = fa_log1p01(e)
     r = (v + (vl + L) if v > 0 else L) / beta
     return x if v > threshold else <floating>r
@@ -271,11 +273,11 @@ cdef inline double _gelu_tanh_e(floating x, double *w) noexcept nogil:
     if floating is double:
         fa_gelu_tanh_arg64(xd, &wh, &wl)
         w[0] = wh
-        return fa_exp_dd(-fabs(wh), -wl if wh >= 0 else wl)
+        return fa_expneg_dd(-fabs(wh), -wl if wh >= 0 else wl)
     else:
         wh = xd * (GELU_K1 + GELU_K3 * xd * xd)
         w[0] = wh
-        return fa_exp(-fabs(wh))
+        return fa_expneg(-fabs(wh))
 
 cdef inline floating gelu_tanh_fwd(floating x, double p0, double p1) noexcept nogil:
     cdef double w, wd, xd
@@ -355,7 +357,7 @@ cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) 
         # exp(x / alpha) for x <= 0, x / alpha as x (1/alpha) in a float pair
         _beta_x(ZEROF if x >= 0 else x, 1.0 / alpha, &vh, &vl)   # nan stays
         return dy * (ONEF if x > 0 else fa_expn2(vh, vl, &el) * TWO_M32F)
-    return <floating>(<double>dy * (1.0 if xd > 0 else fa_exp(xd / alpha)))
+    return <floating>(<double>dy * (1.0 if xd > 0 else fa_expneg(0.0 if xd > 0 else xd / alpha)))
 
 # ------------------------------------------------------------------- mish
 cdef inline floating mish_fwd(floating x, double p0, double p1) noexcept nogil:
@@ -394,7 +396,7 @@ cdef inline floating log_sigmoid_fwd(floating x, double p0, double p1) noexcept 
     if floating is float:
         ef = fa_expn2(-fabsf(x), 0.0, &el)                        # exp(-|x|) 2^32
         return (x if x < 0 else 0.0) - fa_log1pf01_dd(ef * TWO_M32F, el * TWO_M32F)
-    return <floating>((xd if xd < 0 else 0.0) - fa_log1p01(fa_exp(-fabs(xd))))
+    return <floating>((xd if xd < 0 else 0.0) - fa_log1p01(fa_expneg(-fabs(xd))))
 
 cdef inline floating log_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     cdef double sp, sm, e

@@ -29,6 +29,9 @@ cdef extern from "fa_math.h" nogil:
     ctypedef int fa_fpflags_t
     fa_fpflags_t fa_fpflags_save()
     void fa_fpflags_restore(fa_fpflags_t f)
+    ctypedef int fa_fenv_flags_t
+    fa_fenv_flags_t fa_fenv_flags_save()
+    void fa_fenv_flags_restore(fa_fenv_flags_t f)
     double fa_exp(double x)
     double fa_exp_dd(double hi, double lo)
     void fa_two_sum(double a, double b, double *s, double *e)
@@ -379,12 +382,12 @@ def copy_keep_flags(dst, src):
     exception flags as they were (a narrowing cast that overflows to inf sets
     the overflow flag, which fastact never leaves behind)."""
     import numpy
-    cdef fa_fpflags_t flags = fa_fpflags_save()
+    cdef fa_fenv_flags_t flags = fa_fenv_flags_save()     # x87 flags too: NumPy raises through it
     try:
         with numpy.errstate(all="ignore"):
             numpy.copyto(dst, src, casting="unsafe")
     finally:
-        fa_fpflags_restore(flags)
+        fa_fenv_flags_restore(flags)
 
 
 # ------------------------------------------------------------------ roof
