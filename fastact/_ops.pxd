@@ -347,7 +347,7 @@ cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogi
         th = <float>td
         em = fa_expm1f(th)
         em = em + <float>(td - <double>th) * (1.0 + em)
-        return x if x > 0 else fa_mulf_split(em, ah, al)
+        return x if not x < 0 else fa_mulf_split(em, ah, al)     # x = -0 (and nan) too
     return x if x > 0 else <floating>(alpha * fa_expm1(<double>x / alpha))
 
 cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:

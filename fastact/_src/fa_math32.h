@@ -211,7 +211,9 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
     float q = nh / d;
     float rem = FA_FMAF(-q, d, nh) + FA_FMAF(-q, dlo, nl);
     q = FA_FMAF(rem, fa_rcp1pf_rough(eb * 0x1p-32f), q);
-    float y = q * fa_selectf(pos, 1.0f, 0x1p-32f);
+    /* m sigma(v) has m's sign, also when it is zero: the correction above
+     * gives +0 for m = -0 */
+    float y = __builtin_copysignf(q * fa_selectf(pos, 1.0f, 0x1p-32f), m);
     return a > 104.0f ? (pos ? m : __builtin_copysignf(0.0f, m)) : y;
 }
 
