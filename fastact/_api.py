@@ -17,6 +17,7 @@ Notes
 - Calls below a grain size (per cost class) run on one thread.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -128,6 +129,8 @@ def _threads_for(op, n):
 
 
 def _real(fname, name, v):
+    if type(v) is float and math.isfinite(v):
+        return v                            # the common case, without the ABC checks
     if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "fiu":
         v = v.item()
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
