@@ -78,3 +78,36 @@ def test_runnable_variants_agree(dtype):
             assert np.max(err) <= bound, (name, "forward")
             scale = np.abs(dy.astype(np.float64)) * 4 * np.finfo(dtype).eps
             assert np.all(np.abs(g.astype(np.float64) - outs[0][1]) <= scale + np.abs(outs[0][1]) * 8 * np.finfo(dtype).eps), (name, "backward")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernel_entry_points_refuse_bad_arrays(dtype):
+    """The C entry points behind the general path check what _api.py promises
+    them (dtype, byte order, contiguity, alignment, writeable out, equal sizes)
+    and raise instead of reading or writing out of bounds; nothing is written."""
+    k = ELEMENTWISE_KERNELS.index("relu")
+    sfx = "f32" if dtype == np.float32 else "f64"
+    fwd, bwd = getattr(_dispatch.kernels, "forward_" + sfx), getattr(_dispatch.kernels, "backward_" + sfx)
+    other = np.float64 if dtype == np.float32 else np.float32
+    x = np.linspace(-3, 3, 64).astype(dtype)
+    good = np.full(64, 7, dtype)
+    readonly = good.copy()
+    readonly.flags.writeable = False
+    unaligned = np.frombuffer(bytearray(64 * x.itemsize + 1), dtype, 64, offset=1)
+    bad_outs = [good[::2], good.astype(other), good.astype(good.dtype.newbyteorder()), readonly, unaligned,
+                good[:63]]
+    for out in bad_outs:
+        before = out.copy()
+        with pytest.raises(ValueError):
+            fwd(k, x, out, 0.0, 0.0, 1)
+        with pytest.raises(ValueError):
+            bwd(k, x, x, out, 0.0, 0.0, 1)
+        np.testing.assert_array_equal(out, before)
+    for bad_in in (x[::2], x.astype(other), x[:63]):
+        with pytest.raises(ValueError):
+            fwd(k, bad_in, good, 0.0, 0.0, 1)
+        with pytest.raises(ValueError):
+            bwd(k, x, bad_in, good, 0.0, 0.0, 1)
+    assert np.all(good == 7)
+    fwd(k, x, good, 0.0, 0.0, 1)                     # and a good call works
+    np.testing.assert_array_equal(good, np.maximum(x, 0))
