@@ -111,17 +111,18 @@ FA_PHI32_INLINE float fa_phi32_prod_err(float a, float b, float p)
  * for 0 <= a <= FA_PHI32_ACUT (so n >= -126 and 2^n is normal). */
 FA_PHI32_INLINE float fa_phi32_exp_half_sq(float a, float *rr, float *ew, float *cc)
 {
-    float p = a * a;
-    float pe = fa_phi32_prod_err(a, a, p);
-    float m = -0.5f * p;
+    float ha = -0.5f * a;
+    float m = ha * a;                                               /* -a^2/2 = m + me */
     float tt = FA_PHI32_FMA(m, FA_PHI32_LOG2E, FA_PHI32_SHIFT);     /* SHIFT + n */
     float nf = tt - FA_PHI32_SHIFT;
 #ifdef __FMA__
+    float me = FA_PHI32_FMA(ha, a, -m);
     float r = FA_PHI32_FMA(nf, -FA_PHI32_LN2, m);                  /* exact */
-    float c = FA_PHI32_FMA(pe, -0.5f, nf * -FA_PHI32_LN2_LO);
+    float c = FA_PHI32_FMA(nf, -FA_PHI32_LN2_LO, me);
 #else
+    float me = fa_phi32_prod_err(ha, a, m);
     float r0 = m - nf * FA_PHI32_LN2_CW_HI;                         /* exact */
-    float c0 = FA_PHI32_FMA(pe, -0.5f, nf * -FA_PHI32_LN2_CW_LO);
+    float c0 = FA_PHI32_FMA(nf, -FA_PHI32_LN2_CW_LO, me);
     float r = r0 + c0;
     float c = (r0 - r) + c0;
 #endif
