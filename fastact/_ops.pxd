@@ -51,7 +51,7 @@ cdef extern from "fa_phi32.h" nogil:
     float fa_gelu_grad_f32(float x)
 
 cdef extern from "fa_special.h" nogil:
-    double fa_phi_lower(double a, int dbl)
+    double fa_phi_lower64(double a)
     double fa_phi_density64(double x)
     void fa_gelu_tanh_arg64(double x, double *wh, double *wl)
     double SELU_LAMBDA "FA_SELU_LAMBDA"
@@ -226,7 +226,7 @@ cdef inline floating softplus_bwd(floating dy, floating x, double beta, double t
 cdef inline floating gelu_fwd(floating x, double p0, double p1) noexcept nogil:
     if floating is float:
         return fa_gelu_f32(x)                   # fa_phi32.h: in float, <= 1.4 ULP
-    cdef double q = fa_phi_lower(fabs(<double>x), 1)   # Phi(-|x|)
+    cdef double q = fa_phi_lower64(fabs(<double>x))   # Phi(-|x|)
     cdef double cdf = 1.0 - q if x >= 0 else q
     return <floating>(copysign(0.0, <double>x) if cdf == 0.0 else <double>x * cdf)
 
@@ -235,7 +235,7 @@ cdef inline floating gelu_bwd(floating dy, floating x, double p0, double p1) noe
     if floating is float:
         return dy * fa_gelu_grad_f32(x)
     cdef double xd = x
-    cdef double q = fa_phi_lower(fabs(<double>x), 1)   # Phi(-|x|)
+    cdef double q = fa_phi_lower64(fabs(<double>x))   # Phi(-|x|)
     cdef double cdf = 1.0 - q if x >= 0 else q
     cdef double dens = fa_phi_density64(xd)
     return <floating>(<double>dy * (cdf if dens == 0.0 else cdf + xd * dens))
