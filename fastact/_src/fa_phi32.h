@@ -51,11 +51,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__GNUC__)
-#define FA_PHI32_INLINE static inline __attribute__((always_inline))
-#else
-#define FA_PHI32_INLINE static inline
-#endif
+#include "fa_math.h"            /* FA_INLINE */
 
 #ifdef __FMA__
 #define FA_PHI32_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
@@ -63,11 +59,11 @@
 #define FA_PHI32_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-FA_PHI32_INLINE float fa_phi32_asfloat(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
-FA_PHI32_INLINE uint32_t fa_phi32_asuint(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+FA_INLINE float fa_phi32_asfloat(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+FA_INLINE uint32_t fa_phi32_asuint(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
 
 /* a b - p exactly, for p = fl(a b) (FMA, or Dekker's split without one). */
-FA_PHI32_INLINE float fa_phi32_prod_err(float a, float b, float p)
+FA_INLINE float fa_phi32_prod_err(float a, float b, float p)
 {
 #ifdef __FMA__
     return __builtin_fmaf(a, b, -p);
@@ -114,7 +110,7 @@ FA_PHI32_INLINE float fa_phi32_prod_err(float a, float b, float p)
 
 /* 2^n and exp(-a^2/2) / 2^n - 1 = rr + ew + cc (first order in the tiny cc)
  * for 0 <= a <= FA_PHI32_ACUT (so n >= -126 and 2^n is normal). */
-FA_PHI32_INLINE float fa_phi32_exp_half_sq(float a, float *rr, float *ew, float *cc)
+FA_INLINE float fa_phi32_exp_half_sq(float a, float *rr, float *ew, float *cc)
 {
     float ha = -0.5f * a;
     float m = ha * a;                                               /* -a^2/2 = m + me */
@@ -140,7 +136,7 @@ FA_PHI32_INLINE float fa_phi32_exp_half_sq(float a, float *rr, float *ew, float 
 }
 
 /* t = 1/(1 + C a) with t_true = t (1 + *r), and v = t - T0 (exact). */
-FA_PHI32_INLINE float fa_phi32_t(float a, float *r, float *v)
+FA_INLINE float fa_phi32_t(float a, float *r, float *v)
 {
 #ifdef __FMA__
     float d = FA_PHI32_FMA(FA_PHI32_C, a, 1.0f);
@@ -160,7 +156,7 @@ FA_PHI32_INLINE float fa_phi32_t(float a, float *r, float *v)
 }
 
 /* W with P(v) = P0 + v W(v). */
-FA_PHI32_INLINE float fa_phi32_w(float v)
+FA_INLINE float fa_phi32_w(float v)
 {
     float w = FA_PHI32_FMA(FA_PHI32_P8, v, FA_PHI32_P7);
     w = FA_PHI32_FMA(w, v, FA_PHI32_P6);
@@ -173,14 +169,14 @@ FA_PHI32_INLINE float fa_phi32_w(float v)
 
 /* a clamped to FA_PHI32_ACUT (NaN too), as integers: a >= 0, and a float
  * select here would let GCC duplicate everything after it for the constant. */
-FA_PHI32_INLINE float fa_phi32_clamp(float a)
+FA_INLINE float fa_phi32_clamp(float a)
 {
     uint32_t ua = fa_phi32_asuint(a), uc = fa_phi32_asuint(FA_PHI32_ACUT);
     return fa_phi32_asfloat(ua < uc ? ua : uc);
 }
 
 /* gelu(x) = x Phi(x). */
-FA_PHI32_INLINE float fa_gelu_f32(float x)
+FA_INLINE float fa_gelu_f32(float x)
 {
     float a = __builtin_fabsf(x);
     float ac = fa_phi32_clamp(a);
@@ -215,7 +211,7 @@ FA_PHI32_INLINE float fa_gelu_f32(float x)
  * = exp(-a^2/2) (t P (1 + kap r) - a / sqrt(2 pi)).  The terms of the sum are
  * each rounded once or twice; G has no cancellation but near a = 0.75, where
  * the derivative crosses zero. */
-FA_PHI32_INLINE float fa_gelu_grad_f32(float x)
+FA_INLINE float fa_gelu_grad_f32(float x)
 {
     float a = __builtin_fabsf(x);
     float ac = fa_phi32_clamp(a);
