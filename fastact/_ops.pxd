@@ -9,11 +9,12 @@
 #   the function's parameters as doubles (see Op.select).
 # - float32 forwards of the exp-based functions compute in float (fa_math32.h:
 #   twice the SIMD lanes of double), carrying rounding errors as float pairs
-#   where they would otherwise add up, so they stay within ~0.9 ULP (v3).
-#   The float32 backwards of relu, relu6, sigmoid, tanh and of the sigmoid
-#   family (silu, softplus, log_sigmoid, gelu tanh) compute in float too: a
-#   few roundings, well inside the backward tolerance.  The other float32
-#   kernels compute in double and round once (~0.5 ULP).
+#   where they would otherwise add up, so they stay within ~0.9 ULP (v3); the
+#   erf form of GELU, forward and backward, likewise (fa_phi32.h, <= 1.4 ULP
+#   forward).  The float32 backwards of relu, relu6, sigmoid, tanh and of the
+#   sigmoid family (silu, softplus, log_sigmoid, gelu tanh) compute in float
+#   too: a few roundings, well inside the backward tolerance.  The other
+#   float32 kernels compute in double and round once (~0.5 ULP).
 #   Double kernels use double-double steps where an argument would otherwise
 #   lose digits (beta*x in silu/softplus, the tanh-GELU argument, x^2 in GELU).
 # - Selects only (`a if c else b` compiles to a C ternary GCC turns into a
@@ -55,8 +56,12 @@ cdef extern from "fa_math32.h" nogil:
     float fa_rcpf_rough(float d)
     float fabsf(float x)
 
+cdef extern from "fa_phi32.h" nogil:
+    float fa_gelu_f32(float x)
+    float fa_gelu_grad_f32(float x)
+
 cdef extern from "fa_special.h" nogil:
-    double fa_phi_lower(double a, int dbl)
+    double fa_phi_lower64(double a)
     double fa_phi_density64(double x)
     void fa_gelu_tanh_arg64(double x, double *wh, double *wl)
     double SELU_LAMBDA "FA_SELU_LAMBDA"
@@ -254,14 +259,18 @@ cdef inline floating softplus_bwd(floating dy, floating x, double beta, double t
 
 # ------------------------------------------------------------ gelu (erf)
 cdef inline floating gelu_fwd(floating x, double p0, double p1) noexcept nogil:
-    cdef double q = fa_phi_lower(fabs(<double>x), sizeof(floating) == 8)   # Phi(-|x|)
+    if floating is float:
+        return fa_gelu_f32(x)                   # fa_phi32.h: in float, <= 1.4 ULP
+    cdef double q = fa_phi_lower64(fabs(<double>x))   # Phi(-|x|)
     cdef double cdf = 1.0 - q if x >= 0 else q
     return <floating>(copysign(0.0, <double>x) if cdf == 0.0 else <double>x * cdf)
 
 cdef inline floating gelu_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     # Phi(x) + x phi(x)
+    if floating is float:
+        return dy * fa_gelu_grad_f32(x)
     cdef double xd = x
-    cdef double q = fa_phi_lower(fabs(<double>x), sizeof(floating) == 8)   # Phi(-|x|)
+    cdef double q = fa_phi_lower64(fabs(<double>x))   # Phi(-|x|)
     cdef double cdf = 1.0 - q if x >= 0 else q
     cdef double dens = fa_phi_density64(xd)
     return <floating>(<double>dy * (cdf if dens == 0.0 else cdf + xd * dens))

@@ -154,6 +154,8 @@ def test_infinities_match_reference(name, params, dtype):
     pytest.param("relu", -0.0, False, id="relu(-0)=+0"),
     pytest.param("relu", 0.0, False, id="relu(+0)=+0"),
     pytest.param("identity", -0.0, True, id="identity(-0)=-0"),
+    pytest.param("gelu", -0.0, True, id="gelu(-0)=-0"),
+    pytest.param("gelu", 0.0, False, id="gelu(+0)=+0"),
 ])
 def test_signed_zero(name, x, negative, dtype):
     for arr in (np.array([x, x], dtype), np.array(x, dtype)):

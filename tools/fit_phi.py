@@ -42,6 +42,7 @@ Usage:
   python3 tools/fit_phi.py            # fit, verify, write fastact/_src/fa_phi_coeffs.h
   python3 tools/fit_phi.py --scan     # also print the degree needed vs C
   python3 tools/fit_phi.py --quick    # fewer verification points (20000)
+  python3 tools/fit_phi.py --float32  # only the float set of fa_phi32.h (see fit_float32)
 """
 
 import argparse
@@ -484,17 +485,148 @@ def scan(nproc):
         print("   %-6g %-16s %-16s %-16s" % ((C,) + tuple(cols)), flush=True)
 
 
+# ---- the float32 set (fastact/_src/fa_phi32.h) -----------------------------
+# fa_phi32.h evaluates Q(a) = t P(v) exp(-a*a/2) in float, t = 1/(1 + C32*a),
+# v = t - T0.  Choices (found by scanning C, T0 and the degree with the C
+# harness described in fa_phi32.h):
+#   C32 = 11/32: the degree-8 fit reaches ~2e-8 (other C need degree 9);
+#       C32*a is not exact, but 1 + C32*a rounds with an error one FMA
+#       recovers exactly (11 has 4 bits);
+#   ACUT32 = 13.2: beyond it x*Phi(-x) is below the smallest normal float;
+#   T0 near 0.375, a multiple of 2^-24 with P(T0) rounding to a multiple of
+#       2^-25 (so that P0 - Ph is exact in the kernel's carried last step),
+#       chosen where P(T0) is closest to its float;
+#   the coefficients are rounded to float one at a time, lowest first, each
+#       time refitting the higher ones (relative minimax, Lawson).
+C32 = 11.0 / 32.0
+ACUT32 = 13.2
+T0_START = 0.375
+DEG32 = 8
+N32 = 2500
+
+
+def _lawson_weighted(A, f, wrel, iters=400):
+    """Minimax-ish (Lawson) fit of f by A @ c for the error |A c - f| * wrel."""
+    w = np.full(len(f), 1.0 / len(f))
+    best = None
+    for _ in range(iters):
+        sw = np.sqrt(w) * wrel
+        c, *_ = np.linalg.lstsq(A * sw[:, None], f * sw, rcond=None)
+        e = np.abs(A @ c - f) * wrel
+        if best is None or e.max() < best[0]:
+            best = (e.max(), c)
+        w = w * e
+        w /= w.sum()
+    return best
+
+
+def _f32(x):
+    return float(np.float32(x))
+
+
+def fit_float32():
+    """Coefficients of fa_phi32.h; returns the C block and a summary."""
+    mp.mp.dps = 30
+    C = mp.mpf(C32)
+
+    def P_of_t(t):                       # P(t) = Q(a) exp(a^2/2) / t, a = (1/t - 1)/C
+        t = mp.mpf(t)
+        a = (1 / t - 1) / C
+        return mp.erfc(a / mp.sqrt(2)) * mp.exp(a * a / 2) / 2 / t
+
+    best = None
+    for k in range(2000):
+        t0 = T0_START + k * 2.0 ** -24
+        fv = P_of_t(t0)
+        c0 = _f32(float(fv))
+        if (c0 * 2 ** 25) % 1 != 0:
+            continue
+        err = abs(mp.mpf(c0) / fv - 1)
+        if best is None or err < best[0]:
+            best = (err, t0, c0)
+    _, T0, c0 = best
+    tmin = 1.0 / (1.0 + C32 * ACUT32)
+    th = np.cos(np.pi * (np.arange(N32) + 0.5) / N32)
+    t = tmin + (1 - tmin) * (th + 1) / 2
+    f = np.array([float(P_of_t(x)) for x in t])
+    v = t - T0
+    coeffs = [c0] + [None] * DEG32
+    rem = f - c0
+    for k in range(1, DEG32 + 1):
+        A = np.vstack([v ** j for j in range(k, DEG32 + 1)]).T
+        _, c = _lawson_weighted(A, rem, 1 / f)
+        coeffs[k] = _f32(c[0])
+        rem = rem - coeffs[k] * v ** k
+    fit_err = float(np.max(np.abs(np.polyval(coeffs[::-1], v) - f) / f))
+    # kappa = dlog Q / dlog t = (R'/R) / (-C t), R = t P, R' = a R - 1/sqrt(2 pi)
+    a = (1 / t - 1) / C32
+    R = f * t
+    kap = ((a * R - 1 / np.sqrt(2 * np.pi)) / R) / (-C32 * t)
+    kerr, kc = _lawson_weighted(np.vstack([np.ones_like(v), v]).T, kap, np.ones_like(v))
+    # expm1(r) = r + r^2 q(r), |r| <= ln2/2 (+ rounding of n), error relative to e^r
+    r = 0.3466 * np.cos(np.pi * (np.arange(N32) + 0.5) / N32)
+    qt = np.array([float((mp.expm1(mp.mpf(x)) - x) / mp.mpf(x) ** 2) for x in r])
+    wq = r * r / np.exp(r)
+    _, qc = _lawson_weighted(np.vander(r, 5, increasing=True), qt, wq)
+    qc = [_f32(c) for c in qc]
+    qerr = float(np.max(np.abs(np.vander(r, 5, increasing=True) @ np.array(qc) - qt) * wq))
+    # exactness of v = t - T0 for every float t the kernel can form
+    tf = np.arange(np.float32(tmin * (1 - 2 ** -20)).view(np.uint32), np.float32(1).view(np.uint32) + 1,
+                   dtype=np.uint32).view(np.float32)
+    vf = tf - np.float32(T0)
+    assert np.all(vf.astype(np.float64) == tf.astype(np.float64) - T0), "t - T0 is not exact"
+    ln2 = mp.log(2)
+    ln2f = _f32(float(ln2))
+    cw_hi = float(mp.nint(ln2 * 2 ** 15) / 2 ** 15)       # 15 bits: n * hi exact for |n| < 2^9
+    defs = [("C", C32), ("ACUT", ACUT32), ("T0", T0)]
+    defs += [("P%d" % k, c) for k, c in enumerate(coeffs)]
+    defs += [("K0", _f32(kc[0])), ("K1", _f32(kc[1]))]
+    defs += [("Q%d" % k, c) for k, c in enumerate(qc)]
+    defs += [("LN2", ln2f), ("LN2_LO", _f32(float(ln2 - ln2f))),
+             ("LN2_CW_HI", cw_hi), ("LN2_CW_LO", _f32(float(ln2 - cw_hi))),
+             ("LOG2E", _f32(float(1 / ln2))), ("SHIFT", 1.5 * 2.0 ** 23),
+             ("INV_SQRT_2PI", _f32(float(1 / mp.sqrt(2 * mp.pi))))]
+    lines = ["/* generated by tools/fit_phi.py --float32, do not edit:",
+             " * P: relative fit error %.2e (float coefficients), t in [%.4f, 1];" % (fit_err, tmin),
+             " * kappa line: max abs error %.3f; q: error of r^2 q(r) relative to e^r %.1e. */"
+             % (kerr, qerr)]
+    for name, val in defs:
+        h = float(np.float32(val)).hex()
+        mant, ex = h.split("p")
+        lines.append("#define FA_PHI32_%s %sp%sf" % (name, mant.rstrip("0").rstrip("."), ex))
+    summary = "P fit %.2e, kappa %.3f, q %.1e, T0 %s" % (fit_err, kerr, qerr, float(T0).hex())
+    return "\n".join(lines), summary
+
+
+def write_float32(path):
+    block, summary = fit_float32()
+    with open(path) as fh:
+        text = fh.read()
+    begin = text.index("/* BEGIN FA_PHI32 COEFFICIENTS")
+    begin = text.index("\n", begin) + 1
+    end = text.index("/* END FA_PHI32 COEFFICIENTS")
+    with open(path, "w") as fh:
+        fh.write(text[:begin] + block + "\n" + text[end:])
+    print("wrote %s: %s" % (path, summary))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scan", action="store_true", help="print degree vs C table")
     ap.add_argument("--quick", action="store_true", help="20000 verification points")
     ap.add_argument("--npts", type=int, default=100000)
+    ap.add_argument("--float32", action="store_true",
+                    help="only fit the float set and rewrite its block in fastact/_src/fa_phi32.h")
     ap.add_argument("-j", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                   "..", "fastact", "_src", "fa_phi_coeffs.h"))
     args = ap.parse_args()
     npts = 20000 if args.quick else args.npts
     t0 = time.time()
+    if args.float32:
+        write_float32(os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                    "..", "fastact", "_src", "fa_phi32.h")))
+        return
     if args.scan:
         scan(args.j)
 

@@ -65,20 +65,14 @@ FA_INLINE double fa_phi_lower64(double a)
     return a > 40.0 ? 0.0 : q;          /* Phi(-40) < 1e-349 */
 }
 
-/* Phi(-a) for a >= 0, to ~1e-9 relative (float32 kernels, computed in double). */
+/* Phi(-a) for a >= 0, to ~1e-9 relative, computed in double.  No kernel uses
+ * it since the float32 GELU moved to fa_phi32.h (float arithmetic); it stays
+ * as a helper of fastact._special (tests/test_math_helpers.py). */
 FA_INLINE double fa_phi_lower32(double a)
 {
     double t = 1.0 / (1.0 + FA_PHI_C * a);
     double q = t * fa_exp(FA_PHI_G32(t) - 0.5 * a * a);
     return a > 40.0 ? 0.0 : q;
-}
-
-/* Phi(-a): the double-accuracy version for float64 kernels (dbl != 0), the
- * cheap one for float32 kernels.  dbl is a compile-time constant at every call,
- * so one branch is left after inlining. */
-FA_INLINE double fa_phi_lower(double a, int dbl)
-{
-    return dbl ? fa_phi_lower64(a) : fa_phi_lower32(a);
 }
 
 /* phi(x) = exp(-x^2/2) / sqrt(2 pi), with x^2 exact. */
