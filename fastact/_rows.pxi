@@ -1,0 +1,353 @@
+# The row kernels: softmax and log_softmax, forward and backward, over the
+# rows of C-contiguous 2-D arrays (the reduced axis last).  Included by
+# _elementwise.pyx.tp, so they are compiled for every instruction-set variant
+# like the elementwise kernels; one source for float and double (fused types).
+#
+# Notes
+# -----
+# - Each row is computed by one thread in a fixed order: results are bitwise
+#   independent of the thread count.  Row sums use LANES interleaved partial
+#   sums combined in a fixed order, so their loops vectorize without
+#   reassociation; the row maximum (order-free) is fa_rows.h's.
+# - float32 rows compute the forward in double: x - max is exact, the exp is
+#   good to 2^-34 (fa_rows_exp32), sums of exps are exact but for the last
+#   bits, and each result is rounded once to float (0.5 ULP and a little).
+#   float64 rows form x - max as a double-double, use fa_rows_exp64 (<= 1 ULP)
+#   and compensated (two-sum) partial sums.
+# - The forward sums exp(x - max) over the entries below the maximum and adds
+#   (number of maximal entries) - 1: the sum less the exact 1 of one arg-max
+#   entry.  log_softmax takes log1p of it, exact for rows dominated by one
+#   entry.  A row holding a nan, or whose maximum is +inf, or that holds only
+#   -inf, is all nan (as PyTorch).
+# - softmax keeps a row's exps in a stack buffer of ROW_BUF doubles; a longer
+#   row computes them a second time to write y (no allocation, whatever the
+#   row length).  log_softmax needs only their sum.
+# - Backward: the row sum (sum(dy y) or sum(dy)) in double (float32 products
+#   are exact there) or compensated (float64).  float32 softmax then computes
+#   dx in float, the sum split into a float pair so that dy - sum stays exact
+#   where it cancels (about 1 ULP); log_softmax in double (exp(y) s may
+#   cancel dy) and rounds once.
+# - In place (out is an input) is safe: every loop reads element j of its
+#   inputs before writing element j of out.
+
+from libc.math cimport log1p, NAN
+from cython cimport floating
+
+cdef extern from "fa_rows.h" nogil:
+    double fa_rows_exp32(double d)
+    double fa_rows_exp64(double dh, double dl)
+    double fa_rows_div(double num, double dh, double dl, double rcp)
+    float fa_rows_max_f32(const float *x, Py_ssize_t m, int *has_nan)
+    double fa_rows_max_f64(const double *x, Py_ssize_t m, int *has_nan)
+    double fa_exp(double x)
+    void fa_two_sum(double a, double b, double *s, double *e)
+
+cdef enum:
+    LANES = 8          # partial sums of a row
+    ROW_BUF = 4096     # doubles of the per-thread exp buffer (32 KiB of stack)
+
+cdef enum:             # the four row kernels (rows_fast / softmax_rows `which`)
+    SOFTMAX = 0
+    LOG_SOFTMAX = 1
+    SOFTMAX_BWD = 2
+    LOG_SOFTMAX_BWD = 3
+
+
+# ------------------------------------------------------------- reductions
+
+cdef inline floating _row_max(const floating* x, Py_ssize_t m, int* has_nan) noexcept nogil:
+    # the largest entry, nan ignored (-inf for a row of -inf and nan); *has_nan
+    if floating is float:
+        return fa_rows_max_f32(x, m, has_nan)
+    else:
+        return fa_rows_max_f64(x, m, has_nan)
+
+
+cdef inline void _lane_add(double* acc, double* cmp, int k, double v, bint compensated) noexcept nogil:
+    # acc[k] += v; compensated: the rounding error goes to cmp[k] (two-sum)
+    cdef double t, err
+    if compensated:
+        fa_two_sum(acc[k], v, &t, &err)
+        acc[k] = t
+        cmp[k] = cmp[k] + err
+    else:
+        acc[k] = acc[k] + v
+
+
+cdef inline void _lanes_total(const double* acc, const double* cmp, double* hi, double* lo) noexcept nogil:
+    # hi + lo = the lanes' sum, added in lane order (two-sum)
+    cdef double s = 0.0, c = 0.0, t, err
+    cdef int k
+    for k in range(LANES):
+        fa_two_sum(s, acc[k], &t, &err)
+        s = t
+        c = c + err + cmp[k]
+    fa_two_sum(s, c, hi, lo)
+
+
+# ---------------------------------------------------------------- forward
+
+cdef inline double _exp_from(floating v, floating mx, bint* top) noexcept nogil:
+    # exp(v - mx) for v <= mx (0 below -709; v not nan); *top: v == mx
+    cdef double dh, dl
+    if floating is float:
+        dh = <double>v - <double>mx            # exact
+        top[0] = dh == 0.0
+        return fa_rows_exp32(dh)
+    else:
+        fa_two_sum(v, -mx, &dh, &dl)
+        top[0] = dh == 0.0
+        return fa_rows_exp64(dh, dl)
+
+
+cdef inline void _exp_sum(const floating* x, Py_ssize_t n, floating mx, double* buf, bint store,
+                          double* hi, double* lo) noexcept nogil:
+    # hi + lo = sum of exp(x - mx) over the entries below mx (compensated for
+    # float64), plus (number of entries equal to mx) - 1; store: the exps
+    # also go to buf[0:n]
+    cdef double acc[LANES]
+    cdef double cmp[LANES]
+    cdef double cnt[LANES]
+    cdef double e, ties = -1.0, th, tl
+    cdef Py_ssize_t blk, j, k, full = n - n % LANES
+    cdef bint top
+    for k in range(LANES):
+        acc[k] = 0.0
+        cmp[k] = 0.0
+        cnt[k] = 0.0
+    for blk in range(full // LANES):
+        j = blk * LANES
+        for k in range(LANES):
+            e = _exp_from(x[j + k], mx, &top)
+            if store:
+                buf[j + k] = e
+            _lane_add(acc, cmp, k, 0.0 if top else e, floating is double)
+            cnt[k] = cnt[k] + (1.0 if top else 0.0)
+    for j in range(full, n):
+        e = _exp_from(x[j], mx, &top)
+        if store:
+            buf[j] = e
+        _lane_add(acc, cmp, 0, 0.0 if top else e, floating is double)
+        cnt[0] = cnt[0] + (1.0 if top else 0.0)
+    for k in range(LANES):
+        ties = ties + cnt[k]                      # small integers: exact
+    _lanes_total(acc, cmp, &th, &tl)
+    fa_two_sum(th, ties, hi, lo)
+    lo[0] = lo[0] + tl
+
+
+cdef inline void _nan_row(floating* y, Py_ssize_t m) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(m):
+        y[j] = NAN
+
+
+cdef inline floating _quotient(double v, double sh, double sl, double rcp, floating like) noexcept nogil:
+    # v / (sh + sl) rounded to the row's type (`like` only picks it)
+    if floating is float:
+        return <float>(v * rcp)
+    else:
+        return fa_rows_div(v, sh, sl, rcp)
+
+
+cdef inline void _softmax_write(const floating* x, floating* y, Py_ssize_t n, floating mx, const double* e,
+                                double sh, double sl, double rcp) noexcept nogil:
+    # y = exp(x - mx) / (sh + sl), the exps from e, or computed again when e is NULL
+    cdef Py_ssize_t j
+    cdef bint top
+    if e != NULL:
+        for j in range(n):
+            y[j] = _quotient(e[j], sh, sl, rcp, <floating>0)
+    else:
+        for j in range(n):
+            y[j] = _quotient(_exp_from(x[j], mx, &top), sh, sl, rcp, <floating>0)
+
+
+cdef inline void _log_softmax_write(const floating* x, floating* y, Py_ssize_t n, floating mx,
+                                    double L) noexcept nogil:
+    # y = (x - mx) - L, x - mx exact (in double, or a double-double for float64)
+    cdef Py_ssize_t j
+    cdef double dh, dl
+    for j in range(n):
+        if floating is float:
+            y[j] = <float>((<double>x[j] - <double>mx) - L)
+        else:
+            fa_two_sum(x[j], -mx, &dh, &dl)
+            # (the residual of an infinite difference is nan)
+            y[j] = (dh - L) + (dl if dh - dh == 0.0 else 0.0)
+
+
+cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, bint logsm,
+                                  double* buf) noexcept nogil:
+    # one row of softmax or log_softmax; buf: ROW_BUF doubles
+    cdef double sh, sl, th, tl
+    cdef int has_nan
+    cdef floating mx = _row_max(x, m, &has_nan)
+    if has_nan or not (mx - mx == 0):
+        _nan_row(y, m)
+        return
+    if logsm:
+        _exp_sum(x, m, mx, NULL, False, &th, &tl)
+        _log_softmax_write(x, y, m, mx, log1p(th + tl))
+        return
+    if m <= ROW_BUF:
+        _exp_sum(x, m, mx, buf, True, &th, &tl)
+    else:
+        buf = NULL                                # the exps are computed again
+        _exp_sum(x, m, mx, NULL, False, &th, &tl)
+    # 1 + (th + tl) = sh + sl, and its reciprocal rounded
+    fa_two_sum(1.0, th, &sh, &sl)
+    sl = sl + tl
+    _softmax_write(x, y, m, mx, buf, sh, sl, 1.0 / sh)
+
+
+# --------------------------------------------------------------- backward
+
+cdef inline void _row_dot(const floating* dy, const floating* y, Py_ssize_t m, bint logsm,
+                          double* hi, double* lo) noexcept nogil:
+    # hi + lo = sum(dy) (log_softmax) or sum(dy y) (softmax); float32 terms
+    # are exact in double, float64 partial sums compensated
+    cdef double acc[LANES]
+    cdef double cmp[LANES]
+    cdef Py_ssize_t blk, j, k, full = m - m % LANES
+    for k in range(LANES):
+        acc[k] = 0.0
+        cmp[k] = 0.0
+    for blk in range(full // LANES):
+        j = blk * LANES
+        for k in range(LANES):
+            _lane_add(acc, cmp, k, <double>dy[j + k] if logsm else <double>dy[j + k] * <double>y[j + k],
+                      floating is double)
+    for j in range(full, m):
+        _lane_add(acc, cmp, 0, <double>dy[j] if logsm else <double>dy[j] * <double>y[j], floating is double)
+    _lanes_total(acc, cmp, hi, lo)
+
+
+cdef inline double _exp_saved(floating y) noexcept nogil:
+    # exp(y) in double for a saved log_softmax output (any value, nan kept)
+    cdef double v = y
+    if floating is float:
+        return v if v != v else fa_rows_exp32(v if v < 709.0 else 709.0)
+    else:
+        return fa_exp(v)
+
+
+cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m,
+                                  bint logsm) noexcept nogil:
+    # softmax:      dx = y (dy - sum(dy y))
+    # log_softmax:  dx = dy - exp(y) sum(dy)
+    cdef Py_ssize_t j
+    cdef double s, lo
+    cdef float sh, sl
+    _row_dot(dy, y, m, logsm, &s, &lo)
+    s = s + lo
+    if logsm:
+        for j in range(m):
+            dx[j] = <floating>(<double>dy[j] - _exp_saved(y[j]) * s)
+    elif floating is float:
+        # in float with s as a float pair: dy - sh is exact where it cancels
+        sh = <float>s
+        sl = <float>(s - <double>sh)
+        for j in range(m):
+            dx[j] = y[j] * ((dy[j] - sh) - sl)
+    else:
+        for j in range(m):
+            dx[j] = y[j] * (dy[j] - s)
+
+
+# ---------------------------------------------------------------- drivers
+
+cdef void _rows_block(int which, const floating* a, const floating* b, floating* out, Py_ssize_t r0,
+                      Py_ssize_t r1, Py_ssize_t m) noexcept nogil:
+    # rows r0 .. r1-1 of kernel `which` (forward: a = x; backward: a = dy, b = y)
+    cdef double buf[ROW_BUF]
+    cdef Py_ssize_t r
+    for r in range(r0, r1):
+        if which == SOFTMAX:
+            _softmax_fwd_row(a + r * m, out + r * m, m, False, buf)
+        elif which == LOG_SOFTMAX:
+            _softmax_fwd_row(a + r * m, out + r * m, m, True, buf)
+        elif which == SOFTMAX_BWD:
+            _softmax_bwd_row(a + r * m, b + r * m, out + r * m, m, False)
+        else:
+            _softmax_bwd_row(a + r * m, b + r * m, out + r * m, m, True)
+
+
+cdef void _run_rows(int which, const floating* a, const floating* b, floating* out, Py_ssize_t n,
+                    Py_ssize_t m, int nthreads) noexcept nogil:
+    # n rows of m: serial below 2 threads, else one block of rows per thread;
+    # the caller's floating-point flags are restored
+    cdef Py_ssize_t chunk, c
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    if nthreads <= 1 or n < 2:
+        _rows_block(which, a, b, out, 0, n, m)
+    else:
+        chunk = (n + nthreads - 1) // nthreads
+        for c in prange((n + chunk - 1) // chunk, num_threads=nthreads, schedule='static'):
+            _rows_block(which, a, b, out, c * chunk, min(n, c * chunk + chunk), m)
+    fa_fpflags_restore(flags)
+
+
+def softmax_rows(int which, const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,
+                 int nthreads):
+    """Row-wise kernel `which` (SOFTMAX, LOG_SOFTMAX, SOFTMAX_BWD,
+    LOG_SOFTMAX_BWD) over 2-D C arrays: forward out = f(a), b unused;
+    backward out = the backward of f with dy = a, y = b.  No checks: see _api.py."""
+    cdef Py_ssize_t n = out.shape[0], m = out.shape[1]
+    if n == 0 or m == 0:
+        return
+    with nogil:
+        _run_rows(which, &a[0, 0], &b[0, 0], &out[0, 0], n, m, nthreads)
+
+
+ROW_KERNELS = {"softmax": SOFTMAX, "log_softmax": LOG_SOFTMAX,
+               "softmax_backward": SOFTMAX_BWD, "log_softmax_backward": LOG_SOFTMAX_BWD}
+
+
+# -------------------------------------------------------------- fast path
+#
+# As for the elementwise kernels: plain float32/float64 arrays (native-endian,
+# C-contiguous, aligned), ndim >= 1, the last axis (axis -1 or ndim - 1, an
+# int), out None or such an array of the same shape not partially overlapping
+# an input -- checked and run here; anything else declines (None) to the
+# general path in _api.py, which gives the same results.
+
+def rows_fast(int which, object a, object b, object out, object axis, Py_ssize_t grain, object threads):
+    """Row-wise kernel `which` over the last axis for the common case, or None
+    to decline.  Forward: a = x (b ignored); backward: a = dy, b = y.
+    threads() gives the thread count, asked only for calls of grain elements
+    or more and two rows or more."""
+    cdef int typenum, nd
+    cdef Py_ssize_t n, m
+    cdef int nt = 1
+    cdef bint backward = which >= SOFTMAX_BWD
+    if not cnp.PyArray_Check(a) or type(axis) is not int:
+        return None
+    typenum = cnp.PyArray_TYPE(<cnp.ndarray>a)
+    if (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64) or not _plain(a, typenum):
+        return None
+    cdef cnp.ndarray aa = <cnp.ndarray>a
+    nd = cnp.PyArray_NDIM(aa)
+    if nd == 0 or (axis != -1 and axis != nd - 1):
+        return None
+    if backward and (not _plain(b, typenum) or not _same_shape(aa, <cnp.ndarray>b)):
+        return None
+    cdef cnp.ndarray ba = <cnp.ndarray>(b if backward else a)
+    res = _fast_out(aa, out, typenum)
+    if res is None or _partial_overlap(aa, <cnp.ndarray>res) or _partial_overlap(ba, <cnp.ndarray>res):
+        return None
+    cdef cnp.ndarray ra = <cnp.ndarray>res
+    m = cnp.PyArray_DIM(aa, nd - 1)
+    n = cnp.PyArray_SIZE(aa) // m if m else 0
+    if n == 0:
+        return _result(ra, out)
+    if n >= 2 and n * m >= grain:
+        nt = threads()
+    with nogil:
+        if typenum == cnp.NPY_FLOAT32:
+            _run_rows(which, <const float*>cnp.PyArray_DATA(aa), <const float*>cnp.PyArray_DATA(ba),
+                      <float*>cnp.PyArray_DATA(ra), n, m, nt)
+        else:
+            _run_rows(which, <const double*>cnp.PyArray_DATA(aa), <const double*>cnp.PyArray_DATA(ba),
+                      <double*>cnp.PyArray_DATA(ra), n, m, nt)
+    return _result(ra, out)
