@@ -39,6 +39,7 @@ cdef extern from "fa_rows.h" nogil:
     double fa_rows_div(double num, double dh, double dl, double rcp)
     float fa_rows_max_f32(const float *x, Py_ssize_t m, int *has_nan)
     double fa_rows_max_f64(const double *x, Py_ssize_t m, int *has_nan)
+    void fa_rows_csum_f64(const double *a, const double *b, Py_ssize_t m, double *acc, double *cmp)
     double fa_exp(double x)
     void fa_two_sum(double a, double b, double *s, double *e)
 
@@ -206,30 +207,45 @@ cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, 
 cdef inline void _row_dot(const floating* dy, const floating* y, Py_ssize_t m, bint logsm,
                           double* hi, double* lo) noexcept nogil:
     # hi + lo = sum(dy) (log_softmax) or sum(dy y) (softmax); float32 terms
-    # are exact in double, float64 partial sums compensated
+    # are exact in double, float64 partial sums compensated (fa_rows.h)
     cdef double acc[LANES]
     cdef double cmp[LANES]
     cdef Py_ssize_t blk, j, k, full = m - m % LANES
-    for k in range(LANES):
-        acc[k] = 0.0
-        cmp[k] = 0.0
-    for blk in range(full // LANES):
-        j = blk * LANES
+    if floating is double:
+        fa_rows_csum_f64(dy, NULL if logsm else y, m, acc, cmp)
+    else:
         for k in range(LANES):
-            _lane_add(acc, cmp, k, <double>dy[j + k] if logsm else <double>dy[j + k] * <double>y[j + k],
-                      floating is double)
+            acc[k] = 0.0
+            cmp[k] = 0.0
+        for blk in range(full // LANES):
+            j = blk * LANES
+            for k in range(LANES):
+                _lane_add(acc, cmp, k, <double>dy[j + k] if logsm else <double>dy[j + k] * <double>y[j + k],
+                          False)
     for j in range(full, m):
         _lane_add(acc, cmp, 0, <double>dy[j] if logsm else <double>dy[j] * <double>y[j], floating is double)
     _lanes_total(acc, cmp, hi, lo)
 
 
-cdef inline double _exp_saved(floating y) noexcept nogil:
-    # exp(y) in double for a saved log_softmax output (any value, nan kept)
+cdef inline double _exp_saved(floating y, bint plain) noexcept nogil:
+    # exp(y) in double for a saved log_softmax output; plain: y <= 709 and not
+    # nan (one max fewer and no select in the loop), else any y, nan kept
     cdef double v = y
-    if floating is float:
-        return v if v != v else fa_rows_exp32(v if v < 709.0 else 709.0)
-    else:
+    if plain and floating is double:
+        return fa_rows_exp64(v, 0.0)
+    elif plain:
+        return fa_rows_exp32(v)
+    elif floating is double:
         return fa_exp(v)
+    else:
+        return v if v != v else fa_rows_exp32(v if v < 709.0 else 709.0)
+
+
+cdef inline bint _plain_saved(const floating* y, Py_ssize_t m) noexcept nogil:
+    # no nan in y, and none above 709 (a log_softmax output is <= 0)
+    cdef int has_nan
+    cdef floating top = _row_max(y, m, &has_nan)
+    return not has_nan and top <= 709.0
 
 
 cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m,
@@ -241,9 +257,12 @@ cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floatin
     cdef float sh, sl
     _row_dot(dy, y, m, logsm, &s, &lo)
     s = s + lo
-    if logsm:
+    if logsm and _plain_saved(y, m):
         for j in range(m):
-            dx[j] = <floating>(<double>dy[j] - _exp_saved(y[j]) * s)
+            dx[j] = <floating>(<double>dy[j] - _exp_saved(y[j], True) * s)
+    elif logsm:
+        for j in range(m):
+            dx[j] = <floating>(<double>dy[j] - _exp_saved(y[j], False) * s)
     elif floating is float:
         # in float with s as a float pair: dy - sh is exact where it cancels
         sh = <float>s

@@ -162,4 +162,69 @@ static inline T name(const T *x, ptrdiff_t m, int *has_nan)                   \
 FA_ROWS_MAX(fa_rows_max_f32, float, fa_v8sf, fa_v8si)
 FA_ROWS_MAX(fa_rows_max_f64, double, fa_v4df, fa_v4di)
 
+/* ------------------------------------------------------- float64 sums */
+
+/* The compensated partial sums of a float64 row: for the first
+ * m - m % 8 entries, lane k (k < 8) adds the terms of the entries j = k
+ * mod 8 in order with Knuth's two-sum, acc[k] the sum and cmp[k] the
+ * rounding errors; the caller adds the rest of the row.  The terms are
+ * a[j] b[j] (the product rounded) or, b NULL, a[j].  Written with vector
+ * types for the reason of fa_rows_max_*: GCC does not vectorize this
+ * reduction (a two-sum chain) by itself; the scalar fallback gives the
+ * same bits. */
+#if defined(__GNUC__)
+#define FA_TWO_SUM_V(s, c, v)                                                 \
+    do {                                                                      \
+        fa_v4df t_ = s + v, b_ = t_ - s;                                      \
+        c += (s - (t_ - b_)) + (v - b_);                                      \
+        s = t_;                                                               \
+    } while (0)
+
+static inline void fa_rows_csum_f64(const double *a, const double *b, ptrdiff_t m, double *acc,
+                                    double *cmp)
+{
+    fa_v4df s0 = {0}, s1 = {0}, c0 = {0}, c1 = {0}, v0, v1, w0, w1;
+    ptrdiff_t j, full = m - m % 8;
+    if (b) {
+        for (j = 0; j < full; j += 8) {
+            memcpy(&v0, a + j, sizeof v0);
+            memcpy(&v1, a + j + 4, sizeof v1);
+            memcpy(&w0, b + j, sizeof w0);
+            memcpy(&w1, b + j + 4, sizeof w1);
+            v0 = v0 * w0;
+            v1 = v1 * w1;
+            FA_TWO_SUM_V(s0, c0, v0);
+            FA_TWO_SUM_V(s1, c1, v1);
+        }
+    } else {
+        for (j = 0; j < full; j += 8) {
+            memcpy(&v0, a + j, sizeof v0);
+            memcpy(&v1, a + j + 4, sizeof v1);
+            FA_TWO_SUM_V(s0, c0, v0);
+            FA_TWO_SUM_V(s1, c1, v1);
+        }
+    }
+    memcpy(acc, &s0, sizeof s0);
+    memcpy(acc + 4, &s1, sizeof s1);
+    memcpy(cmp, &c0, sizeof c0);
+    memcpy(cmp + 4, &c1, sizeof c1);
+}
+#else
+static inline void fa_rows_csum_f64(const double *a, const double *b, ptrdiff_t m, double *acc,
+                                    double *cmp)
+{
+    ptrdiff_t j, full = m - m % 8;
+    int k;
+    for (k = 0; k < 8; k++)
+        acc[k] = cmp[k] = 0.0;
+    for (j = 0; j < full; j++) {
+        double v = b ? a[j] * b[j] : a[j], t, e;
+        k = (int)(j % 8);
+        fa_two_sum(acc[k], v, &t, &e);
+        acc[k] = t;
+        cmp[k] += e;
+    }
+}
+#endif
+
 #endif /* FA_ROWS_H */
