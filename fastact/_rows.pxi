@@ -14,11 +14,12 @@
 #   bits, and each result is rounded once to float (0.5 ULP and a little).
 #   float64 rows form x - max as a double-double, use fa_rows_exp64 (<= 1 ULP)
 #   and compensated (two-sum) partial sums.
-# - The forward sums exp(x - max) over the entries below the maximum and adds
-#   (number of maximal entries) - 1: the sum less the exact 1 of one arg-max
-#   entry.  log_softmax takes log1p of it, exact for rows dominated by one
-#   entry.  A row holding a nan, or whose maximum is +inf, or that holds only
-#   -inf, is all nan (as PyTorch).
+# - log_softmax takes log1p(s), s = (sum of exps) - 1 (exact: the maximum's
+#   exp is exactly 1), so that rows dominated by one entry keep every digit.
+#   float64 sums are compensated, so s is; a float32 row whose s is below
+#   m 2^-24 (where the double sum's rounding would show) sums the exps below
+#   the maximum again, apart from the 1s.  A row holding a nan, or whose
+#   maximum is +inf, or that holds only -inf, is all nan (as PyTorch).
 # - softmax keeps a row's exps in a stack buffer of ROW_BUF doubles; a longer
 #   row computes them a second time to write y (no allocation, whatever the
 #   row length).  log_softmax needs only their sum.
@@ -88,53 +89,68 @@ cdef inline void _lanes_total(const double* acc, const double* cmp, double* hi, 
 
 # ---------------------------------------------------------------- forward
 
-cdef inline double _exp_from(floating v, floating mx, bint* top) noexcept nogil:
-    # exp(v - mx) for v <= mx (0 below -709; v not nan); *top: v == mx
+cdef inline double _exp_from(floating v, floating mx) noexcept nogil:
+    # exp(v - mx) for v <= mx (0 below -709; v not nan)
     cdef double dh, dl
     if floating is float:
-        dh = <double>v - <double>mx            # exact
-        top[0] = dh == 0.0
-        return fa_rows_exp32(dh)
+        return fa_rows_exp32(<double>v - <double>mx)     # v - mx exact in double
     else:
         fa_two_sum(v, -mx, &dh, &dl)
-        top[0] = dh == 0.0
         return fa_rows_exp64(dh, dl)
 
 
 cdef inline void _exp_sum(const floating* x, Py_ssize_t n, floating mx, double* buf, bint store,
                           double* hi, double* lo) noexcept nogil:
-    # hi + lo = sum of exp(x - mx) over the entries below mx (compensated for
-    # float64), plus (number of entries equal to mx) - 1; store: the exps
-    # also go to buf[0:n]
+    # hi + lo = the sum of exp(x - mx) (>= 1: the maximum's exp is exactly 1),
+    # compensated for float64; store: the exps also go to buf[0:n]
     cdef double acc[LANES]
     cdef double cmp[LANES]
-    cdef double cnt[LANES]
-    cdef double e, ties = -1.0, th, tl
+    cdef double e
     cdef Py_ssize_t blk, j, k, full = n - n % LANES
-    cdef bint top
     for k in range(LANES):
         acc[k] = 0.0
         cmp[k] = 0.0
+    for blk in range(full // LANES):
+        j = blk * LANES
+        for k in range(LANES):
+            e = _exp_from(x[j + k], mx)
+            if store:
+                buf[j + k] = e
+            _lane_add(acc, cmp, k, e, floating is double)
+    for j in range(full, n):
+        e = _exp_from(x[j], mx)
+        if store:
+            buf[j] = e
+        _lane_add(acc, cmp, 0, e, floating is double)
+    _lanes_total(acc, cmp, hi, lo)
+
+
+cdef inline double _exp_sum_below(const float* x, Py_ssize_t n, float mx) noexcept nogil:
+    # the sum of exp(x - mx) less 1, for float32 rows whose sum is within a
+    # few ulp of 1 (_exp_sum's double sum then holds too few of its digits):
+    # the exps of the entries below mx, summed apart from the 1s of the
+    # entries equal to mx (counted)
+    cdef double acc[LANES]
+    cdef double cnt[LANES]
+    cdef double d, s = 0.0, ties = -1.0
+    cdef Py_ssize_t blk, j, k, full = n - n % LANES
+    for k in range(LANES):
+        acc[k] = 0.0
         cnt[k] = 0.0
     for blk in range(full // LANES):
         j = blk * LANES
         for k in range(LANES):
-            e = _exp_from(x[j + k], mx, &top)
-            if store:
-                buf[j + k] = e
-            _lane_add(acc, cmp, k, 0.0 if top else e, floating is double)
-            cnt[k] = cnt[k] + (1.0 if top else 0.0)
+            d = <double>x[j + k] - <double>mx
+            acc[k] = acc[k] + (fa_rows_exp32(d) if d < 0.0 else 0.0)
+            cnt[k] = cnt[k] + (1.0 if d == 0.0 else 0.0)
     for j in range(full, n):
-        e = _exp_from(x[j], mx, &top)
-        if store:
-            buf[j] = e
-        _lane_add(acc, cmp, 0, 0.0 if top else e, floating is double)
-        cnt[0] = cnt[0] + (1.0 if top else 0.0)
+        d = <double>x[j] - <double>mx
+        acc[0] = acc[0] + (fa_rows_exp32(d) if d < 0.0 else 0.0)
+        cnt[0] = cnt[0] + (1.0 if d == 0.0 else 0.0)
     for k in range(LANES):
+        s = s + acc[k]
         ties = ties + cnt[k]                      # small integers: exact
-    _lanes_total(acc, cmp, &th, &tl)
-    fa_two_sum(th, ties, hi, lo)
-    lo[0] = lo[0] + tl
+    return s + ties
 
 
 cdef inline void _nan_row(floating* y, Py_ssize_t m) noexcept nogil:
@@ -155,13 +171,12 @@ cdef inline void _softmax_write(const floating* x, floating* y, Py_ssize_t n, fl
                                 double sh, double sl, double rcp) noexcept nogil:
     # y = exp(x - mx) / (sh + sl), the exps from e, or computed again when e is NULL
     cdef Py_ssize_t j
-    cdef bint top
     if e != NULL:
         for j in range(n):
             y[j] = _quotient(e[j], sh, sl, rcp, <floating>0)
     else:
         for j in range(n):
-            y[j] = _quotient(_exp_from(x[j], mx, &top), sh, sl, rcp, <floating>0)
+            y[j] = _quotient(_exp_from(x[j], mx), sh, sl, rcp, <floating>0)
 
 
 cdef inline void _log_softmax_write(const floating* x, floating* y, Py_ssize_t n, floating mx,
@@ -181,24 +196,27 @@ cdef inline void _log_softmax_write(const floating* x, floating* y, Py_ssize_t n
 cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, bint logsm,
                                   double* buf) noexcept nogil:
     # one row of softmax or log_softmax; buf: ROW_BUF doubles
-    cdef double sh, sl, th, tl
+    cdef double sh, sl, s
     cdef int has_nan
     cdef floating mx = _row_max(x, m, &has_nan)
     if has_nan or not (mx - mx == 0):
         _nan_row(y, m)
         return
     if logsm:
-        _exp_sum(x, m, mx, NULL, False, &th, &tl)
-        _log_softmax_write(x, y, m, mx, log1p(th + tl))
+        _exp_sum(x, m, mx, NULL, False, &sh, &sl)
+        s = (sh - 1.0) + sl                       # sh - 1 is exact
+        if floating is float:
+            # the double sum's rounding, up to m 2^-56 with the 1 in it, is
+            # too much for a sum that small: add it up apart
+            if s < <double>m * 5.9604644775390625e-08:     # m 2^-24
+                s = _exp_sum_below(x, m, mx)
+        _log_softmax_write(x, y, m, mx, log1p(s))
         return
     if m <= ROW_BUF:
-        _exp_sum(x, m, mx, buf, True, &th, &tl)
+        _exp_sum(x, m, mx, buf, True, &sh, &sl)
     else:
         buf = NULL                                # the exps are computed again
-        _exp_sum(x, m, mx, NULL, False, &th, &tl)
-    # 1 + (th + tl) = sh + sl, and its reciprocal rounded
-    fa_two_sum(1.0, th, &sh, &sl)
-    sl = sl + tl
+        _exp_sum(x, m, mx, NULL, False, &sh, &sl)
     _softmax_write(x, y, m, mx, buf, sh, sl, 1.0 / sh)
 
 

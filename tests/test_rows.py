@@ -84,6 +84,10 @@ ROWS = {
     "two_ties_far": [0.0, -40.0, 0.0, -60.0, -80.0],
     "dominated": [0.0, -20.0, -30.0],
     "dominated_tie": [0.0, -15.0, 0.0, -15.0],
+    # the sum of exps is 1 + 1.4e-8: a float32 row's double sum has rounded
+    # in the lane holding the 1 far more than log_softmax's maximum tolerates
+    "dominated_long": [0.0] + [-25.0] * 999,
+    "dominated_long_tie": [-25.0] * 500 + [0.0] + [-25.5] * 498 + [0.0],
     "one": [7.0],
     "tiny_gaps": [1.0, 1.0 - 2.0 ** -20, 1.0 - 2.0 ** -21, 1.0],
 }
