@@ -20,9 +20,11 @@
 #   m 2^-24 (where the double sum's rounding would show) sums the exps below
 #   the maximum again, apart from the 1s.  A row holding a nan, or whose
 #   maximum is +inf, or that holds only -inf, is all nan (as PyTorch).
-# - softmax keeps a row's exps in a stack buffer of ROW_BUF doubles; a longer
-#   row computes them a second time to write y (no allocation, whatever the
-#   row length).  log_softmax needs only their sum.
+# - softmax keeps a row's exps for the division: in a stack buffer of
+#   ROW_STACK doubles, for rows up to ROW_HEAP long in a buffer of m doubles
+#   per thread that the entry points allocate (MemoryError before any work),
+#   and longer rows compute them a second time (no buffer of the row's size).
+#   log_softmax needs only their sum.
 # - Backward: the row sum (sum(dy y) or sum(dy)) in double (float32 products
 #   are exact there) or compensated (float64).  float32 softmax then computes
 #   dx in float, the sum split into a float pair so that dy - sum stays exact
@@ -32,6 +34,7 @@
 #   inputs before writing element j of out.
 
 from libc.math cimport log1p, NAN
+from libc.stdlib cimport malloc, free
 from cython cimport floating
 
 cdef extern from "fa_rows.h" nogil:
@@ -45,8 +48,9 @@ cdef extern from "fa_rows.h" nogil:
     void fa_two_sum(double a, double b, double *s, double *e)
 
 cdef enum:
-    LANES = 8          # partial sums of a row
-    ROW_BUF = 4096     # doubles of the per-thread exp buffer (32 KiB of stack)
+    LANES = 8              # partial sums of a row
+    ROW_STACK = 2048       # softmax rows up to this long keep their exps on the stack (16 KiB)
+    ROW_HEAP = 1 << 20     # ... up to this long in a heap buffer per thread (<= 8 MiB)
 
 cdef enum:             # the four row kernels (rows_fast / softmax_rows `which`)
     SOFTMAX = 0
@@ -195,7 +199,8 @@ cdef inline void _log_softmax_write(const floating* x, floating* y, Py_ssize_t n
 
 cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, bint logsm,
                                   double* buf) noexcept nogil:
-    # one row of softmax or log_softmax; buf: ROW_BUF doubles
+    # one row of softmax or log_softmax; buf: m doubles for the exps, or NULL
+    # (softmax computes them again)
     cdef double sh, sl, s
     cdef int has_nan
     cdef floating mx = _row_max(x, m, &has_nan)
@@ -211,13 +216,12 @@ cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, 
             if s < <double>m * 5.9604644775390625e-08:     # m 2^-24
                 s = _exp_sum_below(x, m, mx)
         _log_softmax_write(x, y, m, mx, log1p(s))
-        return
-    if m <= ROW_BUF:
+    elif buf != NULL:
         _exp_sum(x, m, mx, buf, True, &sh, &sl)
+        _softmax_write(x, y, m, mx, buf, sh, sl, 1.0 / sh)
     else:
-        buf = NULL                                # the exps are computed again
         _exp_sum(x, m, mx, NULL, False, &sh, &sl)
-    _softmax_write(x, y, m, mx, buf, sh, sl, 1.0 / sh)
+        _softmax_write(x, y, m, mx, NULL, sh, sl, 1.0 / sh)
 
 
 # --------------------------------------------------------------- backward
@@ -295,33 +299,59 @@ cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floatin
 # ---------------------------------------------------------------- drivers
 
 cdef void _rows_block(int which, const floating* a, const floating* b, floating* out, Py_ssize_t r0,
-                      Py_ssize_t r1, Py_ssize_t m) noexcept nogil:
-    # rows r0 .. r1-1 of kernel `which` (forward: a = x; backward: a = dy, b = y)
-    cdef double buf[ROW_BUF]
+                      Py_ssize_t r1, Py_ssize_t m, double* heap) noexcept nogil:
+    # rows r0 .. r1-1 of kernel `which` (forward: a = x; backward: a = dy, b = y);
+    # heap: this block's exp buffer (m doubles) for rows longer than ROW_STACK, or NULL
+    cdef double stack[ROW_STACK]
+    cdef double* buf = &stack[0] if m <= ROW_STACK else heap
     cdef Py_ssize_t r
     for r in range(r0, r1):
         if which == SOFTMAX:
             _softmax_fwd_row(a + r * m, out + r * m, m, False, buf)
         elif which == LOG_SOFTMAX:
-            _softmax_fwd_row(a + r * m, out + r * m, m, True, buf)
+            _softmax_fwd_row(a + r * m, out + r * m, m, True, NULL)
         elif which == SOFTMAX_BWD:
             _softmax_bwd_row(a + r * m, b + r * m, out + r * m, m, False)
         else:
             _softmax_bwd_row(a + r * m, b + r * m, out + r * m, m, True)
 
 
-cdef void _run_rows(int which, const floating* a, const floating* b, floating* out, Py_ssize_t n,
-                    Py_ssize_t m, int nthreads) noexcept nogil:
-    # n rows of m: serial below 2 threads, else one block of rows per thread;
-    # the caller's floating-point flags are restored
-    cdef Py_ssize_t chunk, c
-    cdef fa_fpflags_t flags = fa_fpflags_save()
+cdef double* _heap_buffers(int which, Py_ssize_t m, int nblocks) except? NULL:
+    # the exp buffers of softmax rows between ROW_STACK and ROW_HEAP long:
+    # m doubles per block of rows (free() them); NULL when none is needed
+    cdef double* p
+    if which != SOFTMAX or m <= ROW_STACK or m > ROW_HEAP:
+        return NULL
+    p = <double*>malloc(<size_t>nblocks * <size_t>m * sizeof(double))
+    if p == NULL:
+        raise MemoryError()
+    return p
+
+
+cdef inline Py_ssize_t _row_chunk(Py_ssize_t n, int nthreads) noexcept nogil:
+    # rows per block: all n (one block, no OpenMP team) below 2 threads or 2 rows
     if nthreads <= 1 or n < 2:
-        _rows_block(which, a, b, out, 0, n, m)
+        return n
+    return (n + nthreads - 1) // nthreads
+
+
+cdef inline int _blocks(Py_ssize_t n, int nthreads) noexcept nogil:
+    cdef Py_ssize_t chunk = _row_chunk(n, nthreads)
+    return <int>((n + chunk - 1) // chunk)
+
+
+cdef void _run_rows(int which, const floating* a, const floating* b, floating* out, Py_ssize_t n,
+                    Py_ssize_t m, int nthreads, double* heap) noexcept nogil:
+    # n rows of m in blocks of _row_chunk rows, one per thread (block c uses
+    # heap + c m); the caller's floating-point flags are restored
+    cdef Py_ssize_t chunk = _row_chunk(n, nthreads), c
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    if chunk == n:
+        _rows_block(which, a, b, out, 0, n, m, heap)
     else:
-        chunk = (n + nthreads - 1) // nthreads
-        for c in prange((n + chunk - 1) // chunk, num_threads=nthreads, schedule='static'):
-            _rows_block(which, a, b, out, c * chunk, min(n, c * chunk + chunk), m)
+        for c in prange(_blocks(n, nthreads), num_threads=nthreads, schedule='static'):
+            _rows_block(which, a, b, out, c * chunk, min(n, c * chunk + chunk), m,
+                        heap + c * m if heap != NULL else NULL)
     fa_fpflags_restore(flags)
 
 
@@ -331,10 +361,13 @@ def softmax_rows(int which, const floating[:, ::1] a, const floating[:, ::1] b, 
     LOG_SOFTMAX_BWD) over 2-D C arrays: forward out = f(a), b unused;
     backward out = the backward of f with dy = a, y = b.  No checks: see _api.py."""
     cdef Py_ssize_t n = out.shape[0], m = out.shape[1]
+    cdef double* heap
     if n == 0 or m == 0:
         return
+    heap = _heap_buffers(which, m, _blocks(n, nthreads))
     with nogil:
-        _run_rows(which, &a[0, 0], &b[0, 0], &out[0, 0], n, m, nthreads)
+        _run_rows(which, &a[0, 0], &b[0, 0], &out[0, 0], n, m, nthreads, heap)
+    free(heap)
 
 
 ROW_KERNELS = {"softmax": SOFTMAX, "log_softmax": LOG_SOFTMAX,
@@ -380,11 +413,13 @@ def rows_fast(int which, object a, object b, object out, object axis, Py_ssize_t
         return _result(ra, out)
     if n >= 2 and n * m >= grain:
         nt = threads()
+    cdef double* heap = _heap_buffers(which, m, _blocks(n, nt))
     with nogil:
         if typenum == cnp.NPY_FLOAT32:
             _run_rows(which, <const float*>cnp.PyArray_DATA(aa), <const float*>cnp.PyArray_DATA(ba),
-                      <float*>cnp.PyArray_DATA(ra), n, m, nt)
+                      <float*>cnp.PyArray_DATA(ra), n, m, nt, heap)
         else:
             _run_rows(which, <const double*>cnp.PyArray_DATA(aa), <const double*>cnp.PyArray_DATA(ba),
-                      <double*>cnp.PyArray_DATA(ra), n, m, nt)
+                      <double*>cnp.PyArray_DATA(ra), n, m, nt, heap)
+    free(heap)
     return _result(ra, out)

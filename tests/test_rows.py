@@ -21,7 +21,8 @@ import util
 
 NAMES = ["softmax", "log_softmax"]
 DTYPES = [np.float32, np.float64]
-ROW_BUF = 4096    # _rows.pxi: rows longer than this compute their exps twice
+ROW_STACK = 2048      # _rows.pxi: softmax rows up to this long keep their exps on the stack,
+ROW_HEAP = 1 << 20    # up to this long in a heap buffer, longer ones compute them twice
 
 
 def _ulp32(name, x):
@@ -49,7 +50,7 @@ def _ulp64(name, row):
     return worst
 
 
-@pytest.mark.parametrize("m", [ROW_BUF - 1, ROW_BUF, ROW_BUF + 1, 3 * ROW_BUF + 5])
+@pytest.mark.parametrize("m", [ROW_STACK - 1, ROW_STACK, ROW_STACK + 1, 3 * ROW_STACK + 5])
 @pytest.mark.parametrize("name", NAMES)
 def test_long_rows_float32(name, m):
     """Rows around and beyond the exp buffer keep the float32 bound."""
@@ -60,14 +61,30 @@ def test_long_rows_float32(name, m):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_long_row_float64(name):
-    row = np.random.default_rng(7).standard_normal(ROW_BUF + 3) * 8
+    row = np.random.default_rng(7).standard_normal(ROW_STACK + 3) * 8
     assert _ulp64(name, row) <= lookup(name).ulp[1]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_row_beyond_heap_buffer(dtype):
+    """A row too long for the heap buffer computes its exps twice: the same
+    values as a row that keeps them (the first ROW_HEAP entries alone)."""
+    x = (np.random.default_rng(9).standard_normal((1, ROW_HEAP + 9)) * 5).astype(dtype)
+    got = fa.softmax(x)
+    want = reference.softmax(x.astype(np.float64))
+    if dtype == np.float32:
+        assert np.max(acc.ulp_error(got, want, np.float32)) <= lookup("softmax").ulp[0]
+    else:
+        util.assert_close(got, want, util.TOL[np.dtype(dtype)]["rtol"], 1e-300)
+    short = x[:, :ROW_HEAP]
+    scale = np.sum(np.exp(short.astype(np.float64) - x.max())) / np.sum(np.exp(x.astype(np.float64) - x.max()))
+    util.assert_close(fa.softmax(short) * scale, got[:, :ROW_HEAP], 4 * np.finfo(dtype).eps, 0.0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", NAMES)
 def test_long_rows_thread_independent(name, dtype):
-    x = (np.random.default_rng(3).standard_normal((5, ROW_BUF + 9)) * 6).astype(dtype)
+    x = (np.random.default_rng(3).standard_normal((5, ROW_STACK + 9)) * 6).astype(dtype)
     dy = np.random.default_rng(4).standard_normal(x.shape).astype(dtype)
     with fa.threads(1):
         y1 = getattr(fa, name)(x)
