@@ -27,12 +27,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 C_FILE = os.path.join(ROOT, "fastact", "_elementwise.c")
 FUNC = re.compile(r"^static void __pyx_f_7fastact_12_elementwise__(\w+?)_(fwd|bwd)_(f32|f64)\(")
-# the row kernels' loops (fused functions: specialisation 0 is float, 1 double);
-# the float64 row sums of the backward are fa_rows.h's, not a loop of these
-ROW_FUNC = re.compile(r"^static CYTHON_INLINE \w+ __pyx_fuse_([01])__pyx_f_7fastact_12_elementwise__(\w+)\(")
-ROW_LOOPS = {("exp_sum", "f32"), ("exp_sum", "f64"), ("softmax_write", "f32"), ("softmax_write", "f64"),
-             ("log_softmax_write", "f32"), ("log_softmax_write", "f64"), ("softmax_bwd_row", "f32"),
-             ("softmax_bwd_row", "f64"), ("row_dot", "f32")}
+# the row kernels' loops (fused functions: specialisation 0 is float, 1 double;
+# _exp_sum_below is float32's only); the float64 row sums of the backward are
+# fa_rows.h's, not a loop of these
+ROW_FUNC = re.compile(r"^static CYTHON_INLINE \w+ __pyx_(?:fuse_([01])__pyx_)?f_7fastact_12_elementwise__(\w+)\(")
+ROW_LOOPS = {("exp_sum", "f32"), ("exp_sum", "f64"), ("exp_sum_below", "f32"), ("softmax_write", "f32"),
+             ("softmax_write", "f64"), ("log_softmax_write", "f32"), ("log_softmax_write", "f64"),
+             ("softmax_bwd_row", "f32"), ("softmax_bwd_row", "f64"), ("row_dot", "f32")}
 
 
 def kernel_ranges(lines):
@@ -42,7 +43,7 @@ def kernel_ranges(lines):
         m = FUNC.match(line)
         r = ROW_FUNC.match(line)
         if r and line.rstrip().endswith("{"):
-            key = (r.group(2), "row", ("f32", "f64")[int(r.group(1))])
+            key = (r.group(2), "row", "f64" if r.group(1) == "1" else "f32")
             if (key[0], key[2]) in ROW_LOOPS:
                 current = (key, no)
         elif m and line.rstrip().endswith("{"):
