@@ -12,15 +12,18 @@
  *   13) keeps every float32 result within 0.5 ULP and a little, with or
  *   without an FMA.  float64 rows carry x - max as a double-double into
  *   fa_rows_exp64 (degree 11).
- * - Both forward exps take d = x - max <= 0 and flush to 0 below -709
+ * - Both exps take d <= 709 (x - max <= 0 in the forward, a saved
+ *   log_softmax output in the backward) and flush to 0 below -709
  *   (exp(-709) is below the smallest normal double, and a row's sum holds a
- *   1): one max instruction for the range, a single 2^n scaling.  They do
- *   not propagate nan: the caller finds nan rows with fa_rows_max_*.
+ *   1): one max for the range, a single 2^n scaling.  They do not propagate
+ *   nan: the callers find nan rows with fa_rows_max_* first.
  * - The row maximum is a reduction GCC does not vectorize on its own (a
  *   floating-point max is not associative for it without -ffinite-math-only),
- *   so fa_rows_max_* use GCC's generic vector types: 4 x 8 lanes, whatever
- *   the target (SSE2 splits them, AVX2 takes them whole).  The maximum does
- *   not depend on the order, so the lane layout is free.
+ *   so fa_rows_max_* use GCC's generic vector types: four 32-byte
+ *   accumulators, whatever the target (SSE2 splits them, AVX2 takes them
+ *   whole).  The maximum does not depend on the order, so the lane layout is
+ *   free.  The same goes for float64's compensated row sums (fa_rows_csum_f64,
+ *   fixed lanes: the scalar fallback gives the same bits).
  */
 #ifndef FA_ROWS_H
 #define FA_ROWS_H
@@ -33,8 +36,9 @@
 #define FA_SHIFT_BIAS (0x1.8p52 + 1023.0)
 #define FA_LN2 0x1.62e42fefa39efp-1
 
-/* exp(d) for float32 rows, d = x - max <= 0 exact in double: within 2^-34
- * relative (5.2e-11 measured against mpmath) above -708, 0 below -709.
+/* exp(d) for float32 rows (d = x - max, exact in double, or a saved
+ * output), d <= 709: within 2^-34 relative (5.2e-11 measured against
+ * mpmath) above -708, 0 below -709.
  * d = n ln2 + r, |r| <= ln2/2 (ln2 rounded to double is enough at this
  * accuracy), exp(r) a degree-7 minimax fit of relative error (Lawson
  * iteration on Chebyshev nodes, leading coefficients 1 and 1, so exp(0) is
@@ -56,7 +60,8 @@ FA_INLINE double fa_rows_exp32(double d)
     return p * fa_asdouble(fa_asuint64(t) << 52);
 }
 
-/* exp(dh + dl) for float64 rows, dh + dl = x - max <= 0 a double-double:
+/* exp(dh + dl) for float64 rows (dh + dl = x - max as a double-double, or
+ * a saved output and 0), dh <= 709:
  * the reduction of fa_exp_dd (Cody-Waite, lo added to r) with a degree-11
  * minimax fit, exp(r) = 1 + (r + r^2 q(r)) (relative error 2^-56.3 with
  * these double coefficients), 0 below -709. */
