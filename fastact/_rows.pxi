@@ -80,11 +80,20 @@ cdef inline void _lane_add(double* acc, double* cmp, int k, double v, bint compe
         acc[k] = acc[k] + v
 
 
-cdef inline void _lanes_total(const double* acc, const double* cmp, double* hi, double* lo) noexcept nogil:
-    # hi + lo = the lanes' sum, added in lane order (two-sum)
+cdef inline void _lanes_total(const double* acc, const double* cmp, Py_ssize_t m, double* hi, double* lo,
+                              bint compensated) noexcept nogil:
+    # hi + lo = the sum of the lanes a row of m filled (the first min(m,
+    # LANES)), added in lane order (compensated: with two-sum, and the lanes'
+    # errors cmp; else hi alone, lo = 0)
     cdef double s = 0.0, c = 0.0, t, err
-    cdef int k
-    for k in range(LANES):
+    cdef int k, used = <int>min(m, LANES)
+    if not compensated:
+        for k in range(used):
+            s = s + acc[k]
+        hi[0] = s
+        lo[0] = 0.0
+        return
+    for k in range(used):
         fa_two_sum(s, acc[k], &t, &err)
         s = t
         c = c + err + cmp[k]
@@ -126,7 +135,7 @@ cdef inline void _exp_sum(const floating* x, Py_ssize_t n, floating mx, double* 
         if store:
             buf[j] = e
         _lane_add(acc, cmp, 0, e, floating is double)
-    _lanes_total(acc, cmp, hi, lo)
+    _lanes_total(acc, cmp, n, hi, lo, floating is double)
 
 
 cdef inline double _exp_sum_below(const float* x, Py_ssize_t n, float mx) noexcept nogil:
@@ -246,7 +255,7 @@ cdef inline void _row_dot(const floating* dy, const floating* y, Py_ssize_t m, b
                           False)
     for j in range(full, m):
         _lane_add(acc, cmp, 0, <double>dy[j] if logsm else <double>dy[j] * <double>y[j], floating is double)
-    _lanes_total(acc, cmp, hi, lo)
+    _lanes_total(acc, cmp, m, hi, lo, floating is double)
 
 
 cdef inline double _exp_saved(floating y, bint plain) noexcept nogil:

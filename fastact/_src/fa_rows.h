@@ -126,6 +126,8 @@ static inline T name(const T *x, ptrdiff_t m, int *has_nan)                   \
     ptrdiff_t j, full = m - m % (4 * L);                                      \
     T top = -INFINITY;                                                        \
     int i, k, seen = 0;                                                       \
+    if (full == 0)                                                            \
+        goto rest;                      /* a short row: no vector set-up */   \
     for (i = 0; i < 4; i++)                                                   \
         for (k = 0; k < L; k++)                                               \
             acc[i][k] = -INFINITY;                                            \
@@ -142,6 +144,7 @@ static inline T name(const T *x, ptrdiff_t m, int *has_nan)                   \
             top = acc[i][k] > top ? acc[i][k] : top;                          \
             seen |= nan[k] != 0;                                              \
         }                                                                     \
+rest:                                                                         \
     for (j = full; j < m; j++) {                                              \
         top = x[j] > top ? x[j] : top;                                        \
         seen |= x[j] != x[j];                                                 \
