@@ -3,7 +3,8 @@
 Notes
 -----
 - ``fastact/_elementwise.pyx`` is generated from ``_elementwise.pyx.tp``
-  (Tempita, shipped with Cython) and the kernel list in ``fastact/_registry.py``.
+  (Tempita, shipped with Cython) and the kernel list in ``fastact/_registry.py``;
+  it includes ``_rows.pxi`` (softmax rows), so both are built per ISA level.
 - OpenMP is detected by compiling and running a small program; without it the
   package still builds and runs single-threaded (``fastact.show_config()``
   says so).  ``FASTACT_NO_OPENMP=1`` opts out.
@@ -35,7 +36,7 @@ PKG = os.path.join(HERE, "fastact")
 SRC = os.path.join(PKG, "_src")
 
 
-# The elementwise kernels are compiled once per instruction-set level; the
+# The elementwise and row kernels are compiled once per instruction-set level; the
 # package picks the best one the CPU runs at import (fastact/_dispatch.py).
 # (module suffix, variant name, extra flags)
 VARIANTS = (("", "baseline", []),

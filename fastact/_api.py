@@ -35,6 +35,7 @@ _F64 = np.dtype(np.float64)
 _KERNEL_INDEX = {k: i for i, k in enumerate(_elementwise.KERNELS)}
 _FORWARD = {_F32: _elementwise.forward_f32, _F64: _elementwise.forward_f64}
 _BACKWARD = {_F32: _elementwise.backward_f32, _F64: _elementwise.backward_f64}
+_ROW_KERNEL = _elementwise.ROW_KERNELS
 
 # Below this many elements a call runs on one thread: starting an OpenMP team
 # costs a few microseconds, which only pays on larger arrays.
@@ -374,7 +375,7 @@ def _softmax_forward(fname, op, x, values, out):
         _check_out(fname, out, x.shape, rdt)
     xk, moved_shape, ax = _last_axis_2d(fname, x, axis, kdt)
     y, direct = _target_2d(out, kdt, (xk,), ax, x.ndim, xk.shape)
-    _special.softmax_rows(xk, xk, y, op.name == "log_softmax", False, _rows_scratch(op, xk))
+    _elementwise.softmax_rows(_ROW_KERNEL[op.name], xk, xk, y, _row_threads(op, xk))
     if direct:
         return out
     return _place(y, moved_shape, ax, x.shape, out, rdt)
@@ -389,16 +390,15 @@ def _softmax_backward(fname, op, dy, y, values, out, sname):
     dyk, moved_shape, ax = _last_axis_2d(fname, dy, axis, kdt)
     yk, _, _ = _last_axis_2d(fname, y, axis, kdt)
     dx, direct = _target_2d(out, kdt, (dyk, yk), ax, dy.ndim, dyk.shape)
-    _special.softmax_rows(dyk, yk, dx, op.name == "log_softmax", True, _rows_scratch(op, dyk))
+    _elementwise.softmax_rows(_ROW_KERNEL[op.name + "_backward"], dyk, yk, dx, _row_threads(op, dyk))
     if direct:
         return out
     return _place(dx, moved_shape, ax, dy.shape, out, rdt)
 
 
-def _rows_scratch(op, a2d):
-    """Per-thread scratch rows for the row kernels; its first dimension is the thread count."""
-    nt = 1 if a2d.shape[0] < 2 else _threads_for(op, a2d.size)
-    return np.empty((nt, max(a2d.shape[1], 1)), np.float64)
+def _row_threads(op, a2d):
+    """Thread count of a row kernel: one row, or fewer elements than the grain, run on one thread."""
+    return 1 if a2d.shape[0] < 2 else _threads_for(op, a2d.size)
 
 
 def _maxout_shapes(fname, x, pieces, axis):
@@ -553,14 +553,23 @@ def _make(fname, op, backward, alias_of=None):
 
 
 def _fast_path(op, backward, names, saved, ns):
-    """Source lines trying the C fast path (_elementwise.fast_forward/backward) when
-    every parameter has its default value (the same object): plain float32/float64
-    arrays then skip every Python-level step.  The fast path declines (None) anything
-    unusual, which falls through to the general path."""
+    """Source lines trying the C fast path when the call is the common one:
+    _elementwise.fast_forward/backward when every parameter has its default
+    value (the same object), _elementwise.rows_fast for softmax/log_softmax
+    (any int axis; it declines all but the last).  Plain float32/float64
+    arrays then skip every Python-level step.  The fast path declines (None)
+    anything unusual, which falls through to the general path."""
+    ns.update(_grain=GRAIN[op.cls], _threads=get_num_threads)
+    if op.kind == "rowwise":
+        ns.update(_which=_ROW_KERNEL[op.name + ("_backward" if backward else "")],
+                  _fast_rows=_elementwise.rows_fast)
+        args = "dy, %s" % saved if backward else "x, x"
+        return ("    r = _fast_rows(_which, %s, out, axis, _grain, _threads)\n"
+                "    if r is not None:\n        return r\n" % args)
     if op.kind not in ("elementwise", "rrelu"):
         return ""
     kernel, p0, p1 = op.select({p.name: p.default for p in op.params})
-    ns.update(_kid=_KERNEL_INDEX[kernel], _p0=p0, _p1=p1, _grain=GRAIN[op.cls], _threads=get_num_threads,
+    ns.update(_kid=_KERNEL_INDEX[kernel], _p0=p0, _p1=p1,
               _fast_fwd=_elementwise.fast_forward, _fast_bwd=_elementwise.fast_backward)
     cond = " and ".join("%s is _defaults[%d]" % (n, i) for i, n in enumerate(names)) or "True"
     if backward:

@@ -1,4 +1,5 @@
-"""Choose the elementwise kernels compiled for the best instruction set this CPU runs.
+"""Choose the elementwise (and softmax row) kernels compiled for the best
+instruction set this CPU runs.
 
 The build compiles the same kernel source for several x86-64 levels
 (``baseline``: SSE2; ``v3``: AVX2 + FMA + BMI2; ``v4``: AVX-512) where the

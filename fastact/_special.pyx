@@ -1,7 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True, embedsignature=True
 #
-# Kernels that are not one-in-one-out elementwise: softmax and log_softmax
-# (rows), maxout (groups), prelu (per-channel weight and its reduced
+# Kernels that are not one-in-one-out elementwise and not row-wise (softmax
+# and log_softmax live in _rows.pxi, compiled per ISA with the elementwise
+# kernels): maxout (groups), prelu (per-channel weight and its reduced
 # gradient), rrelu in training mode (per-element noise from a seed); and the
 # OpenMP/build facts the Python side reports.
 #
@@ -9,19 +10,14 @@
 # -----
 # - Arrays arrive C-contiguous with the reduced axis last (the wrapper moves
 #   and copies as needed); kernels never check and never raise.
-# - Row-wise work is parallel over rows; each row is computed by one thread in
-#   a fixed order, so results are bitwise independent of the thread count.
-# - softmax sums exp(x - max) over the row *without* the arg-max entry (which
-#   is exactly 1): log_softmax then takes log1p of that sum, exact for rows
-#   dominated by one entry.  float64 sums are compensated (two-sum), float32
-#   ones are accumulated in double.
+# - maxout is parallel over groups; each group is computed by one thread, so
+#   results are bitwise independent of the thread count.
 # - The prelu weight gradient is reduced in fixed blocks of 4096 elements
 #   (parallel), then the blocks are added in order (serial): deterministic.
 # - rrelu noise of element i is a function of (seed, i) only.
 
-from cython.parallel cimport prange, threadid
+from cython.parallel cimport prange
 from cython cimport floating
-from libc.math cimport log1p, INFINITY, NAN
 from libc.stdint cimport uint64_t
 cimport fastact._ops as _ops
 
@@ -33,8 +29,6 @@ cdef extern from "fa_math.h" nogil:
     fa_fenv_flags_t fa_fenv_flags_save()
     void fa_fenv_flags_restore(fa_fenv_flags_t f)
     double fa_exp(double x)
-    double fa_exp_dd(double hi, double lo)
-    void fa_two_sum(double a, double b, double *s, double *e)
     double fa_uniform(uint64_t seed, uint64_t i)
 
 cdef extern from "fa_omp.h" nogil:
@@ -67,139 +61,6 @@ def build_facts():
         "openmp_version": fa_omp_version(),
         "cpu_features": buf.decode().split(),
     }
-
-
-# --------------------------------------------------------------- softmax
-
-cdef inline void _diff(floating a, double m, double *dh, double *dl) noexcept nogil:
-    # a - m as a double-double: exact for float64 (two-sum), exact in double for float32
-    cdef double h, l
-    if floating is double:
-        fa_two_sum(a, -m, &h, &l)
-        dh[0] = h
-        dl[0] = l if h - h == 0.0 else 0.0    # the residual of an infinite difference is nan
-    else:
-        dh[0] = <double>a - m
-        dl[0] = 0.0
-
-
-cdef inline void _row_max(const floating* x, Py_ssize_t m, double *mx, Py_ssize_t *jm) noexcept nogil:
-    # the maximum and its first index; -inf/index 0 for rows of -inf (and
-    # nan rows give nan later through x - max)
-    cdef Py_ssize_t j, best = 0
-    cdef double v, top = x[0]
-    for j in range(1, m):
-        v = x[j]
-        if v > top:
-            top = v
-            best = j
-    mx[0] = top
-    jm[0] = best
-
-
-cdef enum:
-    NACC = 8     # partial sums of a row: a fixed order, whatever the thread count
-
-
-cdef double _row_sum(const double* e, Py_ssize_t m, bint compensated) noexcept nogil:
-    # sum of e[0:m] in NACC interleaved partial sums (vectorizable, deterministic);
-    # compensated (two-sum per partial) for float64 rows
-    cdef double acc[NACC]
-    cdef double cmp[NACC]
-    cdef double s = 0.0, c = 0.0, t, err
-    cdef Py_ssize_t j, k, full = m - m % NACC
-    for k in range(NACC):
-        acc[k] = 0.0
-        cmp[k] = 0.0
-    j = 0
-    while j < m:
-        # whole blocks of NACC, then the tail, into the same partial sums
-        for k in range(NACC if j < full else m - full):
-            if compensated:
-                fa_two_sum(acc[k], e[j + k], &t, &err)
-                acc[k] = t
-                cmp[k] = cmp[k] + err
-            else:
-                acc[k] = acc[k] + e[j + k]
-        j = j + NACC
-    for k in range(NACC):
-        fa_two_sum(s, acc[k], &t, &err)
-        s = t
-        c = c + err + cmp[k]
-    return s + c
-
-
-cdef void _softmax_row(const floating* x, floating* y, Py_ssize_t m, bint logsm, double* e) noexcept nogil:
-    # e: scratch of m doubles.  exp(x - max) into e (a branch-free loop), the
-    # arg-max entry (exactly 1) taken out of the sum: log_softmax takes log1p of
-    # the rest, exact for rows dominated by one entry.  That entry is nan when
-    # the maximum is +inf or the row is all -inf: the whole row is then nan, as
-    # in PyTorch.
-    cdef Py_ssize_t j, jm
-    cdef double mx, s, t, dh, dl, L, ejm
-    _row_max(x, m, &mx, &jm)
-    for j in range(m):
-        _diff(x[j], mx, &dh, &dl)
-        e[j] = fa_exp_dd(dh, dl)
-    ejm = e[jm]
-    e[jm] = 0.0
-    s = _row_sum(e, m, floating is double) + (ejm - 1.0)
-    if logsm:
-        L = log1p(s)
-        for j in range(m):
-            _diff(x[j], mx, &dh, &dl)
-            y[j] = <floating>((dh - L) + dl)
-    else:
-        t = 1.0 + s
-        e[jm] = ejm
-        for j in range(m):
-            y[j] = <floating>(e[j] / t)
-
-
-cdef void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m, bint logsm,
-                           double* e) noexcept nogil:
-    # softmax:      dx = y (dy - sum(dy y))
-    # log_softmax:  dx = dy - exp(y) sum(dy)
-    cdef Py_ssize_t j
-    cdef double s
-    for j in range(m):
-        e[j] = <double>dy[j] if logsm else <double>dy[j] * <double>y[j]
-    s = _row_sum(e, m, floating is double)
-    for j in range(m):
-        if logsm:
-            dx[j] = <floating>(<double>dy[j] - fa_exp(y[j]) * s)
-        else:
-            dx[j] = <floating>(<double>y[j] * (<double>dy[j] - s))
-
-
-cdef inline void _softmax_any_row(const floating* a, const floating* b, floating* out, Py_ssize_t m,
-                                  bint logsm, bint backward, double* scratch) noexcept nogil:
-    if backward:
-        _softmax_bwd_row(a, b, out, m, logsm, scratch)
-    else:
-        _softmax_row(a, out, m, logsm, scratch)
-
-
-def softmax_rows(const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,
-                 bint logsm, bint backward, double[:, ::1] scratch):
-    """Row-wise softmax (logsm=False) or log_softmax (True) of 2-D C arrays:
-    forward: out = f(a), b unused; backward: out = backward of f with dy = a, y = b.
-    scratch: (threads, row length) doubles, one row per thread; its first
-    dimension is the thread count."""
-    cdef Py_ssize_t n = a.shape[0], m = a.shape[1], r
-    cdef int nthreads = scratch.shape[0]
-    cdef fa_fpflags_t flags
-    if n == 0 or m == 0:
-        return
-    with nogil:
-        flags = fa_fpflags_save()
-        if nthreads <= 1 or n == 1:
-            for r in range(n):
-                _softmax_any_row(&a[r, 0], &b[r, 0], &out[r, 0], m, logsm, backward, &scratch[0, 0])
-        else:
-            for r in prange(n, num_threads=nthreads, schedule='static'):
-                _softmax_any_row(&a[r, 0], &b[r, 0], &out[r, 0], m, logsm, backward, &scratch[threadid(), 0])
-        fa_fpflags_restore(flags)
 
 
 # ---------------------------------------------------------------- maxout

@@ -17,9 +17,12 @@ list the functions by hand.  The pieces:
   ``fastact.reference``.
 - ``assert_close``: elementwise |got - want| <= atol + rtol |want| with an
   informative message (atol may be an array).
+- ``assert_refcounts_kept`` / ``assert_no_leak``: for the C fast paths.
 """
 
 import math
+import sys
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -480,3 +483,24 @@ def assert_unchanged(snap, *arrays, what=""):
         if s is None:
             continue
         assert_same(np.asarray(a), s[0], what or "input modified")
+
+
+def assert_refcounts_kept(arrays, call, times=100):
+    """call() `times` times leaves the reference counts of `arrays` as they were."""
+    before = [sys.getrefcount(a) for a in arrays]
+    for _ in range(times):
+        call()
+    assert [sys.getrefcount(a) for a in arrays] == before
+
+
+def assert_no_leak(call, times, warmup=1000, limit=64 * 1024):
+    """call() `times` times (after `warmup` untraced calls) grows traced memory by < limit bytes."""
+    for _ in range(warmup):
+        call()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for _ in range(times):
+        call()
+    grown = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    assert grown < limit

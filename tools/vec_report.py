@@ -4,8 +4,10 @@ Compiles the generated ``fastact/_elementwise.c`` (produced by any build:
 ``pip install .`` keeps it in the source tree, or ``python setup.py
 build_ext --inplace``) with the build's own flags plus ``-fopt-info-vec``, maps
 each "loop vectorized" line to the C function it falls in, and prints one row
-per elementwise kernel loop (forward and backward, float32 and float64).
-Exits 1 if any kernel loop was not vectorized.
+per elementwise kernel loop (forward and backward, float32 and float64) and
+per row-kernel loop of softmax/log_softmax (_rows.pxi; GCC reports a loop of
+an inlined function at that function's lines).  Exits 1 if any of them was
+not vectorized.
 
     python tools/vec_report.py [--cflags "-march=x86-64-v3"]
 """
@@ -25,6 +27,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 C_FILE = os.path.join(ROOT, "fastact", "_elementwise.c")
 FUNC = re.compile(r"^static void __pyx_f_7fastact_12_elementwise__(\w+?)_(fwd|bwd)_(f32|f64)\(")
+# the row kernels' loops (fused functions: specialisation 0 is float, 1 double;
+# _exp_sum_below is float32's only); the float64 row sums of the backward are
+# fa_rows.h's, not a loop of these
+ROW_FUNC = re.compile(r"^static CYTHON_INLINE \w+ __pyx_(?:fuse_([01])__pyx_)?f_7fastact_12_elementwise__(\w+)\(")
+ROW_LOOPS = {("exp_sum", "f32"), ("exp_sum", "f64"), ("exp_sum_below", "f32"), ("softmax_write", "f32"),
+             ("softmax_write", "f64"), ("log_softmax_write", "f32"), ("log_softmax_write", "f64"),
+             ("softmax_bwd_row", "f32"), ("softmax_bwd_row", "f64"), ("row_dot", "f32")}
 
 
 def kernel_ranges(lines):
@@ -32,7 +41,12 @@ def kernel_ranges(lines):
     ranges, current = {}, None
     for no, line in enumerate(lines, 1):
         m = FUNC.match(line)
-        if m and line.rstrip().endswith("{"):
+        r = ROW_FUNC.match(line)
+        if r and line.rstrip().endswith("{"):
+            key = (r.group(2), "row", "f64" if r.group(1) == "1" else "f32")
+            if (key[0], key[2]) in ROW_LOOPS:
+                current = (key, no)
+        elif m and line.rstrip().endswith("{"):
             current = (m.groups(), no)
         elif current and line.startswith("}"):
             ranges[current[0]] = (current[1], no)
@@ -72,16 +86,20 @@ def main():
     # (the registry file is loaded on its own, as setup.py does: the package in
     # the source tree is not built)
     kernels = runpy.run_path(os.path.join(ROOT, "fastact", "_registry.py"))["ELEMENTWISE_KERNELS"]
-    ranges = {key: r for key, r in ranges.items() if key[0] in kernels}
+    ranges = {key: r for key, r in ranges.items() if key[0] in kernels or key[1] == "row"}
     missing = 0
-    print("%-14s %-4s %-4s %s" % ("kernel", "dir", "type", "vectorized"))
-    for (kernel, direction, dtype), (lo, hi) in sorted(ranges.items()):
+    print("%-17s %-4s %-4s %s" % ("kernel", "dir", "type", "vectorized"))
+    for (kernel, direction, dtype), (lo, hi) in sorted(ranges.items(), key=lambda kv: (kv[0][1] == "row", kv[0])):
         widths = sorted({w for ln, ws in vec_lines.items() if lo <= ln <= hi for w in ws})
         ok = bool(widths)
         missing += not ok
-        print("%-14s %-4s %-4s %s" % (kernel, direction, dtype,
+        print("%-17s %-4s %-4s %s" % (kernel, direction, dtype,
                                      ("yes (%s-byte vectors)" % "/".join(map(str, widths))) if ok else "NO"))
     print("%d of %d kernel loops vectorized" % (len(ranges) - missing, len(ranges)))
+    rows = sum(1 for key in ranges if key[1] == "row")
+    if rows != len(ROW_LOOPS):
+        print("expected %d row-kernel loops, found %d: _rows.pxi and ROW_LOOPS disagree" % (len(ROW_LOOPS), rows))
+        return 1
     return 1 if missing or not ranges else 0
 
 

@@ -1,0 +1,434 @@
+# The row kernels: softmax and log_softmax, forward and backward, over the
+# rows of C-contiguous 2-D arrays (the reduced axis last).  Included by
+# _elementwise.pyx.tp, so they are compiled for every instruction-set variant
+# like the elementwise kernels; one source for float and double (fused types).
+#
+# Notes
+# -----
+# - Each row is computed by one thread in a fixed order: results are bitwise
+#   independent of the thread count.  Row sums use LANES interleaved partial
+#   sums combined in a fixed order, so their loops vectorize without
+#   reassociation; the row maximum (order-free) is fa_rows.h's.
+# - float32 rows compute the forward in double: x - max is exact, the exp is
+#   good to 2^-34 (fa_rows_exp32), sums of exps are exact but for the last
+#   bits, and each result is rounded once to float (0.5 ULP and a little).
+#   float64 rows form x - max as a double-double, use fa_rows_exp64 (<= 1 ULP)
+#   and compensated (two-sum) partial sums.
+# - log_softmax takes log1p(s), s = (sum of exps) - 1 (exact: the maximum's
+#   exp is exactly 1), so that rows dominated by one entry keep every digit.
+#   float64 sums are compensated, so s is; a float32 row whose s is below
+#   m 2^-24 (where the double sum's rounding would show) sums the exps below
+#   the maximum again, apart from the 1s.  A row holding a nan, or whose
+#   maximum is +inf, or that holds only -inf, is all nan (as PyTorch).
+# - softmax keeps a row's exps for the division: in a stack buffer of
+#   ROW_STACK doubles, for rows up to ROW_HEAP long in a buffer of m doubles
+#   per thread that the entry points allocate (MemoryError before any work),
+#   and longer rows compute them a second time (no buffer of the row's size).
+#   log_softmax needs only their sum.
+# - Backward: the row sum (sum(dy y) or sum(dy)) in double (float32 products
+#   are exact there) or compensated (float64).  float32 softmax then computes
+#   dx in float, the sum split into a float pair so that dy - sum stays exact
+#   where it cancels (about 1 ULP); log_softmax in double (exp(y) s may
+#   cancel dy) and rounds once.
+# - In place (out is an input) is safe: every loop reads element j of its
+#   inputs before writing element j of out.
+
+from libc.math cimport log1p, NAN
+from libc.stdlib cimport malloc, free
+from cython cimport floating
+
+cdef extern from "fa_rows.h" nogil:
+    double fa_rows_exp32(double d)
+    double fa_rows_exp64(double dh, double dl)
+    double fa_rows_div(double num, double dh, double dl, double rcp)
+    float fa_rows_max_f32(const float *x, Py_ssize_t m, int *has_nan)
+    double fa_rows_max_f64(const double *x, Py_ssize_t m, int *has_nan)
+    void fa_rows_csum_f64(const double *a, const double *b, Py_ssize_t m, double *acc, double *cmp)
+    double fa_exp(double x)
+    void fa_two_sum(double a, double b, double *s, double *e)
+
+cdef enum:
+    LANES = 8              # partial sums of a row
+    ROW_STACK = 2048       # softmax rows up to this long keep their exps on the stack (16 KiB)
+    ROW_HEAP = 1 << 20     # ... up to this long in a heap buffer per thread (<= 8 MiB)
+
+cdef enum:             # the four row kernels (rows_fast / softmax_rows `which`)
+    SOFTMAX = 0
+    LOG_SOFTMAX = 1
+    SOFTMAX_BWD = 2
+    LOG_SOFTMAX_BWD = 3
+
+
+# ------------------------------------------------------------- reductions
+
+cdef inline floating _row_max(const floating* x, Py_ssize_t m, int* has_nan) noexcept nogil:
+    # the largest entry, nan ignored (-inf for a row of -inf and nan); *has_nan
+    if floating is float:
+        return fa_rows_max_f32(x, m, has_nan)
+    else:
+        return fa_rows_max_f64(x, m, has_nan)
+
+
+cdef inline void _lane_add(double* acc, double* cmp, int k, double v, bint compensated) noexcept nogil:
+    # acc[k] += v; compensated: the rounding error goes to cmp[k] (two-sum)
+    cdef double t, err
+    if compensated:
+        fa_two_sum(acc[k], v, &t, &err)
+        acc[k] = t
+        cmp[k] = cmp[k] + err
+    else:
+        acc[k] = acc[k] + v
+
+
+cdef inline void _lanes_total(const double* acc, const double* cmp, Py_ssize_t m, double* hi, double* lo,
+                              bint compensated) noexcept nogil:
+    # hi + lo = the sum of the lanes a row of m filled (the first min(m,
+    # LANES)), added in lane order (compensated: with two-sum, and the lanes'
+    # errors cmp; else hi alone, lo = 0)
+    cdef double s = 0.0, c = 0.0, t, err
+    cdef int k, used = <int>min(m, LANES)
+    if not compensated:
+        for k in range(used):
+            s = s + acc[k]
+        hi[0] = s
+        lo[0] = 0.0
+        return
+    for k in range(used):
+        fa_two_sum(s, acc[k], &t, &err)
+        s = t
+        c = c + err + cmp[k]
+    fa_two_sum(s, c, hi, lo)
+
+
+# ---------------------------------------------------------------- forward
+
+cdef inline double _exp_from(floating v, floating mx) noexcept nogil:
+    # exp(v - mx) for v <= mx (0 below -709; v not nan)
+    cdef double dh, dl
+    if floating is float:
+        return fa_rows_exp32(<double>v - <double>mx)     # v - mx exact in double
+    else:
+        fa_two_sum(v, -mx, &dh, &dl)
+        return fa_rows_exp64(dh, dl)
+
+
+cdef inline void _exp_sum(const floating* x, Py_ssize_t n, floating mx, double* buf, bint store,
+                          double* hi, double* lo) noexcept nogil:
+    # hi + lo = the sum of exp(x - mx) (>= 1: the maximum's exp is exactly 1),
+    # compensated for float64; store: the exps also go to buf[0:n]
+    cdef double acc[LANES]
+    cdef double cmp[LANES]
+    cdef double e
+    cdef Py_ssize_t blk, j, k, full = n - n % LANES
+    for k in range(LANES):
+        acc[k] = 0.0
+        cmp[k] = 0.0
+    for blk in range(full // LANES):
+        j = blk * LANES
+        for k in range(LANES):
+            e = _exp_from(x[j + k], mx)
+            if store:
+                buf[j + k] = e
+            _lane_add(acc, cmp, k, e, floating is double)
+    for j in range(full, n):
+        e = _exp_from(x[j], mx)
+        if store:
+            buf[j] = e
+        _lane_add(acc, cmp, 0, e, floating is double)
+    _lanes_total(acc, cmp, n, hi, lo, floating is double)
+
+
+cdef inline double _exp_sum_below(const float* x, Py_ssize_t n, float mx) noexcept nogil:
+    # the sum of exp(x - mx) less 1, for float32 rows whose sum is within a
+    # few ulp of 1 (_exp_sum's double sum then holds too few of its digits):
+    # the exps of the entries below mx, summed apart from the 1s of the
+    # entries equal to mx (counted)
+    cdef double acc[LANES]
+    cdef double cnt[LANES]
+    cdef double d, s = 0.0, ties = -1.0
+    cdef Py_ssize_t blk, j, k, full = n - n % LANES
+    for k in range(LANES):
+        acc[k] = 0.0
+        cnt[k] = 0.0
+    for blk in range(full // LANES):
+        j = blk * LANES
+        for k in range(LANES):
+            d = <double>x[j + k] - <double>mx
+            acc[k] = acc[k] + (fa_rows_exp32(d) if d < 0.0 else 0.0)
+            cnt[k] = cnt[k] + (1.0 if d == 0.0 else 0.0)
+    for j in range(full, n):
+        d = <double>x[j] - <double>mx
+        acc[0] = acc[0] + (fa_rows_exp32(d) if d < 0.0 else 0.0)
+        cnt[0] = cnt[0] + (1.0 if d == 0.0 else 0.0)
+    for k in range(LANES):
+        s = s + acc[k]
+        ties = ties + cnt[k]                      # small integers: exact
+    return s + ties
+
+
+cdef inline void _nan_row(floating* y, Py_ssize_t m) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(m):
+        y[j] = NAN
+
+
+cdef inline floating _quotient(double v, double sh, double sl, double rcp, floating like) noexcept nogil:
+    # v / (sh + sl) rounded to the row's type (`like` only picks it)
+    if floating is float:
+        return <float>(v * rcp)
+    else:
+        return fa_rows_div(v, sh, sl, rcp)
+
+
+cdef inline void _softmax_write(const floating* x, floating* y, Py_ssize_t n, floating mx, const double* e,
+                                double sh, double sl, double rcp) noexcept nogil:
+    # y = exp(x - mx) / (sh + sl), the exps from e, or computed again when e is NULL
+    cdef Py_ssize_t j
+    if e != NULL:
+        for j in range(n):
+            y[j] = _quotient(e[j], sh, sl, rcp, <floating>0)
+    else:
+        for j in range(n):
+            y[j] = _quotient(_exp_from(x[j], mx), sh, sl, rcp, <floating>0)
+
+
+cdef inline void _log_softmax_write(const floating* x, floating* y, Py_ssize_t n, floating mx,
+                                    double L) noexcept nogil:
+    # y = (x - mx) - L, x - mx exact (in double, or a double-double for float64)
+    cdef Py_ssize_t j
+    cdef double dh, dl
+    for j in range(n):
+        if floating is float:
+            y[j] = <float>((<double>x[j] - <double>mx) - L)
+        else:
+            fa_two_sum(x[j], -mx, &dh, &dl)
+            # (the residual of an infinite difference is nan)
+            y[j] = (dh - L) + (dl if dh - dh == 0.0 else 0.0)
+
+
+cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, bint logsm,
+                                  double* buf) noexcept nogil:
+    # one row of softmax or log_softmax; buf: m doubles for the exps, or NULL
+    # (softmax computes them again)
+    cdef double sh, sl, s
+    cdef int has_nan
+    cdef floating mx = _row_max(x, m, &has_nan)
+    if has_nan or not (mx - mx == 0):
+        _nan_row(y, m)
+        return
+    if logsm:
+        _exp_sum(x, m, mx, NULL, False, &sh, &sl)
+        s = (sh - 1.0) + sl                       # sh - 1 is exact
+        if floating is float:
+            # the double sum's rounding, up to m 2^-56 with the 1 in it, is
+            # too much for a sum that small: add it up apart
+            if s < <double>m * 5.9604644775390625e-08:     # m 2^-24
+                s = _exp_sum_below(x, m, mx)
+        _log_softmax_write(x, y, m, mx, log1p(s))
+    elif buf != NULL:
+        _exp_sum(x, m, mx, buf, True, &sh, &sl)
+        _softmax_write(x, y, m, mx, buf, sh, sl, 1.0 / sh)
+    else:
+        _exp_sum(x, m, mx, NULL, False, &sh, &sl)
+        _softmax_write(x, y, m, mx, NULL, sh, sl, 1.0 / sh)
+
+
+# --------------------------------------------------------------- backward
+
+cdef inline void _row_dot(const floating* dy, const floating* y, Py_ssize_t m, bint logsm,
+                          double* hi, double* lo) noexcept nogil:
+    # hi + lo = sum(dy) (log_softmax) or sum(dy y) (softmax); float32 terms
+    # are exact in double, float64 partial sums compensated (fa_rows.h)
+    cdef double acc[LANES]
+    cdef double cmp[LANES]
+    cdef Py_ssize_t blk, j, k, full = m - m % LANES
+    if floating is double:
+        fa_rows_csum_f64(dy, NULL if logsm else y, m, acc, cmp)
+    else:
+        for k in range(LANES):
+            acc[k] = 0.0
+            cmp[k] = 0.0
+        for blk in range(full // LANES):
+            j = blk * LANES
+            for k in range(LANES):
+                _lane_add(acc, cmp, k, <double>dy[j + k] if logsm else <double>dy[j + k] * <double>y[j + k],
+                          False)
+    for j in range(full, m):
+        _lane_add(acc, cmp, 0, <double>dy[j] if logsm else <double>dy[j] * <double>y[j], floating is double)
+    _lanes_total(acc, cmp, m, hi, lo, floating is double)
+
+
+cdef inline double _exp_saved(floating y, bint plain) noexcept nogil:
+    # exp(y) in double for a saved log_softmax output; plain: y <= 709 and not
+    # nan (one max fewer and no select in the loop), else any y, nan kept
+    cdef double v = y
+    if plain and floating is double:
+        return fa_rows_exp64(v, 0.0)
+    elif plain:
+        return fa_rows_exp32(v)
+    elif floating is double:
+        return fa_exp(v)
+    else:
+        return v if v != v else fa_rows_exp32(v if v < 709.0 else 709.0)
+
+
+cdef inline bint _plain_saved(const floating* y, Py_ssize_t m) noexcept nogil:
+    # no nan in y, and none above 709 (a log_softmax output is <= 0)
+    cdef int has_nan
+    cdef floating top = _row_max(y, m, &has_nan)
+    return not has_nan and top <= 709.0
+
+
+cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m,
+                                  bint logsm) noexcept nogil:
+    # softmax:      dx = y (dy - sum(dy y))
+    # log_softmax:  dx = dy - exp(y) sum(dy)
+    cdef Py_ssize_t j
+    cdef double s, lo
+    cdef float sh, sl
+    _row_dot(dy, y, m, logsm, &s, &lo)
+    s = s + lo
+    if logsm and _plain_saved(y, m):
+        for j in range(m):
+            dx[j] = <floating>(<double>dy[j] - _exp_saved(y[j], True) * s)
+    elif logsm:
+        for j in range(m):
+            dx[j] = <floating>(<double>dy[j] - _exp_saved(y[j], False) * s)
+    elif floating is float:
+        # in float with s as a float pair: dy - sh is exact where it cancels
+        sh = <float>s
+        sl = <float>(s - <double>sh)
+        for j in range(m):
+            dx[j] = y[j] * ((dy[j] - sh) - sl)
+    else:
+        for j in range(m):
+            dx[j] = y[j] * (dy[j] - s)
+
+
+# ---------------------------------------------------------------- drivers
+
+cdef void _rows_block(int which, const floating* a, const floating* b, floating* out, Py_ssize_t r0,
+                      Py_ssize_t r1, Py_ssize_t m, double* heap) noexcept nogil:
+    # rows r0 .. r1-1 of kernel `which` (forward: a = x; backward: a = dy, b = y);
+    # heap: this block's exp buffer (m doubles) for rows longer than ROW_STACK, or NULL
+    cdef double stack[ROW_STACK]
+    cdef double* buf = &stack[0] if m <= ROW_STACK else heap
+    cdef Py_ssize_t r
+    for r in range(r0, r1):
+        if which == SOFTMAX:
+            _softmax_fwd_row(a + r * m, out + r * m, m, False, buf)
+        elif which == LOG_SOFTMAX:
+            _softmax_fwd_row(a + r * m, out + r * m, m, True, NULL)
+        elif which == SOFTMAX_BWD:
+            _softmax_bwd_row(a + r * m, b + r * m, out + r * m, m, False)
+        else:
+            _softmax_bwd_row(a + r * m, b + r * m, out + r * m, m, True)
+
+
+cdef double* _heap_buffers(int which, Py_ssize_t m, int nblocks) except? NULL:
+    # the exp buffers of softmax rows between ROW_STACK and ROW_HEAP long:
+    # m doubles per block of rows (free() them); NULL when none is needed
+    cdef double* p
+    if which != SOFTMAX or m <= ROW_STACK or m > ROW_HEAP:
+        return NULL
+    p = <double*>malloc(<size_t>nblocks * <size_t>m * sizeof(double))
+    if p == NULL:
+        raise MemoryError()
+    return p
+
+
+cdef inline Py_ssize_t _row_chunk(Py_ssize_t n, int nthreads) noexcept nogil:
+    # rows per block: all n (one block, no OpenMP team) below 2 threads or 2 rows
+    if nthreads <= 1 or n < 2:
+        return n
+    return (n + nthreads - 1) // nthreads
+
+
+cdef inline int _blocks(Py_ssize_t n, int nthreads) noexcept nogil:
+    cdef Py_ssize_t chunk = _row_chunk(n, nthreads)
+    return <int>((n + chunk - 1) // chunk)
+
+
+cdef void _run_rows(int which, const floating* a, const floating* b, floating* out, Py_ssize_t n,
+                    Py_ssize_t m, int nthreads, double* heap) noexcept nogil:
+    # n rows of m in blocks of _row_chunk rows, one per thread (block c uses
+    # heap + c m); the caller's floating-point flags are restored
+    cdef Py_ssize_t chunk = _row_chunk(n, nthreads), c
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    if chunk == n:
+        _rows_block(which, a, b, out, 0, n, m, heap)
+    else:
+        for c in prange(_blocks(n, nthreads), num_threads=nthreads, schedule='static'):
+            _rows_block(which, a, b, out, c * chunk, min(n, c * chunk + chunk), m,
+                        heap + c * m if heap != NULL else NULL)
+    fa_fpflags_restore(flags)
+
+
+def softmax_rows(int which, const floating[:, ::1] a, const floating[:, ::1] b, floating[:, ::1] out,
+                 int nthreads):
+    """Row-wise kernel `which` (SOFTMAX, LOG_SOFTMAX, SOFTMAX_BWD,
+    LOG_SOFTMAX_BWD) over 2-D C arrays: forward out = f(a), b unused;
+    backward out = the backward of f with dy = a, y = b.  No checks: see _api.py."""
+    cdef Py_ssize_t n = out.shape[0], m = out.shape[1]
+    cdef double* heap
+    if n == 0 or m == 0:
+        return
+    heap = _heap_buffers(which, m, _blocks(n, nthreads))
+    with nogil:
+        _run_rows(which, &a[0, 0], &b[0, 0], &out[0, 0], n, m, nthreads, heap)
+    free(heap)
+
+
+ROW_KERNELS = {"softmax": SOFTMAX, "log_softmax": LOG_SOFTMAX,
+               "softmax_backward": SOFTMAX_BWD, "log_softmax_backward": LOG_SOFTMAX_BWD}
+
+
+# -------------------------------------------------------------- fast path
+#
+# As for the elementwise kernels: plain float32/float64 arrays (native-endian,
+# C-contiguous, aligned), ndim >= 1, the last axis (axis -1 or ndim - 1, an
+# int), out None or such an array of the same shape not partially overlapping
+# an input -- checked and run here; anything else declines (None) to the
+# general path in _api.py, which gives the same results.
+
+def rows_fast(int which, object a, object b, object out, object axis, Py_ssize_t grain, object threads):
+    """Row-wise kernel `which` over the last axis for the common case, or None
+    to decline.  Forward: a = x (b ignored); backward: a = dy, b = y.
+    threads() gives the thread count, asked only for calls of grain elements
+    or more and two rows or more."""
+    cdef int typenum, nd
+    cdef Py_ssize_t n, m
+    cdef int nt = 1
+    cdef bint backward = which >= SOFTMAX_BWD
+    if not cnp.PyArray_Check(a) or type(axis) is not int:
+        return None
+    typenum = cnp.PyArray_TYPE(<cnp.ndarray>a)
+    if (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64) or not _plain(a, typenum):
+        return None
+    cdef cnp.ndarray aa = <cnp.ndarray>a
+    nd = cnp.PyArray_NDIM(aa)
+    if nd == 0 or (axis != -1 and axis != nd - 1):
+        return None
+    if backward and (not _plain(b, typenum) or not _same_shape(aa, <cnp.ndarray>b)):
+        return None
+    cdef cnp.ndarray ba = <cnp.ndarray>(b if backward else a)
+    res = _fast_out(aa, out, typenum)
+    if res is None or _partial_overlap(aa, <cnp.ndarray>res) or _partial_overlap(ba, <cnp.ndarray>res):
+        return None
+    cdef cnp.ndarray ra = <cnp.ndarray>res
+    m = cnp.PyArray_DIM(aa, nd - 1)
+    n = cnp.PyArray_SIZE(aa) // m if m else 0
+    if n == 0:
+        return _result(ra, out)
+    if n >= 2 and n * m >= grain:
+        nt = threads()
+    cdef double* heap = _heap_buffers(which, m, _blocks(n, nt))
+    with nogil:
+        if typenum == cnp.NPY_FLOAT32:
+            _run_rows(which, <const float*>cnp.PyArray_DATA(aa), <const float*>cnp.PyArray_DATA(ba),
+                      <float*>cnp.PyArray_DATA(ra), n, m, nt, heap)
+        else:
+            _run_rows(which, <const double*>cnp.PyArray_DATA(aa), <const double*>cnp.PyArray_DATA(ba),
+                      <double*>cnp.PyArray_DATA(ra), n, m, nt, heap)
+    free(heap)
+    return _result(ra, out)

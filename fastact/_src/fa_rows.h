@@ -1,0 +1,238 @@
+/*
+ * fa_rows.h -- helpers of the row kernels (softmax, log_softmax; the loops
+ * are in fastact/_rows.pxi).
+ *
+ * Notes
+ * -----
+ * - The exps are static inline and branch-free (selects only, no libm), like
+ *   fa_math.h, so that the loops calling them vectorize; the build's
+ *   -ffp-contract=off makes a loop's vector body and scalar tail round alike.
+ * - float32 rows are computed in double: x - max is then exact, and an exp
+ *   good to 2^-34 (fa_rows_exp32: a degree-7 polynomial instead of fa_exp's
+ *   13) keeps every float32 result within 0.5 ULP and a little, with or
+ *   without an FMA.  float64 rows carry x - max as a double-double into
+ *   fa_rows_exp64 (degree 11).
+ * - Both exps take d <= 709 (x - max <= 0 in the forward, a saved
+ *   log_softmax output in the backward) and flush to 0 below -709
+ *   (exp(-709) is below the smallest normal double, and a row's sum holds a
+ *   1): one max for the range, a single 2^n scaling.  They do not propagate
+ *   nan: the callers find nan rows with fa_rows_max_* first.
+ * - The row maximum is a reduction GCC does not vectorize on its own (a
+ *   floating-point max is not associative for it without -ffinite-math-only),
+ *   so fa_rows_max_* use GCC's generic vector types: four 32-byte
+ *   accumulators, whatever the target (SSE2 splits them, AVX2 takes them
+ *   whole).  The maximum does not depend on the order, so the lane layout is
+ *   free.  The same goes for float64's compensated row sums (fa_rows_csum_f64,
+ *   fixed lanes: the scalar fallback gives the same bits).
+ */
+#ifndef FA_ROWS_H
+#define FA_ROWS_H
+
+#include <stddef.h>
+#include "fa_math.h"
+
+/* FA_SHIFT + 1023: t = d log2(e) + FA_SHIFT_BIAS holds n + 1023 in its low
+ * bits, so t << 52 is 2^n itself (for -1023 <= n <= 1023; -1023 gives +0). */
+#define FA_SHIFT_BIAS (0x1.8p52 + 1023.0)
+#define FA_LN2 0x1.62e42fefa39efp-1
+
+/* exp(d) for float32 rows (d = x - max, exact in double, or a saved
+ * output), d <= 709: within 2^-34 relative (5.2e-11 measured against
+ * mpmath) above -708, 0 below -709.
+ * d = n ln2 + r, |r| <= ln2/2 (ln2 rounded to double is enough at this
+ * accuracy), exp(r) a degree-7 minimax fit of relative error (Lawson
+ * iteration on Chebyshev nodes, leading coefficients 1 and 1, so exp(0) is
+ * exactly 1), by Horner's rule. */
+FA_INLINE double fa_rows_exp32(double d)
+{
+    double dc = d > -709.0 ? d : -709.0;
+    double t = FA_FMA(dc, FA_LOG2E, FA_SHIFT_BIAS);
+    double n = t - FA_SHIFT_BIAS;
+    double r = FA_FMA(n, -FA_LN2, dc);
+    double p = 0x1.9f085b029d310p-13;
+    p = FA_FMA(p, r, 0x1.6d8d526984218p-10);
+    p = FA_FMA(p, r, 0x1.111271450d2edp-7);
+    p = FA_FMA(p, r, 0x1.55548d7467752p-5);
+    p = FA_FMA(p, r, 0x1.555554429292fp-3);
+    p = FA_FMA(p, r, 0x1.0000003a462c4p-1);
+    p = FA_FMA(p, r, 1.0);
+    p = FA_FMA(p, r, 1.0);
+    return p * fa_asdouble(fa_asuint64(t) << 52);
+}
+
+/* exp(dh + dl) for float64 rows (dh + dl = x - max as a double-double, or
+ * a saved output and 0), dh <= 709:
+ * the reduction of fa_exp_dd (Cody-Waite, lo added to r) with a degree-11
+ * minimax fit, exp(r) = 1 + (r + r^2 q(r)) (relative error 2^-56.3 with
+ * these double coefficients), 0 below -709. */
+FA_INLINE double fa_rows_exp64(double dh, double dl)
+{
+    int in = dh > -709.0;
+    double dc = in ? dh : -709.0;
+    dl = in ? dl : 0.0;                 /* (nan where dh is -inf) */
+    double t = FA_FMA(dc, FA_LOG2E, FA_SHIFT_BIAS);
+    double n = t - FA_SHIFT_BIAS;
+    double r = FA_FMA(n, -FA_LN2HI, dc) + FA_FMA(n, -FA_LN2LO, dl);
+    double q = 0x1.ad7f4113faffap-26;
+    q = FA_FMA(q, r, 0x1.28ad9be8e1b51p-22);
+    q = FA_FMA(q, r, 0x1.71df25b244db5p-19);
+    q = FA_FMA(q, r, 0x1.a01999e1ec9b3p-16);
+    q = FA_FMA(q, r, 0x1.a01a012a0f2f2p-13);
+    q = FA_FMA(q, r, 0x1.6c16c18438e15p-10);
+    q = FA_FMA(q, r, 0x1.1111111127d10p-7);
+    q = FA_FMA(q, r, 0x1.555555555083dp-5);
+    q = FA_FMA(q, r, 0x1.55555555554f9p-3);
+    q = FA_FMA(q, r, 0x1.000000000000ap-1);
+    double p = 1.0 + FA_FMA(r * r, q, r);
+    return p * fa_asdouble(fa_asuint64(t) << 52);
+}
+
+/* num / (dh + dl) for dh > 0, |dl| <= ulp(dh) and rcp = 1 / dh rounded:
+ * with an FMA, the quotient by a multiplication and its remainder put back
+ * (the division's result and a little, without its latency); otherwise a
+ * division (dl ignored). */
+FA_INLINE double fa_rows_div(double num, double dh, double dl, double rcp)
+{
+#ifdef __FMA__
+    double q = num * rcp;
+    double rem = __builtin_fma(-q, dh, num) - q * dl;
+    return __builtin_fma(rem, rcp, q);
+#else
+    (void)dl;
+    (void)rcp;
+    return num / dh;
+#endif
+}
+
+/* ------------------------------------------------------------- row max */
+
+/* FA_ROWS_MAX(name, T, VT, IT): T name(const T *x, ptrdiff_t m, int *has_nan)
+ * returns the largest entry of x[0:m], nan ignored (-inf for a row of -inf
+ * and nan), and sets *has_nan when the row holds a nan.  VT is a 32-byte
+ * vector of T, IT the integer vector of its comparisons; four accumulators
+ * (independent chains), the rest of the row one by one. */
+#if defined(__GNUC__)
+typedef float fa_v8sf __attribute__((vector_size(32)));
+typedef int32_t fa_v8si __attribute__((vector_size(32)));
+typedef double fa_v4df __attribute__((vector_size(32)));
+typedef int64_t fa_v4di __attribute__((vector_size(32)));
+
+#define FA_ROWS_MAX(name, T, VT, IT)                                          \
+static inline T name(const T *x, ptrdiff_t m, int *has_nan)                   \
+{                                                                             \
+    enum { L = sizeof(VT) / sizeof(T) };                                      \
+    VT acc[4], v;                                                             \
+    IT gt, nan = {0};                                                         \
+    ptrdiff_t j, full = m - m % (4 * L);                                      \
+    T top = -INFINITY;                                                        \
+    int i, k, seen = 0;                                                       \
+    if (full == 0)                                                            \
+        goto rest;                      /* a short row: no vector set-up */   \
+    for (i = 0; i < 4; i++)                                                   \
+        for (k = 0; k < L; k++)                                               \
+            acc[i][k] = -INFINITY;                                            \
+    for (j = 0; j < full; j += 4 * L) {                                       \
+        for (i = 0; i < 4; i++) {                                             \
+            memcpy(&v, x + j + i * L, sizeof v);                              \
+            gt = v > acc[i];                    /* false for nan */           \
+            acc[i] = (VT)(((IT)v & gt) | ((IT)acc[i] & ~gt));                 \
+            nan |= v != v;                                                    \
+        }                                                                     \
+    }                                                                         \
+    for (i = 0; i < 4; i++)                                                   \
+        for (k = 0; k < L; k++) {                                             \
+            top = acc[i][k] > top ? acc[i][k] : top;                          \
+            seen |= nan[k] != 0;                                              \
+        }                                                                     \
+rest:                                                                         \
+    for (j = full; j < m; j++) {                                              \
+        top = x[j] > top ? x[j] : top;                                        \
+        seen |= x[j] != x[j];                                                 \
+    }                                                                         \
+    *has_nan = seen;                                                          \
+    return top;                                                               \
+}
+#else
+#define FA_ROWS_MAX(name, T, VT, IT)                                          \
+static inline T name(const T *x, ptrdiff_t m, int *has_nan)                   \
+{                                                                             \
+    T top = -INFINITY;                                                        \
+    int seen = 0;                                                             \
+    for (ptrdiff_t j = 0; j < m; j++) {                                       \
+        top = x[j] > top ? x[j] : top;                                        \
+        seen |= x[j] != x[j];                                                 \
+    }                                                                         \
+    *has_nan = seen;                                                          \
+    return top;                                                               \
+}
+#endif
+
+FA_ROWS_MAX(fa_rows_max_f32, float, fa_v8sf, fa_v8si)
+FA_ROWS_MAX(fa_rows_max_f64, double, fa_v4df, fa_v4di)
+
+/* ------------------------------------------------------- float64 sums */
+
+/* The compensated partial sums of a float64 row: for the first
+ * m - m % 8 entries, lane k (k < 8) adds the terms of the entries j = k
+ * mod 8 in order with Knuth's two-sum, acc[k] the sum and cmp[k] the
+ * rounding errors; the caller adds the rest of the row.  The terms are
+ * a[j] b[j] (the product rounded) or, b NULL, a[j].  Written with vector
+ * types for the reason of fa_rows_max_*: GCC does not vectorize this
+ * reduction (a two-sum chain) by itself; the scalar fallback gives the
+ * same bits. */
+#if defined(__GNUC__)
+#define FA_TWO_SUM_V(s, c, v)                                                 \
+    do {                                                                      \
+        fa_v4df t_ = s + v, b_ = t_ - s;                                      \
+        c += (s - (t_ - b_)) + (v - b_);                                      \
+        s = t_;                                                               \
+    } while (0)
+
+static inline void fa_rows_csum_f64(const double *a, const double *b, ptrdiff_t m, double *acc,
+                                    double *cmp)
+{
+    fa_v4df s0 = {0}, s1 = {0}, c0 = {0}, c1 = {0}, v0, v1, w0, w1;
+    ptrdiff_t j, full = m - m % 8;
+    if (b) {
+        for (j = 0; j < full; j += 8) {
+            memcpy(&v0, a + j, sizeof v0);
+            memcpy(&v1, a + j + 4, sizeof v1);
+            memcpy(&w0, b + j, sizeof w0);
+            memcpy(&w1, b + j + 4, sizeof w1);
+            v0 = v0 * w0;
+            v1 = v1 * w1;
+            FA_TWO_SUM_V(s0, c0, v0);
+            FA_TWO_SUM_V(s1, c1, v1);
+        }
+    } else {
+        for (j = 0; j < full; j += 8) {
+            memcpy(&v0, a + j, sizeof v0);
+            memcpy(&v1, a + j + 4, sizeof v1);
+            FA_TWO_SUM_V(s0, c0, v0);
+            FA_TWO_SUM_V(s1, c1, v1);
+        }
+    }
+    memcpy(acc, &s0, sizeof s0);
+    memcpy(acc + 4, &s1, sizeof s1);
+    memcpy(cmp, &c0, sizeof c0);
+    memcpy(cmp + 4, &c1, sizeof c1);
+}
+#else
+static inline void fa_rows_csum_f64(const double *a, const double *b, ptrdiff_t m, double *acc,
+                                    double *cmp)
+{
+    ptrdiff_t j, full = m - m % 8;
+    int k;
+    for (k = 0; k < 8; k++)
+        acc[k] = cmp[k] = 0.0;
+    for (j = 0; j < full; j++) {
+        double v = b ? a[j] * b[j] : a[j], t, e;
+        k = (int)(j % 8);
+        fa_two_sum(acc[k], v, &t, &e);
+        acc[k] = t;
+        cmp[k] += e;
+    }
+}
+#endif
+
+#endif /* FA_ROWS_H */

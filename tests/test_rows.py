@@ -1,0 +1,234 @@
+"""The row kernels of softmax and log_softmax (fastact/_rows.pxi): rows longer
+than the per-thread exp buffer, ties at the maximum, rows dominated by one
+entry, the log_softmax backward's two exp loops, and the C fast path
+(same results as the general path, declines what it must)."""
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import fastact as fa
+from fastact import _accuracy as acc
+from fastact import _api
+from fastact import reference
+from fastact._dispatch import kernels as K
+from fastact._registry import lookup
+
+import util
+
+NAMES = ["softmax", "log_softmax"]
+DTYPES = [np.float32, np.float64]
+ROW_STACK = 2048      # _rows.pxi: softmax rows up to this long keep their exps on the stack,
+ROW_HEAP = 1 << 20    # up to this long in a heap buffer, longer ones compute them twice
+
+
+def _ulp32(name, x):
+    """Max ULP error of fastact's float32 name(x) against the float64 reference."""
+    exact = getattr(reference, name)(x.astype(np.float64))
+    err = acc.ulp_error(getattr(fa, name)(x), exact, np.float32)
+    return float(np.max(err[np.abs(exact) >= np.finfo(np.float32).tiny], initial=0.0))
+
+
+def _ulp64(name, row):
+    """Max ULP error of fastact's float64 name(row) against mpmath (one row)."""
+    got = getattr(fa, name)(row)
+    worst = 0.0
+    with mp.workprec(120):
+        xs = [mp.mpf(float(v)) for v in row]
+        m = max(xs)
+        s = mp.fsum(mp.exp(v - m) for v in xs)
+        ls = mp.log(s)
+        for v, g in zip(xs, got):
+            ex = mp.exp(v - m) / s if name == "softmax" else (v - m) - ls
+            hi = float(ex)
+            if abs(hi) < np.finfo(np.float64).tiny:
+                continue
+            worst = max(worst, float(acc.ulp_error(g, hi, np.float64, float(ex - hi))))
+    return worst
+
+
+@pytest.mark.parametrize("m", [ROW_STACK - 1, ROW_STACK, ROW_STACK + 1, 3 * ROW_STACK + 5])
+@pytest.mark.parametrize("name", NAMES)
+def test_long_rows_float32(name, m):
+    """Rows around and beyond the exp buffer keep the float32 bound."""
+    rng = np.random.default_rng(m)
+    x = (rng.standard_normal((3, m)) * rng.uniform(0.5, 20, (3, 1))).astype(np.float32)
+    assert _ulp32(name, x) <= lookup(name).ulp[0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_long_row_float64(name):
+    row = np.random.default_rng(7).standard_normal(ROW_STACK + 3) * 8
+    assert _ulp64(name, row) <= lookup(name).ulp[1]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_row_beyond_heap_buffer(dtype):
+    """A row too long for the heap buffer computes its exps twice: the same
+    values as a row that keeps them (the first ROW_HEAP entries alone)."""
+    x = (np.random.default_rng(9).standard_normal((1, ROW_HEAP + 9)) * 5).astype(dtype)
+    got = fa.softmax(x)
+    want = reference.softmax(x.astype(np.float64))
+    if dtype == np.float32:
+        assert np.max(acc.ulp_error(got, want, np.float32)) <= lookup("softmax").ulp[0]
+    else:
+        util.assert_close(got, want, util.TOL[np.dtype(dtype)]["rtol"], 1e-300)
+    short = x[:, :ROW_HEAP]
+    scale = np.sum(np.exp(short.astype(np.float64) - x.max())) / np.sum(np.exp(x.astype(np.float64) - x.max()))
+    util.assert_close(fa.softmax(short) * scale, got[:, :ROW_HEAP], 4 * np.finfo(dtype).eps, 0.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NAMES)
+def test_long_rows_thread_independent(name, dtype):
+    x = (np.random.default_rng(3).standard_normal((5, ROW_STACK + 9)) * 6).astype(dtype)
+    dy = np.random.default_rng(4).standard_normal(x.shape).astype(dtype)
+    with fa.threads(1):
+        y1 = getattr(fa, name)(x)
+        g1 = getattr(fa, name + "_backward")(dy, y1)
+    for n in (2, 3):
+        with fa.threads(n):
+            util.assert_same(getattr(fa, name)(x), y1, "%s forward, %d threads" % (name, n))
+            util.assert_same(getattr(fa, name + "_backward")(dy, y1), g1, "%s backward, %d threads" % (name, n))
+
+
+ROWS = {
+    "ties": [3.0, 3.0, 3.0, -1.0],
+    "all_equal": [0.5] * 9,
+    "two_ties_far": [0.0, -40.0, 0.0, -60.0, -80.0],
+    "dominated": [0.0, -20.0, -30.0],
+    "dominated_tie": [0.0, -15.0, 0.0, -15.0],
+    # the sum of exps is 1 + 1.4e-8: a float32 row's double sum has rounded
+    # in the lane holding the 1 far more than log_softmax's maximum tolerates
+    "dominated_long": [0.0] + [-25.0] * 999,
+    "dominated_long_tie": [-25.0] * 500 + [0.0] + [-25.5] * 498 + [0.0],
+    "one": [7.0],
+    "tiny_gaps": [1.0, 1.0 - 2.0 ** -20, 1.0 - 2.0 ** -21, 1.0],
+}
+
+
+@pytest.mark.parametrize("row", list(ROWS), ids=list(ROWS))
+@pytest.mark.parametrize("name", NAMES)
+def test_ties_and_dominated_rows(name, row):
+    """Ties at the maximum are counted into the sum exactly; a dominated row's
+    maximum gets log_softmax = -log1p(tiny) with all its digits."""
+    x = np.array(ROWS[row])
+    assert _ulp64(name, x) <= lookup(name).ulp[1]
+    assert _ulp32(name, x.astype(np.float32)[None, :]) <= lookup(name).ulp[0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_neg_inf_entries_give_exact_zeros(dtype):
+    """exp(-inf) is exactly 0: the maximum's log_softmax is +0, its softmax 1."""
+    x = np.array([[5.0, -np.inf, -np.inf], [-np.inf, 2.0, 1.0]], dtype)
+    ls = fa.log_softmax(x)
+    assert ls[0, 0] == 0.0 and not np.signbit(ls[0, 0])
+    assert fa.softmax(x)[0].tolist() == [1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_softmax_backward_any_saved_y(dtype):
+    """Rows of y with a nan or values above 709 take the general exp loop:
+    nan where y is nan, the float64 reference elsewhere (other rows, the
+    select-free loop, alike)."""
+    y = np.log(np.random.default_rng(5).dirichlet(np.ones(12), 4)).astype(dtype)
+    y[1, 3] = np.nan
+    y[2, 0] = -np.inf
+    y[3, 5] = 800.0 if dtype == np.float64 else 80.0
+    dy = np.random.default_rng(6).uniform(-1, 1, y.shape).astype(dtype)
+    got = fa.log_softmax_backward(dy, y)
+    with np.errstate(over="ignore"):
+        want = reference.log_softmax_backward(dy.astype(np.float64), y.astype(np.float64))
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got[1, 3]) and not np.isnan(got[1, :3]).any()
+    fin = ~np.isnan(want) & np.isfinite(want.astype(dtype))
+    util.assert_close(got[fin], want[fin], util.TOL[np.dtype(dtype)]["rtol"] * 4, 1e-30)
+
+
+# -------------------------------------------------------------- fast path
+
+def _general(name, backward, *arrays, axis=-1, out=None):
+    op = lookup(name)
+    if backward:
+        return _api._softmax_backward(name + "_backward", op, arrays[0], arrays[1], (axis,), out, "y")
+    return _api._softmax_forward(name, op, arrays[0], (axis,), out)
+
+
+@pytest.mark.parametrize("shape", [(1, 1000), (37, 13), (2, 3, 40), (5,), (3, 0), (0, 4)])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NAMES)
+def test_fast_equals_general(name, dtype, shape):
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    dy = rng.standard_normal(shape).astype(dtype)
+    which = K.ROW_KERNELS[name]
+    fast = K.rows_fast(which, x, x, None, -1, 1 << 30, fa.get_num_threads)
+    assert fast is not None and fast.dtype == dtype and fast.shape == shape
+    util.assert_same(fast, _general(name, False, x), "%s forward" % name)
+    g = K.rows_fast(K.ROW_KERNELS[name + "_backward"], dy, fast, None, len(shape) - 1, 1 << 30,
+                    fa.get_num_threads)
+    util.assert_same(g, _general(name, True, dy, fast), "%s backward" % name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fast_in_place(name):
+    x = np.random.default_rng(2).standard_normal((6, 50))
+    want = getattr(fa, name)(x)
+    dy = np.random.default_rng(3).standard_normal(x.shape)
+    want_g = getattr(fa, name + "_backward")(dy, want)
+    y = x.copy()
+    assert getattr(fa, name)(y, out=y) is y
+    util.assert_same(y, want, "%s in place" % name)
+    assert getattr(fa, name + "_backward")(dy, y, out=dy) is dy
+    util.assert_same(dy, want_g, "%s_backward into dy" % name)
+
+
+def test_fast_declines_what_it_must():
+    x = np.linspace(-1, 1, 64, dtype=np.float32).reshape(4, 16)
+    k = K.ROW_KERNELS["softmax"]
+    args = (1 << 30, fa.get_num_threads)
+    assert K.rows_fast(k, x, x, None, 0, *args) is None                       # not the last axis
+    assert K.rows_fast(k, x, x, None, True, *args) is None                    # a bool is no axis
+    assert K.rows_fast(k, x, x, None, np.int64(1), *args) is None             # not an int
+    assert K.rows_fast(k, x, x, None, 2, *args) is None                       # out of range
+    assert K.rows_fast(k, x.astype(np.float16), None, None, -1, *args) is None
+    assert K.rows_fast(k, x.astype(">f4"), None, None, -1, *args) is None     # byte-swapped
+    assert K.rows_fast(k, x[:, ::2], None, None, -1, *args) is None          # strided
+    assert K.rows_fast(k, x.tolist(), None, None, -1, *args) is None          # not an array
+    assert K.rows_fast(k, np.float32(1.0) * np.ones((), np.float32), None, None, -1, *args) is None  # 0-d
+    assert K.rows_fast(k, x, x, np.empty((4, 16), np.float64), -1, *args) is None
+    assert K.rows_fast(k, x, x, np.empty((4, 15), np.float32), -1, *args) is None
+    ro = np.empty((4, 16), np.float32)
+    ro.flags.writeable = False
+    assert K.rows_fast(k, x, x, ro, -1, *args) is None
+    buf = np.zeros(65, np.float32)
+    assert K.rows_fast(k, buf[:-1].reshape(4, 16), None, buf[1:].reshape(4, 16), -1, *args) is None
+    kb = K.ROW_KERNELS["softmax_backward"]
+    assert K.rows_fast(kb, x, x[:2], None, -1, *args) is None                 # shapes differ
+    assert K.rows_fast(kb, x, x.astype(np.float64), None, -1, *args) is None  # dtypes differ
+
+
+def test_declined_calls_raise_as_before():
+    x = np.ones((2, 3), np.float32)
+    with pytest.raises(TypeError, match="axis"):
+        fa.softmax(x, axis=True)
+    with pytest.raises(ValueError, match="out of bounds"):
+        fa.log_softmax(x, axis=2)
+    with pytest.raises(ValueError, match="shape"):
+        fa.softmax(x, out=np.empty((3, 2), np.float32))
+    with pytest.raises(ValueError, match="same shape"):
+        fa.softmax_backward(x, x[:1])
+
+
+def test_reference_counts_and_no_leak():
+    x = np.random.default_rng(0).standard_normal((8, 100))
+    out = np.empty_like(x)
+    dy = np.ones_like(x)
+
+    def calls():
+        fa.softmax(x)
+        fa.log_softmax(x, out=out)
+        fa.softmax_backward(dy, out, out=dy)
+        fa.log_softmax_backward(x, out, out=out)
+    util.assert_refcounts_kept((x, out, dy), calls)
+    util.assert_no_leak(calls, 5000)
