@@ -347,11 +347,16 @@ FA_INLINE32 void fa_splitf(double c, float *hi, float *lo)
     *lo = (float)(c - (double)h);
 }
 
-/* (hi + lo) x rounded once (with an FMA; twice without). */
+/* (hi + lo) x rounded once: with an FMA in float, without one in double
+ * (hi + lo and the product exact to 2^-48, then one rounding to float). */
 FA_INLINE32 float fa_mulf_split(float x, float hi, float lo)
 {
+#ifdef __FMA__
     float y = FA_FMAF(hi, x, lo * x);
     return y != y ? hi * x : y;                 /* x = inf: inf - inf when lo < 0 */
+#else
+    return (float)(((double)hi + (double)lo) * (double)x);
+#endif
 }
 
 /* (hi + lo) x as a float pair, for arguments that feed exp. */
