@@ -234,7 +234,7 @@ def prelu_backward(dy, x, weight, axis=1):
     """(dx, dweight) in float64; dweight has weight's shape."""
     dy, x = _f(dy), _f(x)
     w = _prelu_w(weight, x, axis)
-    dx = dy * np.where(x > 0, 1.0, w)
+    dx = dy * np.where(np.isnan(x), x, np.where(x > 0, 1.0, w))  # a NaN x gives NaN (SPEC)
     contrib = np.where(x > 0, 0.0, dy * x)
     wshape = np.shape(weight)
     if np.size(weight) == 1:
@@ -251,4 +251,4 @@ def rrelu(x, slopes):
 
 def rrelu_backward(dy, x, slopes):
     x = _f(x)
-    return _f(dy) * np.where(x > 0, 1.0, np.reshape(slopes, x.shape))
+    return _f(dy) * np.where(np.isnan(x), x, np.where(x > 0, 1.0, np.reshape(slopes, x.shape)))  # NaN x: NaN

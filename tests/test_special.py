@@ -68,12 +68,10 @@ def test_nan_in_nan_out_backward(name, params, where, dtype, rng):
         (got, gw), (want, ww) = got, want
         np.testing.assert_array_equal(np.isnan(gw), np.isnan(ww), err_msg="prelu dweight NaN pattern")
     if op.kind in ("elementwise", "rrelu", "prelu"):
-        # the reference's prelu/rrelu backward do not propagate a NaN x: the
-        # expected pattern is NaN wherever x or dy is NaN
+        # NaN wherever x (or y) or dy is NaN
         expect = np.isnan(x) if op.saves else np.zeros(x.shape, bool)
         expect = expect | np.isnan(dy)
-        if util.is_elementwise_like(name, p):
-            np.testing.assert_array_equal(np.isnan(want), expect)
+        np.testing.assert_array_equal(np.isnan(want), expect)
     else:
         expect = np.isnan(want)
         if where == "dy" or op.kind == "rowwise":

@@ -471,6 +471,58 @@ def assert_same(a, b, what=""):
                              % (what, neq.size, i.tolist(), ac.reshape(-1)[i], bc.reshape(-1)[i]))
 
 
+def check_forward(name, p, x, got, what):
+    """got (fastact's forward of x) within TOL of the float64 reference."""
+    t = TOL[np.dtype(got.dtype)]
+    atol = t["atol"] + t["rtol"] * forward_scale(name, x, p)
+    assert_close(got, ref_forward(name, x, p), t["rtol"], atol, x=x if np.shape(got) == np.shape(x) else None,
+                 what=what)
+
+
+def check_backward(name, p, x, dy, saved, got, what):
+    """got (fastact's backward; (dx, dweight) for prelu) within TOL of the
+    float64 reference backward, with the error terms each kind carries: the
+    rounding of a saved y, the size of the derivative's terms, the row sums
+    of softmax, the dweight sum of prelu; maxout exactly."""
+    op = lookup(name)
+    dtype = np.dtype(np.asarray(x).dtype)
+    want = ref_backward(name, dy, x, saved, p)
+    t = TOL[dtype]
+    rtol = t["rtol"]
+    if op.kind == "prelu":
+        dx, dw = got
+        wdx, wdw = want
+        assert dx.dtype == dtype and dx.shape == x.shape
+        assert dw.dtype == dtype and dw.shape == np.shape(p["weight"])
+        assert_close(dx, wdx, rtol, t["atol"], x=x, what=what + " dx")
+        axis = p.get("axis", 1) % max(x.ndim, 1)
+        contrib = np.abs(dy.astype(np.float64) * x.astype(np.float64))
+        axes = tuple(i for i in range(x.ndim) if i != axis) if np.size(p["weight"]) > 1 else None
+        scale = np.sum(contrib, axis=axes).reshape(np.shape(p["weight"]))
+        assert_close(dw, wdw, rtol, t["atol"] + 4 * rtol * scale, what=what + " dweight")
+        return
+    assert isinstance(got, np.ndarray) and got.dtype == dtype and got.shape == x.shape
+    if op.kind == "maxout":
+        assert_same(got, want.astype(dtype), what)
+        return
+    if op.kind == "rowwise":
+        y = saved.astype(np.float64)
+        d = dy.astype(np.float64)
+        ax = p.get("axis", -1)
+        with np.errstate(all="ignore"):
+            if op.name == "softmax":
+                s = np.sum(d * y, axis=ax, keepdims=True)
+                scale = np.abs(y) * (np.abs(d) + np.abs(s))
+            else:
+                scale = np.abs(d) + np.exp(y) * np.sum(np.abs(d), axis=ax, keepdims=True)
+        assert_close(got, want, rtol, t["atol"] + 2 * rtol * scale, what=what)
+        return
+    atol = t["atol"] + y_error_atol(name, x, p, dy, saved)
+    if is_elementwise_like(name, p):
+        atol = atol + rtol * np.abs(dy.astype(np.float64)) * derivative_scale(name, x, p)
+    assert_close(got, want, rtol, atol, x=x, what=what)
+
+
 def snapshot(*arrays):
     return [None if a is None else (np.asarray(a).copy(), np.asarray(a).dtype) for a in arrays]
 
