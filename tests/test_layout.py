@@ -345,7 +345,12 @@ def test_partial_overlap(name, params, shift, dtype, rng):
 # ------------------------------------------------------------ dtype rules
 
 OTHER_DTYPES = [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64,
-                np.float16]
+                np.float16, np.longlong, np.ulonglong, np.intp, np.uintp, ">i4", ">u2", ">f2"]
+
+
+def _dtype_id(d):
+    d = np.dtype(d)
+    return d.name + ("" if d.isnative else "-swapped") + ("-longlong" if d.char in "qQ" else "")
 
 
 def _small_ints(dt, shape, rng):
@@ -362,7 +367,8 @@ def _expected_dtypes(dt):
     return rdt, kdt
 
 
-@pytest.mark.parametrize("dt", [pytest.param(np.dtype(d), id=np.dtype(d).name) for d in OTHER_DTYPES])
+@pytest.mark.parametrize("dt", [pytest.param(np.dtype(d), id=i) for i, d in
+                                {_dtype_id(d): d for d in OTHER_DTYPES}.items()])
 @pytest.mark.parametrize("name,params", ALL)
 def test_dtype_rules(name, params, dt, rng):
     """ints, bools and float16 follow np.tanh's casting (int8 -> float16,
