@@ -113,3 +113,17 @@ def test_sizes(name, params, n, dtype, rng):
     else:
         util.check_forward(name, p, x, y1, what + " forward")
         util.check_backward(name, p, x, dy, saved, g1, what + " backward")
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("shape", [(70_001, 3), (300, 4099), (5, 3, 70_001)], ids=str)
+def test_prelu_dweight_over_many_slabs(shape, dtype, rng):
+    """A (batch, channels) prelu backward sums dweight over slabs of rows
+    (bounded scratch): against the reference, and the same bits for 1, 2, 3 threads."""
+    x = rng.uniform(-3, 3, shape).astype(dtype)
+    dy = rng.uniform(-2, 2, shape).astype(dtype)
+    p = {"weight": np.linspace(-0.3, 0.5, shape[1])}
+    g1 = _run("prelu", x, p, dy, x, 1)[1]
+    util.check_backward("prelu", p, x, dy, x, g1, "prelu_backward %s" % (shape,))
+    for nt in (2, 3):
+        _same(_run("prelu", x, p, dy, x, nt)[1], g1, "prelu_backward %s, %d threads vs 1" % (shape, nt))

@@ -381,7 +381,8 @@ def sample(op_or_name, dtype, rng, n=1200, avoid_kinks=None, span=True):
 # (6, 10) float64 array of values onto an array of the given dtype; the same
 # layout applied to two value arrays gives two arrays of one shape (dy, saved).
 
-def _unaligned(a):
+def make_unaligned(a):
+    """A copy of a whose data starts one byte off alignment (np.frombuffer, offset=1)."""
     buf = np.empty(a.nbytes + 1, np.uint8)
     u = np.frombuffer(buf.data, dtype=a.dtype, count=a.size, offset=1).reshape(a.shape)
     u[...] = a
@@ -408,7 +409,7 @@ LAYOUTS = {
     "reversed_1d": lambda v, dt: v.astype(dt).ravel()[::-1].copy()[::-1],
     "fortran": lambda v, dt: np.asfortranarray(v.astype(dt)),
     "byteswapped": lambda v, dt: v.astype(np.dtype(dt).newbyteorder(">")),
-    "unaligned": lambda v, dt: _unaligned(v.astype(dt)),
+    "unaligned": lambda v, dt: make_unaligned(v.astype(dt)),
     "readonly": lambda v, dt: _readonly(v.astype(dt)),
     "zero_stride": lambda v, dt: np.broadcast_to(v.astype(dt)[:1, :], (6, 10)),
 }
