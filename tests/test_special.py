@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
+from fastact import reference as ref
 from fastact._registry import SELU_ALPHA, SELU_LAMBDA, lookup
 
 import util
@@ -82,6 +83,48 @@ def test_nan_in_nan_out_backward(name, params, where, dtype, rng):
     t = TOL[dtype]
     atol = t["atol"] + np.broadcast_to(util.y_error_atol(name, x, p, dy, saved), x.shape)[fin]
     util.assert_close(got[fin], want[fin], 1e-5, atol, what="%s_backward%r: non-NaN elements" % (name, p))
+
+
+# ------------------------------------------------- the special-value table
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("label,name,params", [pytest.param(*r, id=r[0]) for r in ref.special_rows()])
+def test_special_value_table(label, name, params, dtype):
+    """fastact at NaN, +-inf, +-max, +-1, +-smallest subnormal and +-0 gives
+    the README's table (fastact.reference.special_values, in this dtype):
+    NaN where it says nan, the same infinities, zeros of the same sign in the
+    forward, the other values within the usual tolerance (absolute: the
+    smallest normal).  The backward takes what the forward saved (y or x),
+    with dy = 1."""
+    x = ref.special_points(dtype)
+    want_y, want_d = ref.special_values(name, dtype, **params)
+    t = TOL[dtype]
+    tiny = float(np.finfo(dtype).tiny)
+    y = util.forward(name, x, params)
+    want_y = _table_matches(y, want_y, dtype, "%s %s forward" % (label, dtype.name), signed_zeros=True)
+    util.assert_close(y, want_y, t["rtol"], tiny, x=x, what="%s %s forward" % (label, dtype.name))
+    saved = y if lookup(name).saves == "y" else x
+    g = util.backward(name, np.ones_like(x), saved, params)
+    if lookup(name).kind == "prelu":
+        g = g[0]
+    want_d = _table_matches(g, want_d, dtype, "%s %s backward" % (label, dtype.name), signed_zeros=False)
+    atol = tiny + util.y_error_atol(name, x, params, np.ones_like(x), saved)
+    util.assert_close(g, want_d, t["rtol"], atol, x=x, what="%s %s backward" % (label, dtype.name))
+
+
+def _table_matches(got, want, dtype, what, signed_zeros):
+    """NaN, infinities and (forward) zero signs as the table says; returns
+    the table's values in dtype."""
+    with np.errstate(all="ignore"):
+        want = np.asarray(want).astype(dtype)  # the table's value in this dtype (may overflow to inf)
+    for label, g, w in zip(ref.SPECIAL_LABELS, got, want):
+        where = "%s at %s: got %r, the table says %r" % (what, label, g, w)
+        assert np.isnan(g) == np.isnan(w), where
+        if np.isinf(w) or np.isinf(g):
+            assert g == w, where
+        if signed_zeros and g == 0 and w == 0:
+            assert np.signbit(g) == np.signbit(w), where
+    return want
 
 
 # -------------------------------------------------------------------- inf
