@@ -443,17 +443,8 @@ def test_floating_point_mode_unchanged(tmp_path):
     Linux), and NumPy's subnormal arithmetic; the kernels themselves keep
     subnormals, on every thread."""
     import json
-    import os
-    import subprocess
-    import sys
 
-    import fastact as fa
-
-    script = tmp_path / "fp_mode.py"
-    script.write_text(_FP_MODE_SCRIPT)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.dirname(os.path.dirname(fa.__file__))] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
-    r = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+    r = util.run_python(tmp_path, _FP_MODE_SCRIPT)
     assert r.returncode == 0, r.stderr[-2000:]
     state = json.loads(r.stdout.strip().splitlines()[-1])
     assert state["before"][1] == [True, True], state

@@ -533,3 +533,23 @@ def assert_unchanged(snap, *arrays, what=""):
         if s is None:
             continue
         assert_same(np.asarray(a), s[0], what or "input modified")
+
+
+# ------------------------------------------------------------ subprocesses
+
+def run_python(tmp_path, code, *args, drop_env=(), timeout=240):
+    """Run `code` as a script in a fresh interpreter that imports this fastact;
+    the environment variables in drop_env are removed. Returns the
+    CompletedProcess (text output)."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(code)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.dirname(fa.__file__))] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    for k in drop_env:
+        env.pop(k, None)
+    return subprocess.run([sys.executable, str(script)] + list(args), env=env, capture_output=True, text=True,
+                          timeout=timeout)
