@@ -117,3 +117,65 @@ def test_no_growth_over_100k_calls(rng):
     if rss0 is not None:
         rss = _rss_bytes() - rss0
         assert rss < 16 * 2 ** 20, "RSS grew by %.1f MiB over %d calls" % (rss / 2 ** 20, rounds * len(work))
+
+
+# ------------------------------------------------- more than 2^31 elements
+
+BIG_N = 2 ** 31 + 1024
+
+
+def _mem_available():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _splitmix_uniform(seed, i):
+    """rrelu's documented noise U(seed, i) (a splitmix64 finaliser), in Python integers."""
+    import struct
+
+    m = 2 ** 64 - 1
+    z = (seed + (i + 1) * 0x9E3779B97F4A7C15) & m
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
+    z ^= z >> 31
+    return struct.unpack("<d", struct.pack("<Q", (z >> 12) | 0x3FF0000000000000))[0] - 1.0
+
+
+def test_more_than_2_31_elements(rng):
+    """A float32 array of 2^31 + 1024 elements (8 GiB), in place: the fast
+    path (relu), the general path (leaky_relu with a parameter), a backward
+    with dy, saved and out one array (sigmoid_backward), and rrelu's
+    per-element noise (its index passes 2^31): the first elements, those
+    either side of 2^31 and the last ones are right."""
+    avail = _mem_available()
+    if avail is None or avail < BIG_N * 4 + 2 ** 30:
+        pytest.skip("needs 9 GiB of free memory, %s available" % (
+            "unknown" if avail is None else "%.1f GiB" % (avail / 2 ** 30)))
+    lower, upper, seed = 0.1, 0.3, 11
+    assert [lower + (upper - lower) * _splitmix_uniform(seed, i) for i in range(5)] == \
+        fa._special.rrelu_slopes(5, lower, upper, seed).tolist()   # the Python twin of the noise
+    idx = np.r_[0:64, 2 ** 31 - 64:2 ** 31 + 64, BIG_N - 64:BIG_N]
+    v = rng.uniform(-4, 4, idx.size).astype(np.float32)
+    v64 = v.astype(np.float64)
+    slopes = np.array([lower + (upper - lower) * _splitmix_uniform(seed, int(i)) for i in idx])
+    steps = [
+        ("relu", lambda x: fa.relu(x, out=x), np.maximum(v64, 0.0)),
+        ("leaky_relu(alpha=0.2)", lambda x: fa.leaky_relu(x, alpha=0.2, out=x), np.where(v64 > 0, v64, 0.2 * v64)),
+        ("sigmoid_backward(x, x, out=x)", lambda x: fa.sigmoid_backward(x, x, out=x), v64 * v64 * (1.0 - v64)),
+        ("rrelu(training=True)", lambda x: fa.rrelu(x, lower, upper, training=True, seed=seed, out=x),
+         np.where(v64 > 0, v64, slopes * v64)),
+    ]
+    x = np.empty(BIG_N, np.float32)
+    try:
+        for what, call, want in steps:
+            x[idx] = v
+            assert call(x) is x
+            util.assert_close(x[idx], want, 1e-6, 1e-30, x=v, what="%s on 2^31 + 1024 elements" % what)
+    finally:
+        del x
