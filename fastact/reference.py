@@ -119,7 +119,8 @@ def _der(name, x, p):
         if name == "silu":
             b = p["beta"]
             s = _sigmoid(b * x)
-            return np.where(np.isinf(x), (b * x > 0) * 1.0, s * (1.0 + b * x * (1.0 - s)))
+            # where beta x overflows the derivative is its limit, 1 or 0
+            return np.where(np.isinf(b * x), (b * x > 0) * 1.0, s * (1.0 + b * x * (1.0 - s)))
         if name == "hard_sigmoid":
             return np.where(nan, x, ((x > -3) & (x < 3)) / 6.0)
         if name == "hard_swish":
