@@ -516,7 +516,8 @@ def check_backward(name, p, x, dy, saved, got, what):
         assert_close(dx, wdx, rtol, t["atol"], x=x, what=what + " dx")
         axis = p.get("axis", 1) % max(x.ndim, 1)
         with np.errstate(all="ignore"):
-            contrib = np.abs(dy.astype(np.float64) * x.astype(np.float64))
+            xd = x.astype(np.float64)  # dweight sums dy x over x <= 0 only
+            contrib = np.where(xd > 0, 0.0, np.abs(dy.astype(np.float64) * xd))
             axes = tuple(i for i in range(x.ndim) if i != axis) if np.size(p["weight"]) > 1 else None
             scale = np.sum(contrib, axis=axes).reshape(np.shape(p["weight"]))
         assert_close(dw, wdw, rtol, t["atol"] + 4 * rtol * scale, what=what + " dweight")
