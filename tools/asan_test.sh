@@ -6,8 +6,8 @@
 #   tools/asan_test.sh tests/test_layout.py -x -q       # any pytest arguments
 #   FASTACT_VARIANTS=v3 tools/asan_test.sh ...          # build baseline + v3 only (quicker)
 #
-# Needs gcc with libasan.  Python itself is not instrumented: libasan is
-# preloaded into it (LD_PRELOAD), and leak detection is off (CPython keeps
+# Needs gcc with libasan.  Python itself is not instrumented: libasan (and
+# libstdc++) is preloaded into it (LD_PRELOAD), and leak detection is off (CPython keeps
 # memory until exit on purpose; tests/test_memory.py checks fastact's leaks).
 # Any out-of-bounds access or use after free aborts the run with ASan's report.
 # Environment: PYTHON (default python3; needs numpy, Cython, setuptools and
@@ -38,8 +38,12 @@ grep -q fsanitize=address "$SRC/fastact/_build_info.py"
 
 echo "== running the tests under ASan ($LIBASAN)"
 cd "$SRC"
-export LD_PRELOAD="$LIBASAN"
+# libstdc++ too: ASan's __cxa_throw interceptor must find the real one when a
+# C++ extension (matplotlib, torch: the benchmark tests' peers) throws
+LIBSTDCXX=$($CC -print-file-name=libstdc++.so)
+export LD_PRELOAD="$LIBASAN${LIBSTDCXX:+ $LIBSTDCXX}"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}"
+export FASTACT_UNDER_ASAN=1   # tests/test_memory.py: RSS includes ASan's quarantine
 export PYTHONPATH="$SRC${PYTHONPATH:+:$PYTHONPATH}"
 if [ $# -eq 0 ]; then
     set -- tests -q
