@@ -172,8 +172,16 @@ def test_eight_python_threads_hammering(rng):
                     errors.append(exc)
                 peak.append(_os_threads())
 
-    with ThreadPoolExecutor(8) as ex:
-        list(ex.map(work, range(8)))
+    import faulthandler
+
+    # a deadlock must not hang the suite: after 5 minutes dump every thread's
+    # stack and exit
+    faulthandler.dump_traceback_later(300, exit=True)
+    try:
+        with ThreadPoolExecutor(8) as ex:
+            list(ex.map(work, range(8)))
+    finally:
+        faulthandler.cancel_dump_traceback_later()
     assert not errors, errors[:3]
     if base is not None:
         # 8 Python threads, each with at most 2 OpenMP workers (3 threads), plus
