@@ -41,6 +41,9 @@ _ROW_KERNEL = _elementwise.ROW_KERNELS
 # costs a few microseconds, which only pays on larger arrays.
 GRAIN = {"cheap": 1 << 16, "transcendental": 1 << 13, "rowwise": 1 << 13}
 
+# The float64 partial sums one prelu_backward kernel call may keep (512 KiB; see there).
+_PRELU_SCRATCH = 1 << 16
+
 _REQUIRED = object()
 
 
@@ -328,8 +331,23 @@ def _prelu_backward(fname, op, dy, x, values, out, sname):
     w, view, wshape = _prelu_weight(fname, weight, xk, axis, kdt)
     dw = np.zeros(w.shape[0], np.float64)
     if xk.size:
-        _special.prelu_backward(dyk.reshape(view), xk.reshape(view), w, dx.reshape(view), dw,
-                                _threads_for(op, xk.size))
+        nt = _threads_for(op, xk.size)
+        d3, x3, dx3 = dyk.reshape(view), xk.reshape(view), dx.reshape(view)
+        outer, C, inner = view
+        # The kernel keeps one float64 partial sum per (outer, channel,
+        # 4096-block of inner) -- 8 bytes an element when inner is 1, as for
+        # (batch, channels).  Slabs of outer rows bound that scratch to
+        # _PRELU_SCRATCH sums or one per 64 elements (at most 64 calls); their
+        # dweights are added in order, which depends on the shape only (same
+        # bits for any thread count).
+        rows = max(1, max(_PRELU_SCRATCH, xk.size >> 6) // (C * -(-inner // 4096)))
+        if rows >= outer:
+            _special.prelu_backward(d3, x3, w, dx3, dw, nt)
+        else:
+            part = np.empty_like(dw)
+            for o in range(0, outer, rows):
+                _special.prelu_backward(d3[o:o + rows], x3[o:o + rows], w, dx3[o:o + rows], part, nt)
+                dw += part
     # the float64 sum may overflow the result type: inf is right
     return _finish(dx, out, rdt), _cast(dw, rdt).reshape(wshape)
 

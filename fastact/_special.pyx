@@ -238,10 +238,21 @@ def math_helper(str name, const double[::1] x, double[::1] out):
     fa_fpflags_restore(flags)
 
 
+cdef extern from "<fenv.h>" nogil:
+    ctypedef struct fexcept_t:
+        pass
+    int FE_ALL_EXCEPT
+    int fegetexceptflag(fexcept_t *flagp, int excepts)
+    int fesetexceptflag(const fexcept_t *flagp, int excepts)
+
+
 def copy_keep_flags(dst, src):
     """np.copyto(dst, src, casting='unsafe') leaving the caller's floating-point
     exception flags as they were (a narrowing cast that overflows to inf sets
     the overflow flag, which fastact never leaves behind)."""
+    # The whole fenv (x87 and SSE), not just MXCSR as around the kernels:
+    # NumPy's software float16 cast raises its overflow with feraiseexcept,
+    # which on x86-64 glibc sets the flag in the x87 status word.
     import numpy
     cdef fa_fenv_flags_t flags = fa_fenv_flags_save()     # x87 flags too: NumPy raises through it
     try:

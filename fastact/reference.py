@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from ._registry import SELU_ALPHA, SELU_LAMBDA, lookup
+from ._registry import OPS, SELU_ALPHA, SELU_LAMBDA, lookup
 
-__all__ = ["forward", "derivative", "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
+__all__ = ["forward", "derivative", "special_points", "special_values", "special_rows", "SPECIAL_LABELS", "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
            "maxout", "maxout_backward", "prelu", "prelu_backward", "rrelu", "rrelu_backward"]
 
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -58,7 +58,8 @@ def _fwd(name, x, p):
             a = p["alpha"] if name == "leaky_relu" else (p["lower"] + p["upper"]) / 2
             return np.where(x > 0, x, a * x)
         if name == "relu6":
-            return np.where(np.isnan(x), x, np.clip(x, 0.0, 6.0))
+            # relu, then the clip at 6 (np.clip would keep a -0)
+            return np.where(np.isnan(x), x, np.where(x > 0, np.minimum(x, 6.0), 0.0))
         if name == "leaky_relu6":
             return np.where(np.isnan(x), x, np.minimum(np.maximum(p["alpha"] * x, x), 6.0))
         if name == "hardtanh":
@@ -68,7 +69,7 @@ def _fwd(name, x, p):
         if name == "hard_sigmoid":
             return np.where(np.isnan(x), x, np.clip(x + 3.0, 0.0, 6.0) / 6.0)
         if name == "hard_swish":
-            return np.where(x <= -3, 0.0, x * np.clip(x + 3.0, 0.0, 6.0) / 6.0)
+            return np.where(x <= -3, 0.0, x * (np.clip(x + 3.0, 0.0, 6.0) / 6.0))  # (no overflow at max)
         if name == "softplus":
             return _softplus(x, p["beta"], p["threshold"])
         if name == "gelu":
@@ -89,7 +90,8 @@ def _fwd(name, x, p):
         if name == "softsign":
             return np.where(np.isinf(x), np.sign(x), x / (1.0 + np.abs(x)))
         if name == "log_sigmoid":
-            return -_softplus(-x, threshold=np.inf)
+            # -softplus(-x), written so that log_sigmoid(+inf) = log(1) = +0
+            return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
         if name == "identity":
             return x.copy()
     raise KeyError(name)
@@ -117,7 +119,8 @@ def _der(name, x, p):
         if name == "silu":
             b = p["beta"]
             s = _sigmoid(b * x)
-            return np.where(np.isinf(x), (b * x > 0) * 1.0, s * (1.0 + b * x * (1.0 - s)))
+            # where beta x overflows the derivative is its limit, 1 or 0
+            return np.where(np.isinf(b * x), (b * x > 0) * 1.0, s * (1.0 + b * x * (1.0 - s)))
         if name == "hard_sigmoid":
             return np.where(nan, x, ((x > -3) & (x < 3)) / 6.0)
         if name == "hard_swish":
@@ -132,7 +135,8 @@ def _der(name, x, p):
                 d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _K * (1.0 + 3 * 0.044715 * x * x)
             else:
                 d = _Phi(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-            return np.where(np.isinf(x), (x > 0) * 1.0, d)
+            # beyond 1e100 the derivative is exactly 0 or 1 (and x**3 would overflow)
+            return np.where(np.abs(x) > 1e100, (x > 0) * 1.0, d)
         if name == "elu":
             return np.where(x > 0, 1.0, p["alpha"] * np.exp(x))
         if name == "selu":
@@ -234,7 +238,7 @@ def prelu_backward(dy, x, weight, axis=1):
     """(dx, dweight) in float64; dweight has weight's shape."""
     dy, x = _f(dy), _f(x)
     w = _prelu_w(weight, x, axis)
-    dx = dy * np.where(x > 0, 1.0, w)
+    dx = dy * np.where(np.isnan(x), x, np.where(x > 0, 1.0, w))  # a NaN x gives NaN (SPEC)
     contrib = np.where(x > 0, 0.0, dy * x)
     wshape = np.shape(weight)
     if np.size(weight) == 1:
@@ -251,4 +255,43 @@ def rrelu(x, slopes):
 
 def rrelu_backward(dy, x, slopes):
     x = _f(x)
-    return _f(dy) * np.where(x > 0, 1.0, np.reshape(slopes, x.shape))
+    return _f(dy) * np.where(np.isnan(x), x, np.where(x > 0, 1.0, np.reshape(slopes, x.shape)))  # NaN x: NaN
+
+
+# --------------------------------------------------------- special values
+# The README's special-value table is generated from these (tools/update_readme.py)
+# and tests/test_special.py holds fastact to them, in float32 and float64.
+
+SPECIAL_LABELS = ("nan", "-inf", "-max", "-1", "-sub", "-0", "+0", "+sub", "+1", "+max", "+inf")
+
+
+def special_points(dtype=np.float64):
+    """The inputs of the special-value table in `dtype` (max: its largest
+    finite value; sub: its smallest subnormal)."""
+    fi = np.finfo(dtype)
+    return np.array([np.nan, -np.inf, -fi.max, -1.0, -fi.smallest_subnormal, -0.0, 0.0,
+                     fi.smallest_subnormal, 1.0, fi.max, np.inf], dtype)
+
+
+def special_values(name, dtype=np.float64, **params):
+    """(forward, dx for dy = 1) of elementwise function `name` (prelu with
+    its `weight`) at special_points(dtype), in float64."""
+    x = special_points(dtype)
+    if lookup(name).kind == "prelu":
+        return prelu(x, params["weight"]), prelu_backward(np.ones(x.shape), x, params["weight"])[0]
+    return forward(name, x, **params), derivative(name, x, **params)
+
+
+def special_rows():
+    """[(label, name, params)]: the rows of the special-value table -- every
+    elementwise function with its defaults (prelu with weight 0.25, rrelu in
+    eval mode) and the tanh form of gelu."""
+    rows = []
+    for op in OPS:
+        if op.kind == "prelu":
+            rows.append(("prelu(weight=0.25)", op.name, {"weight": 0.25}))
+        elif op.kind in ("elementwise", "rrelu"):
+            rows.append((op.name, op.name, {}))
+        if op.name == "gelu":
+            rows.append(("gelu(approximate='tanh')", op.name, {"approximate": "tanh"}))
+    return rows

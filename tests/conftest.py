@@ -27,3 +27,15 @@ def _restore_thread_count():
     saved = _threads._global
     yield
     fa.set_num_threads(saved)
+
+
+# Hypothesis: the suite runs a fixed set of examples ("ci", derandomised: the
+# same every run, no example database); HYPOTHESIS_PROFILE=dev draws fresh
+# ones; tools/fuzz.py runs for minutes.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, max_examples=30,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("dev", deadline=None, max_examples=200,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

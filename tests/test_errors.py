@@ -20,6 +20,15 @@ BAD_ARRAYS = {
     "datetime64": lambda shape: np.full(shape, np.datetime64("2020-01-01", "D")),
     "timedelta64": lambda shape: np.full(shape, np.timedelta64(3, "s")),
     "void": lambda shape: np.zeros(shape, dtype="V8"),
+    "clongdouble": lambda shape: np.ones(shape, np.clongdouble),
+    # np.tanh computes float128 in float128: fastact has no such kernel
+    "longdouble": lambda shape: np.ones(shape, np.longdouble),
+    "StringDType": lambda shape: np.full(shape, "1.5", dtype=np.dtypes.StringDType()),
+    "datetime64[ns]": lambda shape: np.full(shape, np.datetime64(5, "ns")),
+    "timedelta64-generic": lambda shape: np.zeros(shape, "m8"),
+    "structured": lambda shape: np.zeros(shape, dtype=[("a", "f8")]),
+    "unicode": lambda shape: np.full(shape, "1.5", dtype="U3"),
+    "object-floats": lambda shape: np.full(shape, 1.5, dtype=object),
 }
 
 SHAPE = (3, 4)
@@ -58,6 +67,28 @@ def test_bad_dtype(name, bad):
     err = _raises(TypeError, name + "_backward",
                   lambda: util.backward(name, dy_good, x, p, out=dx_out), dx_out, dy_good)
     assert str(x.dtype) in str(err)
+
+
+def test_every_numpy_dtype_is_in_the_matrix():
+    """Every dtype NumPy has (np.typecodes["All"]) is either run by the dtype
+    rule tests (test_layout.py::test_dtype_rules, the float tests) or by
+    test_bad_dtype above, and which one is NumPy's own answer: np.tanh gives
+    float16/32/64 (fastact casts the same way) or anything else (TypeError)."""
+    from test_layout import OTHER_DTYPES
+
+    accepted = [np.dtype(d) for d in OTHER_DTYPES + list(util.FLOATS)]
+    rejected = [make(SHAPE).dtype for make in BAD_ARRAYS.values()]
+    for code in np.typecodes["All"]:
+        dt = np.dtype(code)
+        try:
+            tanh_dt = np.tanh(np.zeros(2, dt)).dtype
+        except TypeError:
+            tanh_dt = None
+        if tanh_dt in (np.float16, np.float32, np.float64):
+            assert dt in accepted, "%s (np.tanh gives %s) is not in the dtype rule tests" % (dt, tanh_dt)
+        else:
+            assert dt in rejected or dt.kind in "SUVMm" and dt.kind in {d.kind for d in rejected}, \
+                "%s (np.tanh gives %s) is not in BAD_ARRAYS" % (dt, tanh_dt)
 
 
 @pytest.mark.parametrize("name", util.name_params())

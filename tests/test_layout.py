@@ -4,6 +4,7 @@ Python scalars and lists, inputs left alone."""
 import numpy as np
 import pytest
 
+import fastact as fa
 from fastact._registry import lookup
 
 import util
@@ -158,6 +159,7 @@ OUT_LAYOUTS = {
     "strided": lambda shape, dt: np.empty((2 * shape[0],) + shape[1:], dt)[::2] if shape else np.empty(shape, dt),
     "reversed": lambda shape, dt: np.empty(shape, dt)[::-1] if shape else np.empty(shape, dt),
     "byteswapped": lambda shape, dt: np.empty(shape, np.dtype(dt).newbyteorder(">")),
+    "unaligned": lambda shape, dt: util.make_unaligned(np.empty(shape, dt)),
 }
 
 
@@ -233,6 +235,81 @@ def test_backward_in_place(name, params, into, dtype, rng):
         r, want = r[0], want[0]
     assert r is target
     util.assert_same(target, want, "%s_backward%r out=%s" % (name, p, into))
+
+
+_OTHER_VIEWS = {
+    "reversed": lambda a: a[::-1],
+    "transposed": lambda a: a.T,
+    "reversed_both": lambda a: a[::-1, ::-1],
+}
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("view", list(_OTHER_VIEWS), ids=list(_OTHER_VIEWS))
+@pytest.mark.parametrize("name,params", util.name_param_params(lambda op, name, p: op.kind != "maxout"))
+def test_out_is_another_view_of_the_input(name, params, view, dtype, rng):
+    """out covering exactly the input's memory in another order (x[::-1],
+    x.T): the result is the non-overlapping one, forward and backward (out a
+    view of dy, and of saved)."""
+    op = lookup(name)
+    make = _OTHER_VIEWS[view]
+    x = _values(name, rng, (8, 8)).astype(dtype)
+    p = util.fit_params(name, x.shape, params)
+    want = util.forward(name, x.copy(), p)
+    assert util.forward(name, x, p, out=make(x)) is not None
+    util.assert_same(x, make(want), "%s%r into out=%s(x)" % (name, p, view))
+    x = _values(name, rng, (8, 8)).astype(dtype)
+    dy = _dy_like(rng, x.shape, dtype)
+    saved = np.array(util.saved_for(name, x, p), copy=True)
+    want = util.backward(name, dy.copy(), saved.copy(), p)
+    if op.kind == "prelu":
+        want = want[0]
+    for which in ("dy", "saved"):
+        d, s = dy.copy(), saved.copy()
+        target = d if which == "dy" else s
+        util.backward(name, d, s, p, out=make(target))
+        util.assert_same(target, make(want), "%s_backward%r into out=%s(%s)" % (name, p, view, which))
+
+
+def _peak_bytes(fn):
+    """The peak of the memory NumPy (and Python) allocate while fn runs."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name,params", util.name_param_params(
+    lambda op, name, p: (op.kind != "maxout" or p.get("pieces") == 1) and p.get("axis", -1) == -1))
+def test_in_place_makes_no_copy(name, params, dtype, rng):
+    """out=x (and a backward's out=dy, out=saved) on C-contiguous arrays
+    writes in place: the call allocates nothing of the array's size (traced
+    by tracemalloc, which sees NumPy's data buffers), and returns out itself.
+    (softmax along another axis than the last moves that axis: a copy.)"""
+    shape = (1024, 512)
+    x = _values(name, rng, shape).astype(dtype)
+    p = util.fit_params(name, shape, params)
+    dy = _dy_like(rng, shape, dtype)
+    saved = np.array(util.saved_for(name, x, p), copy=True)
+    limit = x.nbytes // 2  # a copy is x.nbytes (prelu's backward keeps <= 512 KiB of partial sums)
+    calls = {
+        "forward out=x": lambda: util.forward(name, x, p, out=x),
+        "backward out=dy": lambda: util.backward(name, dy, saved, p, out=dy),
+        "backward out=saved": lambda: util.backward(name, dy, saved, p, out=saved),
+    }
+    targets = {"forward out=x": x, "backward out=dy": dy, "backward out=saved": saved}
+    for what, call in calls.items():
+        res = []
+        with fa.threads(1):  # (the same buffers whatever the thread count; quicker on a busy machine)
+            peak = _peak_bytes(lambda: res.append(call()))
+        r = res[0][0] if lookup(name).kind == "prelu" and what != "forward out=x" else res[0]
+        assert r is targets[what], "%s%r %s did not return out" % (name, params, what)
+        assert peak < limit, "%s%r %s allocated %d bytes (the array has %d)" % (name, params, what, peak, x.nbytes)
 
 
 def _sentinel_out(shape, dtype):
@@ -345,7 +422,12 @@ def test_partial_overlap(name, params, shift, dtype, rng):
 # ------------------------------------------------------------ dtype rules
 
 OTHER_DTYPES = [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64,
-                np.float16]
+                np.float16, np.longlong, np.ulonglong, np.intp, np.uintp, ">i4", ">u2", ">f2"]
+
+
+def _dtype_id(d):
+    d = np.dtype(d)
+    return d.name + ("" if d.isnative else "-swapped") + ("-longlong" if d.char in "qQ" else "")
 
 
 def _small_ints(dt, shape, rng):
@@ -362,7 +444,8 @@ def _expected_dtypes(dt):
     return rdt, kdt
 
 
-@pytest.mark.parametrize("dt", [pytest.param(np.dtype(d), id=np.dtype(d).name) for d in OTHER_DTYPES])
+@pytest.mark.parametrize("dt", [pytest.param(np.dtype(d), id=i) for i, d in
+                                {_dtype_id(d): d for d in OTHER_DTYPES}.items()])
 @pytest.mark.parametrize("name,params", ALL)
 def test_dtype_rules(name, params, dt, rng):
     """ints, bools and float16 follow np.tanh's casting (int8 -> float16,

@@ -25,3 +25,29 @@ def test_readme_example_runs(i):
 
 def test_readme_has_examples():
     assert len(_blocks()) >= 3
+
+
+def _generated(section):
+    """What tools/update_readme.py writes into the README's <!-- section -->."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(README), "tools", "update_readme.py")
+    spec = importlib.util.spec_from_file_location("update_readme", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.SECTIONS[section]()
+
+
+@pytest.mark.parametrize("section", ["special", "catalogue"])
+def test_readme_generated_sections_are_current(section):
+    """The README's special-value table (from fastact.reference, which
+    tests/test_special.py::test_special_value_table holds fastact to) and
+    its catalogue are what the tools generate now."""
+    if not os.path.exists(README):
+        pytest.skip("no README")
+    with open(README) as f:
+        text = f.read()
+    m = re.search(r"<!-- %s -->\n(.*?)\n<!-- /%s -->" % (section, section), text, re.S)
+    assert m, "README has no %s section" % section
+    assert m.group(1) == _generated(section), \
+        "README's %s section is stale: run python tools/update_readme.py %s" % (section, section)

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
+from fastact import reference as ref
 from fastact._registry import SELU_ALPHA, SELU_LAMBDA, lookup
 
 import util
@@ -68,12 +69,10 @@ def test_nan_in_nan_out_backward(name, params, where, dtype, rng):
         (got, gw), (want, ww) = got, want
         np.testing.assert_array_equal(np.isnan(gw), np.isnan(ww), err_msg="prelu dweight NaN pattern")
     if op.kind in ("elementwise", "rrelu", "prelu"):
-        # the reference's prelu/rrelu backward do not propagate a NaN x: the
-        # expected pattern is NaN wherever x or dy is NaN
+        # NaN wherever x (or y) or dy is NaN
         expect = np.isnan(x) if op.saves else np.zeros(x.shape, bool)
         expect = expect | np.isnan(dy)
-        if util.is_elementwise_like(name, p):
-            np.testing.assert_array_equal(np.isnan(want), expect)
+        np.testing.assert_array_equal(np.isnan(want), expect)
     else:
         expect = np.isnan(want)
         if where == "dy" or op.kind == "rowwise":
@@ -84,6 +83,48 @@ def test_nan_in_nan_out_backward(name, params, where, dtype, rng):
     t = TOL[dtype]
     atol = t["atol"] + np.broadcast_to(util.y_error_atol(name, x, p, dy, saved), x.shape)[fin]
     util.assert_close(got[fin], want[fin], 1e-5, atol, what="%s_backward%r: non-NaN elements" % (name, p))
+
+
+# ------------------------------------------------- the special-value table
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("label,name,params", [pytest.param(*r, id=r[0]) for r in ref.special_rows()])
+def test_special_value_table(label, name, params, dtype):
+    """fastact at NaN, +-inf, +-max, +-1, +-smallest subnormal and +-0 gives
+    the README's table (fastact.reference.special_values, in this dtype):
+    NaN where it says nan, the same infinities, zeros of the same sign in the
+    forward, the other values within the usual tolerance (absolute: the
+    smallest normal).  The backward takes what the forward saved (y or x),
+    with dy = 1."""
+    x = ref.special_points(dtype)
+    want_y, want_d = ref.special_values(name, dtype, **params)
+    t = TOL[dtype]
+    tiny = float(np.finfo(dtype).tiny)
+    y = util.forward(name, x, params)
+    want_y = _table_matches(y, want_y, dtype, "%s %s forward" % (label, dtype.name), signed_zeros=True)
+    util.assert_close(y, want_y, t["rtol"], tiny, x=x, what="%s %s forward" % (label, dtype.name))
+    saved = y if lookup(name).saves == "y" else x
+    g = util.backward(name, np.ones_like(x), saved, params)
+    if lookup(name).kind == "prelu":
+        g = g[0]
+    want_d = _table_matches(g, want_d, dtype, "%s %s backward" % (label, dtype.name), signed_zeros=False)
+    atol = tiny + util.y_error_atol(name, x, params, np.ones_like(x), saved)
+    util.assert_close(g, want_d, t["rtol"], atol, x=x, what="%s %s backward" % (label, dtype.name))
+
+
+def _table_matches(got, want, dtype, what, signed_zeros):
+    """NaN, infinities and (forward) zero signs as the table says; returns
+    the table's values in dtype."""
+    with np.errstate(all="ignore"):
+        want = np.asarray(want).astype(dtype)  # the table's value in this dtype (may overflow to inf)
+    for label, g, w in zip(ref.SPECIAL_LABELS, got, want):
+        where = "%s at %s: got %r, the table says %r" % (what, label, g, w)
+        assert np.isnan(g) == np.isnan(w), where
+        if np.isinf(w) or np.isinf(g):
+            assert g == w, where
+        if signed_zeros and g == 0 and w == 0:
+            assert np.signbit(g) == np.signbit(w), where
+    return want
 
 
 # -------------------------------------------------------------------- inf
@@ -338,3 +379,89 @@ def test_no_warnings_no_fp_flags(name, params, values, dtype):
             for dy in dys:
                 _, flags = _flags_after(lambda: util.backward(name, dy, saved, p))
                 assert flags == 0, "%s_backward%r left FP flags 0x%x" % (name, p, flags)
+
+
+# ---------------------------------------- the process's floating-point mode
+
+# Run in a fresh interpreter: the floating-point mode before fastact is
+# imported, after, after calling every function (threaded too), and whether
+# subnormals survive -- in NumPy's own arithmetic (flush-to-zero / denormals-
+# are-zero would flush them) and in fastact's threaded kernels.
+_FP_MODE_SCRIPT = r'''
+import ctypes, ctypes.util, json, platform, sys
+import numpy as np
+
+libm = ctypes.CDLL(ctypes.util.find_library("m"))
+
+def control():
+    """MXCSR's control bits (FTZ, DAZ, rounding, masks) and the x87 control word."""
+    if platform.machine() not in ("x86_64", "AMD64") or not sys.platform.startswith("linux"):
+        return None
+    env = (ctypes.c_uint32 * 8)()          # glibc's x86-64 fenv_t: x87 env, then MXCSR
+    libm.fegetenv(env)
+    return [env[7] & ~0x3F, env[0] & 0xFFFF]
+
+def subnormals_survive():
+    ok = []
+    for dt in (np.float32, np.float64):
+        fi = np.finfo(dt)
+        a = np.full(64, fi.tiny, dt) * dt(0.5)                  # FTZ would give 0
+        b = np.full(64, fi.smallest_subnormal, dt) * dt(3)      # DAZ would give 0
+        ok.append(bool((a > 0).all() and (b == 3 * fi.smallest_subnormal).all()))
+    return ok
+
+state = {"before": [control(), subnormals_survive()]}
+# subnormal inputs and what tanh (x itself) and leaky_relu(alpha=0.5) (-3.5 -> -4
+# subnormals, to even) give, built while the mode is known to be the default
+SUB = {dt: (np.full(300_001, -7 * np.finfo(dt).smallest_subnormal, dt),
+            np.full(300_001, -4 * np.finfo(dt).smallest_subnormal, dt)) for dt in (np.float32, np.float64)}
+import fastact as fa
+state["import"] = [control(), subnormals_survive()]
+x = np.linspace(-5, 5, 300_001)
+for op in fa.OPS:
+    kw = {"weight": 0.25} if op.kind == "prelu" else {"pieces": 1} if op.kind == "maxout" else {}
+    for dt in (np.float32, np.float64):
+        for n in (1000, 300_001):
+            for nt in (1, 2):
+                with fa.threads(nt):
+                    y = getattr(fa, op.name)(x[:n].astype(dt), **kw)
+                    getattr(fa, op.name + "_backward")(np.ones_like(y), y, **kw)
+state["calls"] = [control(), subnormals_survive()]
+kernel_subnormals = []
+for dt in (np.float32, np.float64):
+    s, half = SUB[dt]
+    with fa.threads(2):
+        y1, y2 = fa.tanh(s), fa.leaky_relu(s, alpha=0.5)
+    kernel_subnormals.append(bool(y1.tobytes() == s.tobytes() and y2.tobytes() == half.tobytes()))
+state["kernels"] = kernel_subnormals
+print(json.dumps(state))
+'''
+
+
+def test_floating_point_mode_unchanged(tmp_path):
+    """Importing fastact and calling every function (1 and 2 threads) leaves
+    the process's floating-point mode alone: MXCSR's flush-to-zero,
+    denormals-are-zero and rounding bits and the x87 control word (x86-64
+    Linux), and NumPy's subnormal arithmetic; the kernels themselves keep
+    subnormals, on every thread."""
+    import json
+
+    r = util.run_python(tmp_path, _FP_MODE_SCRIPT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    state = json.loads(r.stdout.strip().splitlines()[-1])
+    assert state["before"][1] == [True, True], state
+    assert state["import"] == state["before"], "importing fastact changed the FP mode: %s" % state
+    assert state["calls"] == state["before"], "calling fastact changed the FP mode: %s" % state
+    assert state["kernels"] == [True, True], "fastact's kernels flushed subnormals: %s" % state
+
+
+def test_build_uses_no_fast_math():
+    """No compile flag that changes floating-point semantics or (through
+    crtfastmath.o) the process's flush-to-zero mode."""
+    from fastact import _build_info
+
+    banned = ("-ffast-math", "-Ofast", "-funsafe-math-optimizations", "-ffinite-math-only",
+              "-fno-signed-zeros", "-freciprocal-math", "-fassociative-math", "-mdaz-ftz")
+    flags = list(_build_info.COMPILE_ARGS) + list(_build_info.LINK_ARGS) + \
+        [f for v in _build_info.VARIANTS.values() for f in v]
+    assert not [f for f in flags if f in banned], flags

@@ -1,7 +1,9 @@
 """Threads: results bitwise independent of the thread count, calls from many
 Python threads, and the set_num_threads / get_num_threads / threads() API."""
 
+import json
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -115,6 +117,84 @@ def test_concurrent_python_threads(rng):
     with ThreadPoolExecutor(4) as ex:
         list(ex.map(work, range(4)))
     assert not errors, errors[:3]
+
+
+def _os_threads():
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:  # not Linux
+        return None
+
+
+def test_eight_python_threads_hammering(rng):
+    """8 Python threads at once, each calling its own share of the functions
+    (forward and backward, float32 and float64, into out= buffers of its own)
+    on shared read-only inputs of 1000 (the GIL kept), 20_000 and 200_001
+    elements (OpenMP teams), under fa.threads(1), (2) and (3) in turn: every
+    result is bitwise the serial one, and the OS thread count stays below
+    8 Python threads plus their OpenMP workers (and falls back after)."""
+    cases = []
+    for op in fa.OPS:
+        for dtype in (np.float32, np.float64):
+            for n in (1000, 20_000, 200_001):
+                shape = {"rowwise": (n // 100, 100), "maxout": (n // 100, 100), "prelu": (n // 50, 5, 10)}.get(
+                    op.kind, (n,))
+                x = rng.uniform(*op.domain, shape).astype(dtype)
+                p = util.fit_params(op, shape, {"training": True, "seed": 5} if op.kind == "rrelu" else {})
+                y = util.forward(op.name, x, p)
+                dy = rng.uniform(-2, 2, y.shape).astype(dtype)
+                saved = y if op.saves == "y" else x
+                g = util.backward(op.name, dy, saved, p)
+                for a in (x, dy, saved):
+                    a.flags.writeable = False
+                cases.append((op.name, x, p, dy, saved, y, g))
+    base = _os_threads()
+    barrier = threading.Barrier(8)
+    errors, peak = [], []
+
+    def work(k):
+        barrier.wait()
+        mine = cases[k::8]
+        y_out = [np.empty_like(c[5]) for c in mine]
+        for it in range(2):
+            for (name, x, p, dy, saved, y, g), yo in zip(mine, y_out):
+                try:
+                    with fa.threads(1 + (k + it) % 3):
+                        util.assert_same(util.forward(name, x, p, out=yo), y, "%s forward in thread %d" % (name, k))
+                        gg = util.backward(name, dy, saved, p)
+                    if lookup(name).kind == "prelu":
+                        util.assert_same(gg[1], g[1], "prelu dweight in thread %d" % k)
+                        gg, gw = gg[0], g[0]
+                    else:
+                        gw = g
+                    util.assert_same(gg, gw, "%s backward in thread %d" % (name, k))
+                except Exception as exc:  # collected, asserted in the main thread
+                    errors.append(exc)
+                peak.append(_os_threads())
+
+    import faulthandler
+
+    # a deadlock must not hang the suite: after 5 minutes dump every thread's
+    # stack and exit
+    faulthandler.dump_traceback_later(300, exit=True)
+    try:
+        with ThreadPoolExecutor(8) as ex:
+            list(ex.map(work, range(8)))
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    assert not errors, errors[:3]
+    if base is not None:
+        # 8 Python threads, each with at most 2 OpenMP workers (3 threads), plus
+        # the main thread's own pool and a little slack
+        bound = base + 8 + 8 * 2 + 2 + 2
+        assert max(peak) <= bound, "%d OS threads (started with %d)" % (max(peak), base)
+        import time
+
+        for _ in range(50):  # the pools of finished Python threads go with them
+            if _os_threads() <= base + 2:
+                break
+            time.sleep(0.1)
+        assert _os_threads() <= base + 2, "%d OS threads left (started with %d)" % (_os_threads(), base)
 
 
 @needs_openmp
@@ -245,18 +325,93 @@ def test_child_processes_after_parallel_parent(method, tmp_path):
     # child waits forever.  fastact runs serially there (spawn/forkserver
     # children are fresh processes), so every start method finishes with the
     # parent's bits.
-    import subprocess
-    import sys
     if method not in __import__("multiprocessing").get_all_start_methods():
         pytest.skip("start method %s not available here" % method)
-    script = tmp_path / "fork_child.py"
-    script.write_text(_FORK_SCRIPT)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.dirname(os.path.dirname(fa.__file__))] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
-    env.pop("FASTACT_NUM_THREADS", None)
-    r = subprocess.run([sys.executable, str(script), method], env=env, capture_output=True, text=True,
-                       timeout=240)
+    r = util.run_python(tmp_path, _FORK_SCRIPT, method, drop_env=("FASTACT_NUM_THREADS",))
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip().endswith("child-equal"), (r.stdout, r.stderr[-2000:])
     # a forked child runs on one thread whatever it asks; a fresh one as asked
     assert "threads %d" % (1 if method == "fork" else 3) in r.stdout, r.stdout
+
+
+# A fresh interpreter: what threadpoolctl sees, and how many OS threads a large
+# call starts under threadpool_limits(1) and without it.
+_LIMITS_SCRIPT = r'''
+import json, os
+import numpy as np
+import fastact as fa
+from fastact import _special
+import threadpoolctl
+
+def tasks():
+    return len(os.listdir("/proc/self/task"))
+
+x = np.linspace(-1, 1, 300_001)
+info = [i["filepath"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "openmp"]
+n0 = tasks()
+with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+    inside = fa.get_num_threads()
+    y1 = fa.tanh(x)
+    n1 = tasks()
+y2 = fa.tanh(x)
+print(json.dumps({"openmp": info, "so": _special.__file__, "inside": inside, "default": fa.get_num_threads(),
+                  "n0": n0, "n1": n1, "n2": tasks(), "same": y1.tobytes() == y2.tobytes()}))
+'''
+
+
+def _linked_openmp(so):
+    """The real path of the OpenMP runtime the shared object links (ldd), or None."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["ldd", so], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in out.splitlines():
+        if "omp" in line and "=>" in line:
+            return os.path.realpath(line.split("=>")[1].split("(")[0].strip())
+    return None
+
+
+@needs_openmp
+def test_threadpoolctl_sees_and_limits_fastacts_runtime(tmp_path):
+    """threadpoolctl lists the OpenMP runtime fastact's extension links, and
+    threadpool_limits(1) makes a 300_001-element call start no OpenMP worker
+    (the OS thread count does not move), with the same bits."""
+    pytest.importorskip("threadpoolctl")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("counts threads in /proc")
+    r = util.run_python(tmp_path, _LIMITS_SCRIPT, drop_env=("FASTACT_NUM_THREADS",))
+    assert r.returncode == 0, r.stderr[-2000:]
+    st = json.loads(r.stdout.strip().splitlines()[-1])
+    linked = _linked_openmp(st["so"])
+    assert st["openmp"], st
+    if linked is not None:
+        assert linked in [os.path.realpath(p) for p in st["openmp"]], (linked, st)
+    assert st["inside"] == 1 and st["n1"] == st["n0"], st
+    assert st["same"], st
+    if st["default"] > 1:  # the control: without the limit the call does start workers
+        assert st["n2"] > st["n0"], st
+
+
+_AFFINITY_SCRIPT = r'''
+import json, os
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+import numpy as np
+import fastact as fa
+n0 = len(os.listdir("/proc/self/task"))
+fa.tanh(np.linspace(-1, 1, 300_001))
+print(json.dumps({"threads": fa.get_num_threads(), "n0": n0, "n1": len(os.listdir("/proc/self/task"))}))
+'''
+
+
+@needs_openmp
+def test_affinity_to_one_cpu_gives_one_thread(tmp_path):
+    """A process pinned to one CPU before importing fastact runs it on one
+    thread: get_num_threads() is 1 and a large call starts no worker."""
+    if not hasattr(os, "sched_setaffinity") or not sys.platform.startswith("linux"):
+        pytest.skip("no sched_setaffinity")
+    r = util.run_python(tmp_path, _AFFINITY_SCRIPT, drop_env=("FASTACT_NUM_THREADS", "OMP_NUM_THREADS"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    st = json.loads(r.stdout.strip().splitlines()[-1])
+    assert st["threads"] == 1 and st["n1"] == st["n0"], st

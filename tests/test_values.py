@@ -35,11 +35,7 @@ def test_forward_matches_reference(name, params, dtype, rng):
     x, p = values_input(name, dtype, rng, params)
     got = util.forward(name, x, p)
     assert isinstance(got, np.ndarray) and got.dtype == dtype and got.shape == util.out_shape(name, x.shape, p)
-    want = util.ref_forward(name, x, p)
-    t = TOL[dtype]
-    atol = t["atol"] + t["rtol"] * util.forward_scale(name, x, p)
-    util.assert_close(got, want, t["rtol"], atol, x=x if got.shape == x.shape else None,
-                      what="%s%r %s forward" % (name, p, dtype))
+    util.check_forward(name, p, x, got, "%s%r %s forward" % (name, p, dtype))
 
 
 # ---------------------------------------------------------------- backward
@@ -50,48 +46,13 @@ def test_backward_matches_reference(name, params, dtype, rng):
     """(a) dx against dy * reference.derivative (elementwise), or the
     reference backward of softmax/log_softmax (at the same y), maxout, prelu,
     rrelu (training: with the seed's slopes)."""
-    op = lookup(name)
     x, p = values_input(name, dtype, rng, params)
     yshape = util.out_shape(name, x.shape, p)
     dy = rng.uniform(-2, 2, yshape).astype(dtype)
     dy.flat[:3] = [1.0, -1.0, 0.5]
     saved = util.saved_for(name, x, p)
     got = util.backward(name, dy, saved, p)
-    want = util.ref_backward(name, dy, x, saved, p)
-    t = TOL[dtype]
-    rtol = t["rtol"]
-    what = "%s_backward%r %s" % (name, p, dtype)
-    if op.kind == "prelu":
-        dx, dw = got
-        wdx, wdw = want
-        assert dx.dtype == dtype and dx.shape == x.shape
-        assert dw.dtype == dtype and dw.shape == np.shape(p["weight"])
-        util.assert_close(dx, wdx, rtol, t["atol"], x=x, what=what + " dx")
-        axis = p.get("axis", 1) % x.ndim
-        contrib = np.abs(dy.astype(np.float64) * x.astype(np.float64))
-        axes = tuple(i for i in range(x.ndim) if i != axis) if np.size(p["weight"]) > 1 else None
-        scale = np.sum(contrib, axis=axes).reshape(np.shape(p["weight"]))
-        util.assert_close(dw, wdw, rtol, t["atol"] + 4 * rtol * scale, what=what + " dweight")
-        return
-    assert isinstance(got, np.ndarray) and got.dtype == dtype and got.shape == x.shape
-    if op.kind == "maxout":
-        util.assert_same(got, want.astype(dtype), what)
-        return
-    if op.kind == "rowwise":
-        y = saved.astype(np.float64)
-        d = dy.astype(np.float64)
-        ax = p.get("axis", -1)
-        if op.name == "softmax":
-            s = np.sum(d * y, axis=ax, keepdims=True)
-            scale = np.abs(y) * (np.abs(d) + np.abs(s))
-        else:
-            scale = np.abs(d) + np.exp(y) * np.sum(np.abs(d), axis=ax, keepdims=True)
-        util.assert_close(got, want, rtol, t["atol"] + 2 * rtol * scale, what=what)
-        return
-    atol = t["atol"] + util.y_error_atol(name, x, p, dy, saved)
-    if util.is_elementwise_like(name, p):
-        atol = atol + rtol * np.abs(dy.astype(np.float64)) * util.derivative_scale(name, x, p)
-    util.assert_close(got, want, rtol, atol, x=x, what=what)
+    util.check_backward(name, p, x, dy, saved, got, "%s_backward%r %s" % (name, p, dtype))
 
 
 def _fd_step(x):

@@ -43,6 +43,8 @@ FLOATS = (np.float32, np.float64)
 TOL = {
     np.dtype(np.float32): dict(rtol=1e-6, atol=1e-30),
     np.dtype(np.float64): dict(rtol=1e-13, atol=1e-300),
+    # float16 results: computed in float32, rounded once (half an ulp is 4.9e-4)
+    np.dtype(np.float16): dict(rtol=1e-3, atol=3e-8),
 }
 
 
@@ -384,7 +386,8 @@ def sample(op_or_name, dtype, rng, n=1200, avoid_kinks=None, span=True):
 # (6, 10) float64 array of values onto an array of the given dtype; the same
 # layout applied to two value arrays gives two arrays of one shape (dy, saved).
 
-def _unaligned(a):
+def make_unaligned(a):
+    """A copy of a whose data starts one byte off alignment (np.frombuffer, offset=1)."""
     buf = np.empty(a.nbytes + 1, np.uint8)
     u = np.frombuffer(buf.data, dtype=a.dtype, count=a.size, offset=1).reshape(a.shape)
     u[...] = a
@@ -411,7 +414,7 @@ LAYOUTS = {
     "reversed_1d": lambda v, dt: v.astype(dt).ravel()[::-1].copy()[::-1],
     "fortran": lambda v, dt: np.asfortranarray(v.astype(dt)),
     "byteswapped": lambda v, dt: v.astype(np.dtype(dt).newbyteorder(">")),
-    "unaligned": lambda v, dt: _unaligned(v.astype(dt)),
+    "unaligned": lambda v, dt: make_unaligned(v.astype(dt)),
     "readonly": lambda v, dt: _readonly(v.astype(dt)),
     "zero_stride": lambda v, dt: np.broadcast_to(v.astype(dt)[:1, :], (6, 10)),
 }
@@ -474,6 +477,76 @@ def assert_same(a, b, what=""):
                              % (what, neq.size, i.tolist(), ac.reshape(-1)[i], bc.reshape(-1)[i]))
 
 
+def rounded_overflow(want, dtype):
+    """The float64 reference with the values beyond dtype's range made the
+    infinity they round to (the result a kernel of that dtype must give)."""
+    want = np.asarray(want, np.float64)
+    with np.errstate(all="ignore"):
+        w = want.astype(dtype).astype(np.float64)
+    return np.where(np.isinf(w) & np.isfinite(want), w, want)
+
+
+def check_forward(name, p, x, got, what):
+    """got (fastact's forward of x) within TOL of the float64 reference."""
+    dtype = np.dtype(got.dtype)
+    if got.size == 0:  # (nothing to compare; the reference of softmax needs a row)
+        return
+    t = TOL[dtype]
+    atol = t["atol"] + t["rtol"] * forward_scale(name, x, p)
+    assert_close(got, rounded_overflow(ref_forward(name, x, p), dtype), t["rtol"], atol,
+                 x=x if np.shape(got) == np.shape(x) else None, what=what)
+
+
+def check_backward(name, p, x, dy, saved, got, what):
+    """got (fastact's backward; (dx, dweight) for prelu) within TOL of the
+    float64 reference backward, with the error terms each kind carries: the
+    rounding of a saved y, the size of the derivative's terms, the row sums
+    of softmax, the dweight sum of prelu; maxout exactly."""
+    op = lookup(name)
+    dtype = np.dtype((got[0] if op.kind == "prelu" else got).dtype)  # the result dtype (x may be an int)
+    if np.size(x) == 0 and op.kind == "rowwise":
+        assert got.shape == x.shape and got.dtype == dtype, what
+        return
+    want = ref_backward(name, dy, x, saved, p)
+    want = tuple(rounded_overflow(w, dtype) for w in want) if op.kind == "prelu" else rounded_overflow(want, dtype)
+    t = TOL[dtype]
+    rtol = t["rtol"]
+    if op.kind == "prelu":
+        dx, dw = got
+        wdx, wdw = want
+        assert dx.dtype == dtype and dx.shape == x.shape
+        assert dw.dtype == dtype and dw.shape == np.shape(p["weight"])
+        assert_close(dx, wdx, rtol, t["atol"], x=x, what=what + " dx")
+        axis = p.get("axis", 1) % max(x.ndim, 1)
+        with np.errstate(all="ignore"):
+            xd = x.astype(np.float64)  # dweight sums dy x over x <= 0 only
+            contrib = np.where(xd > 0, 0.0, np.abs(dy.astype(np.float64) * xd))
+            axes = tuple(i for i in range(x.ndim) if i != axis) if np.size(p["weight"]) > 1 else None
+            scale = np.sum(contrib, axis=axes).reshape(np.shape(p["weight"]))
+        assert_close(dw, wdw, rtol, t["atol"] + 4 * rtol * scale, what=what + " dweight")
+        return
+    assert isinstance(got, np.ndarray) and got.dtype == dtype and got.shape == x.shape
+    if op.kind == "maxout":
+        assert_same(got, want.astype(dtype), what)
+        return
+    if op.kind == "rowwise":
+        y = saved.astype(np.float64)
+        d = dy.astype(np.float64)
+        ax = p.get("axis", -1)
+        with np.errstate(all="ignore"):
+            if op.name == "softmax":
+                s = np.sum(d * y, axis=ax, keepdims=True)
+                scale = np.abs(y) * (np.abs(d) + np.abs(s))
+            else:
+                scale = np.abs(d) + np.exp(y) * np.sum(np.abs(d), axis=ax, keepdims=True)
+        assert_close(got, want, rtol, t["atol"] + 2 * rtol * scale, what=what)
+        return
+    atol = t["atol"] + y_error_atol(name, x, p, dy, saved)
+    if is_elementwise_like(name, p):
+        atol = atol + rtol * np.abs(dy.astype(np.float64)) * derivative_scale(name, x, p)
+    assert_close(got, want, rtol, atol, x=x, what=what)
+
+
 def snapshot(*arrays):
     return [None if a is None else (np.asarray(a).copy(), np.asarray(a).dtype) for a in arrays]
 
@@ -504,3 +577,23 @@ def assert_no_leak(call, times, warmup=1000, limit=64 * 1024):
     grown = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     assert grown < limit
+
+
+# ------------------------------------------------------------ subprocesses
+
+def run_python(tmp_path, code, *args, drop_env=(), timeout=240):
+    """Run `code` as a script in a fresh interpreter that imports this fastact;
+    the environment variables in drop_env are removed. Returns the
+    CompletedProcess (text output)."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(code)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.dirname(fa.__file__))] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    for k in drop_env:
+        env.pop(k, None)
+    return subprocess.run([sys.executable, str(script)] + list(args), env=env, capture_output=True, text=True,
+                          timeout=timeout)

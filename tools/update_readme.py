@@ -4,7 +4,8 @@ Each section sits between ``<!-- NAME -->`` and ``<!-- /NAME -->`` (the end
 marker is added on first use):
 
 - catalogue: the function table (fastact._registry.catalogue_markdown)
-- special:   every forward evaluated at nan, -inf, -max, -0, +0, +max, inf
+- special:   every elementwise forward and backward at nan, +-inf, +-max, +-1,
+               +-0 and +-the smallest subnormal, from fastact.reference
 - accuracy:  python -m fastact._accuracy (slow: mpmath)
 - bench:     python -m fastact.bench --quick, with its machine header
 
@@ -29,23 +30,26 @@ def catalogue():
     return catalogue_markdown()
 
 
-def special():
-    import fastact as fa
-    from fastact._registry import OPS
+def _cell(v):
+    if v == 0:
+        return "-0" if np.signbit(v) else "0"
+    return "%g" % v
 
-    big = np.finfo(np.float64).max
-    xs = [np.nan, -np.inf, -big, -0.0, 0.0, big, np.inf]
-    heads = ["nan", "-inf", "-max", "-0", "+0", "+max", "+inf"]
-    rows = ["| function | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
-    for op in OPS:
-        if op.kind not in ("elementwise", "rrelu", "prelu"):
-            continue
-        args = (0.25,) if op.kind == "prelu" else ()
-        with np.errstate(all="raise"):
-            y = getattr(fa, op.name)(np.array(xs), *args)
-        cells = ["%g" % v if v != 0 else ("-0" if np.signbit(v) else "0") for v in y]
-        rows.append("| %s | %s |" % (op.name, " | ".join(cells)))
-    return "\n".join(rows)
+
+def special():
+    """Forward and backward of every elementwise function at the special
+    points, from fastact.reference (tests/test_special.py holds fastact to it)."""
+    from fastact import reference as ref
+
+    heads = " | ".join(ref.SPECIAL_LABELS)
+    rule = "|---" * (len(ref.SPECIAL_LABELS) + 1) + "|"
+    fwd = ["| forward | %s |" % heads, rule]
+    bwd = ["| backward: dx for dy = 1 | %s |" % heads, rule]
+    for label, name, params in ref.special_rows():
+        y, d = ref.special_values(name, np.float64, **params)
+        fwd.append("| %s | %s |" % (label, " | ".join(_cell(v) for v in y)))
+        bwd.append("| %s | %s |" % (label, " | ".join(_cell(v) for v in d)))
+    return "\n".join(fwd) + "\n\n" + "\n".join(bwd)
 
 
 def accuracy():
