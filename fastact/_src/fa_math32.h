@@ -41,19 +41,26 @@
 FA_INLINE32 float fa_asfloat(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
 FA_INLINE32 uint32_t fa_asuint32(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
 
-/* hi + lo == a * b exactly (Dekker; the FMA form where the target has one). */
-FA_INLINE32 void fa_two_prodf(float a, float b, float *hi, float *lo)
+/* a b - p exactly, for p = fl(a b) (the FMA form where the target has one,
+ * Dekker's split otherwise). */
+FA_INLINE32 float fa_prod_errf(float a, float b, float p)
 {
-    float p = a * b;
 #ifdef __FMA__
-    *lo = __builtin_fmaf(a, b, -p);
+    return __builtin_fmaf(a, b, -p);
 #else
     const float split = 4097.0f;                /* 2^12 + 1 */
     float ca = split * a, cb = split * b;
     float ah = ca - (ca - a), bh = cb - (cb - b);
     float al = a - ah, bl = b - bh;
-    *lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
 #endif
+}
+
+/* hi + lo == a * b exactly. */
+FA_INLINE32 void fa_two_prodf(float a, float b, float *hi, float *lo)
+{
+    float p = a * b;
+    *lo = fa_prod_errf(a, b, p);
     *hi = p;
 }
 
