@@ -43,7 +43,6 @@ cdef extern from "fa_math32.h" nogil:
     float fa_log1pf01_dd(float t, float tlo)
     float fa_tanhf(float x)
     float fa_sigmoidf(float v)
-    float fa_sigmoid2f(float vh, float vl)
     void fa_sigmoid_pm2f(float vh, float vl, float *sp, float *sm)
     float fa_one_minus_sqf(float y)
     float fa_mul_sigmoidf(float m, float vh, float vl)

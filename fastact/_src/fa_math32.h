@@ -114,38 +114,6 @@ FA_INLINE32 float fa_reduce_ln2f(float x, float lo, float *t, float *rlo)
     return r;
 }
 
-/* exp(hi + lo) as a float y plus its rounding error *ylo (valid while y is
- * normal and finite), |lo| a few ulp of hi at most (lo = 0: plain exp).
- * 1 + r is split exactly (Fast2Sum) so that only the last add rounds, and
- * that rounding is returned too; 2^n is applied in two steps so that
- * subnormal results are rounded once and exp(88.7) does not overflow.
- * fa_expf_dd2k returns exp(hi + lo) 2^k (k small), exact scaling for callers
- * whose result is normal where exp(hi + lo) alone would not be. */
-FA_INLINE32 float fa_expf_dd2k(float hi, float lo, int32_t k, float *ylo)
-{
-    float xc = hi < -104.0f ? -104.0f : hi;     /* exp(-104) rounds to 0 */
-    xc = xc > 89.0f ? 89.0f : xc;               /* exp(89) overflows */
-    lo = (xc == hi) & (lo - lo == 0.0f) ? lo : 0.0f;
-    float t, rlo;
-    float r = fa_reduce_ln2f(xc, lo, &t, &rlo);
-    float r2 = r * r;
-    float s = 1.0f + r;
-    float slo = (1.0f - s) + r;
-    float w = slo + FA_FMAF(r2, fa_expm1f_q(r, r2), rlo * s);   /* exp(r + rlo) ~ exp(r) (1 + rlo) */
-    float p = s + w;
-    float plo = (s - p) + w;
-    int32_t n = (int32_t)(fa_asuint32(t) - fa_asuint32(FA_SHIFTF)) + k;
-    int32_t n1 = n >> 1;
-    float s1 = fa_asfloat((uint32_t)(n1 + 127) << 23);
-    float s2 = fa_asfloat((uint32_t)(n - n1 + 127) << 23);
-    int under = hi < -104.0f;                   /* 0 also when scaled by 2^k */
-    float y = (p * s1) * s2;
-    *ylo = under ? 0.0f : (plo * s1) * s2;
-    return hi != hi ? hi : (under ? 0.0f : y);
-}
-
-FA_INLINE32 float fa_expf_dd2(float hi, float lo, float *ylo) { return fa_expf_dd2k(hi, lo, 0, ylo); }
-
 /* c ? a : b on the bit patterns.  GCC turns `c ? a : b` into control flow
  * and may then sink the operation that consumes it into both arms (two
  * divisions where one would do); this form stays one blend-like step. */
@@ -225,7 +193,6 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
 }
 
 FA_INLINE32 float fa_sigmoidf(float v) { return fa_mul_sigmoidf_(1.0f, v, 0.0f, 1); }
-FA_INLINE32 float fa_sigmoid2f(float vh, float vl) { return fa_mul_sigmoidf_(1.0f, vh, vl, 1); }
 FA_INLINE32 float fa_mul_sigmoidf(float m, float vh, float vl) { return fa_mul_sigmoidf_(m, vh, vl, 0); }
 
 /* sigma(v) and sigma(-v) for v = vh + vl, each within ~2 ULP (one
