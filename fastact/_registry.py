@@ -189,7 +189,7 @@ OPS = (
     Op("maxout", "maxout", "max over groups of `pieces` consecutive entries along `axis`",
        "dy goes to the (first) arg-max of each group", "x",
        params=(Param("pieces", None, "pieces", required=True), Param("axis", -1, "axis"))),
-    Op("identity", "elementwise", "x", "1", "", aliases=("linear",), kernels=("identity",),
+    Op("identity", "elementwise", "x", "1", "", kernels=("identity",),
        select=_one("identity")),
 )
 
