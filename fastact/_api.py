@@ -94,6 +94,16 @@ def _check_out(fname, out, shape, rdt):
         raise ValueError("fastact.%s: out is read-only" % fname)
 
 
+def _out_arg(fname, out):
+    """out as a ufunc takes it: an array, None, or a 1-tuple of either."""
+    if type(out) is tuple:
+        if len(out) != 1:
+            raise ValueError("fastact.%s: out must be an array or a tuple of one array (one output), "
+                             "got a tuple of %d" % (fname, len(out)))
+        out = out[0]
+    return out
+
+
 def _same_view(a, b):
     return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
             and a.strides == b.strides and a.shape == b.shape)
@@ -555,13 +565,14 @@ def _make(fname, op, backward, alias_of=None):
         sig.append(n if d is _REQUIRED else "%s=_defaults[%d]" % (n, i))
     sig.append("out=None")
     values = "(%s,)" % ", ".join(names) if names else "()"
+    untuple = "    if type(out) is tuple:\n        out = _out_arg(%r, out)\n" % fname
     if backward:
         body = "return _impl(%r, _op, dy, %s, %s, out, %r)" % (fname, saved, values, saved)
     else:
         body = "return _impl(%r, _op, x, %s, out)" % (fname, values)
-    ns = {"_impl": impl, "_op": op, "_defaults": defaults}
+    ns = {"_impl": impl, "_op": op, "_defaults": defaults, "_out_arg": _out_arg}
     fast = _fast_path(op, backward, names, saved, ns)
-    src = "def %s(%s):\n%s    %s\n" % (fname, ", ".join(sig), fast, body)
+    src = "def %s(%s):\n%s%s    %s\n" % (fname, ", ".join(sig), fast, untuple, body)
     exec(compile(src, "<fastact.%s>" % fname, "exec"), ns)
     fn = ns[fname]
     fn.__module__ = "fastact"

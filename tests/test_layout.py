@@ -538,3 +538,52 @@ def test_out_for_cast_dtypes(name, params, dt, rng):
         with pytest.raises(TypeError, match="fastact.%s" % name):
             util.forward(name, x, p, out=bad)
         assert (bad == 7).all()
+
+
+class _HasArray:
+    """An object NumPy converts through __array__ (like a pandas Series or an xarray DataArray)."""
+
+    def __init__(self, a):
+        self.a = a
+
+    def __array__(self, dtype=None, copy=None):
+        return self.a if dtype is None else self.a.astype(dtype)
+
+
+@pytest.mark.parametrize("name,params", ALL)
+def test_array_protocols_and_tuple_out(name, params, rng):
+    """Whatever np.asarray accepts is accepted (memoryview, buffer, __array__
+    objects) and gives the ndarray answer; out may be a 1-tuple as for a ufunc,
+    (None,) meaning "allocate"."""
+    x = _values(name, rng, (2, 4)).astype(np.float32)
+    p = util.fit_params(name, x.shape, params)
+    want = util.forward(name, x, p)
+    for arg in (memoryview(x), _HasArray(x)):
+        util.assert_same(util.forward(name, arg, p), want, "%s(%s)" % (name, type(arg).__name__))
+    out = np.empty(np.shape(want), np.float32)
+    assert util.forward(name, x, p, out=(out,)) is out
+    util.assert_same(out, want, "%s(out=(out,))" % name)
+    util.assert_same(util.forward(name, x, p, out=(None,)), want, "%s(out=(None,))" % name)
+    with pytest.raises(ValueError, match="fastact.%s: out must be an array or a tuple of one" % name):
+        util.forward(name, x, p, out=(out, out))
+    dy = np.ones(np.shape(want), np.float32)
+    saved = util.saved_for(name, x, p)
+    g_want = util.backward(name, dy, saved, p)
+    dx = np.empty(x.shape, np.float32)
+    g = util.backward(name, _HasArray(dy), memoryview(np.ascontiguousarray(saved)), p, out=(dx,))
+    if lookup(name).kind == "prelu":
+        g, g_want = g[0], g_want[0]
+    assert g is dx
+    util.assert_same(g, g_want, "%s_backward(__array__, memoryview, out=(dx,))" % name)
+
+
+# The names SciPy and PyTorch users know, each the same function as fastact's.
+KNOWN_NAMES = {"expit": "sigmoid", "logistic": "sigmoid", "log_expit": "log_sigmoid", "logsigmoid": "log_sigmoid",
+               "swish": "silu", "hardswish": "hard_swish", "hardsigmoid": "hard_sigmoid"}
+
+
+@pytest.mark.parametrize("alias,canonical", sorted(KNOWN_NAMES.items()))
+def test_scipy_and_torch_names(alias, canonical, rng):
+    x = rng.uniform(-8, 8, 64)
+    util.assert_same(getattr(fa, alias)(x), getattr(fa, canonical)(x), alias)
+    util.assert_same(getattr(fa, alias + "_backward")(x, x), getattr(fa, canonical + "_backward")(x, x), alias)
