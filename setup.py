@@ -4,7 +4,8 @@ Notes
 -----
 - ``fastact/_elementwise.pyx`` is generated from ``_elementwise.pyx.tp``
   (Tempita, shipped with Cython) and the kernel list in ``fastact/_registry.py``;
-  it includes ``_rows.pxi`` (softmax rows), so both are built per ISA level.
+  it includes ``_rows.pxi`` (softmax rows) and ``_fused.pxi`` (bias + activation),
+  so all are built per ISA level.
 - OpenMP is detected by compiling and running a small program; without it the
   package still builds and runs single-threaded (``fastact.show_config()``
   says so).  ``FASTACT_NO_OPENMP=1`` opts out.
@@ -53,6 +54,7 @@ def render_elementwise(suffix, variant):
     text = template.substitute(
         warning="Generated from _elementwise.pyx.tp by setup.py -- do not edit.",
         kernels=registry["ELEMENTWISE_KERNELS"],
+        fused=registry["FUSED_KERNELS"],
         dtypes=[("f32", "float"), ("f64", "double")],
         variant=variant,
     )

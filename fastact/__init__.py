@@ -28,8 +28,10 @@ from ._registry import OPS, ALIASES
 from ._threads import get_num_threads, set_num_threads, threads
 from ._config import show_config
 from . import _api
+from ._fused import bias_act, bias_act_backward, linear, linear_backward, ActivityMonitor
+from . import _fused
 
 _api._install(globals())
 
 __all__ = ["OPS", "ALIASES", "get_num_threads", "set_num_threads", "threads", "show_config",
-           "__version__"] + list(_api.__all__)
+           "__version__"] + list(_api.__all__) + list(_fused.__all__)

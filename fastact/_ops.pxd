@@ -60,8 +60,8 @@ cdef extern from "fa_phi32.h" nogil:
     float fa_gelu_grad_f32(float x)
 
 cdef extern from "fa_special.h" nogil:
-    double fa_phi_lower64(double a)
-    double fa_phi_density64(double x)
+    double fa_gelu64(double x)
+    double fa_gelu_grad64(double x)
     void fa_gelu_tanh_arg64(double x, double *wh, double *wl)
     double SELU_LAMBDA "FA_SELU_LAMBDA"
     double SELU_LAMBDA_ALPHA "FA_SELU_LAMBDA_ALPHA"
@@ -260,19 +260,13 @@ cdef inline floating softplus_bwd(floating dy, floating x, double beta, double t
 cdef inline floating gelu_fwd(floating x, double p0, double p1) noexcept nogil:
     if floating is float:
         return fa_gelu_f32(x)                   # fa_phi32.h: in float, <= 1.4 ULP
-    cdef double q = fa_phi_lower64(fabs(<double>x))   # Phi(-|x|)
-    cdef double cdf = 1.0 - q if x >= 0 else q
-    return <floating>(copysign(0.0, <double>x) if cdf == 0.0 else <double>x * cdf)
+    return <floating>fa_gelu64(<double>x)      # fa_special.h
 
 cdef inline floating gelu_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     # Phi(x) + x phi(x)
     if floating is float:
         return dy * fa_gelu_grad_f32(x)
-    cdef double xd = x
-    cdef double q = fa_phi_lower64(fabs(<double>x))   # Phi(-|x|)
-    cdef double cdf = 1.0 - q if x >= 0 else q
-    cdef double dens = fa_phi_density64(xd)
-    return <floating>(<double>dy * (cdf if dens == 0.0 else cdf + xd * dens))
+    return <floating>(<double>dy * fa_gelu_grad64(<double>x))
 
 # ------------------------------------------------------------ gelu (tanh)
 cdef inline double _gelu_tanh_e(floating x, double *w) noexcept nogil:

@@ -15,7 +15,7 @@ load it before the package is built.
 from dataclasses import dataclass
 import math
 
-__all__ = ["Param", "Op", "OPS", "BY_NAME", "ALIASES", "ELEMENTWISE_KERNELS", "lookup"]
+__all__ = ["Param", "Op", "OPS", "BY_NAME", "ALIASES", "ELEMENTWISE_KERNELS", "FUSED_KERNELS", "lookup"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,12 @@ class Op:
     special     the special values, as text (README table)
     ulp         (float32, float64): the accuracy bound in ULPs the tests assert
                 (tests/test_accuracy.py; measured values in the README)
+    monitor     what activity monitoring counts per unit (fastact.bias_act,
+                fastact.ActivityMonitor): 'active' (outputs > 0: the ReLU
+                family, whose units can die), 'saturated' (outputs where the
+                derivative is below a fraction of its maximum), or '' (none)
+    band        for 'saturated': t -> (lo, hi), the outputs y with lo <= y <= hi
+                are those where the derivative is at least t times its maximum
     """
 
     name: str
@@ -73,6 +79,20 @@ class Op:
     special: str = ""
     validate: object = None
     ulp: tuple = (1.0, 2.0)
+    monitor: str = ""
+    band: object = None
+
+
+def _sigmoid_band(t):
+    # y (1 - y) >= t / 4  <=>  e <= y <= 1 - e,  e = (1 - sqrt(1 - t)) / 2 without cancellation
+    e = t / (2.0 * (1.0 + math.sqrt(1.0 - t)))
+    return e, 1.0 - e
+
+
+def _tanh_band(t):
+    # 1 - y^2 >= t  <=>  |y| <= sqrt(1 - t)
+    c = math.sqrt(1.0 - t)
+    return -c, c
 
 
 def _one(kernel):
@@ -116,15 +136,19 @@ OPS = (
     Op("sigmoid", "elementwise", "1 / (1 + exp(-x))", "y (1 - y)", "y",
        aliases=("logistic", "expit"), kernels=("sigmoid",), select=_one("sigmoid"),
        ulp=(2.0, 3.0), cls="transcendental", domain=(-40.0, 40.0),
-       special="sigmoid(-inf) = 0, sigmoid(inf) = 1"),
+       special="sigmoid(-inf) = 0, sigmoid(inf) = 1",
+       monitor="saturated", band=_sigmoid_band),
     Op("tanh", "elementwise", "2 sigmoid(2x) - 1 = -expm1(-2|x|) / (2 + expm1(-2|x|)) with the sign of x",
        "1 - y^2", "y", kernels=("tanh",), select=_one("tanh"),
-       ulp=(2.0, 3.0), cls="transcendental", domain=(-20.0, 20.0), special="tanh(+-inf) = +-1, tanh(-0) = -0"),
+       ulp=(2.0, 3.0), cls="transcendental", domain=(-20.0, 20.0), special="tanh(+-inf) = +-1, tanh(-0) = -0",
+       monitor="saturated", band=_tanh_band),
     Op("relu", "elementwise", "max(0, x)", "1 if x > 0 else 0", "y",
-       kernels=("relu",), select=_one("relu"), special="relu(-0) = +0, relu(nan) = nan"),
+       kernels=("relu",), select=_one("relu"), special="relu(-0) = +0, relu(nan) = nan",
+       monitor="active"),
     Op("leaky_relu", "elementwise", "x if x > 0 else alpha x", "1 if x > 0 else alpha", "y",
        params=(_ALPHA,), kernels=("leaky_relu",), select=_one("leaky_relu"),
-       special="the backward accepts y or x (same sign for alpha > 0; pass x if alpha <= 0)"),
+       special="the backward accepts y or x (same sign for alpha > 0; pass x if alpha <= 0)",
+       monitor="active"),
     Op("prelu", "prelu", "x if x > 0 else weight[c] x, c the index along `axis`",
        "dx = dy (1 if x > 0 else weight[c]); dweight[c] = sum of dy x over x <= 0", "x",
        params=(Param("weight", None, "weight", required=True, doc="scalar or 1-D, one slope per channel"),
@@ -135,12 +159,15 @@ OPS = (
        "1 if x > 0 else a (the same a as the forward)", "x",
        params=(Param("lower", 1.0 / 8.0, "nonneg"), Param("upper", 1.0 / 3.0, "nonneg"),
                Param("training", False, "bool"), Param("seed", None, "seed")),
-       kernels=("leaky_relu",), select=_select_rrelu, validate=_check_rrelu),
+       kernels=("leaky_relu",), select=_select_rrelu, validate=_check_rrelu,
+       monitor="active"),
     Op("relu6", "elementwise", "min(max(0, x), 6)", "1 if 0 < x < 6 else 0", "y",
-       kernels=("relu6",), select=_one("relu6")),
+       kernels=("relu6",), select=_one("relu6"),
+       monitor="active"),
     Op("leaky_relu6", "elementwise", "min(max(alpha x, x), 6)", "0 if x >= 6, 1 if 0 < x < 6, alpha if x <= 0", "x",
        params=(Param("alpha", 0.01, "unit", doc="slope for x <= 0, in [0, 1]"),),
-       kernels=("leaky_relu6",), select=_one("leaky_relu6")),
+       kernels=("leaky_relu6",), select=_one("leaky_relu6"),
+       monitor="active"),
     Op("hardtanh", "elementwise", "clip(x, min_val, max_val)", "1 if min_val < x < max_val else 0", "x",
        params=(Param("min_val", -1.0), Param("max_val", 1.0)), kernels=("hardtanh",),
        select=_one("hardtanh"), validate=_check_hardtanh),
@@ -165,13 +192,16 @@ OPS = (
        special="gelu(-inf) = -0, gelu(inf) = inf"),
     Op("elu", "elementwise", "x if x > 0 else alpha (exp(x) - 1)", "1 if x > 0 else y + alpha", "y",
        params=(Param("alpha", 1.0, "nonneg"),), kernels=("elu",), select=_one("elu"),
-       ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="elu(-inf) = -alpha"),
+       ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="elu(-inf) = -alpha",
+       monitor="active"),
     Op("selu", "elementwise", "lambda elu(x, alpha), lambda = %.16g, alpha = %.16g" % (SELU_LAMBDA, SELU_ALPHA),
        "lambda if x > 0 else y + lambda alpha", "y", kernels=("selu",), select=_one("selu"),
-       ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="selu(-inf) = -lambda alpha"),
+       ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="selu(-inf) = -lambda alpha",
+       monitor="active"),
     Op("celu", "elementwise", "max(0, x) + min(0, alpha (exp(x / alpha) - 1))", "1 if x > 0 else exp(x / alpha)", "x",
        params=(Param("alpha", 1.0, "nonzero"),), kernels=("celu",), select=_one("celu"),
-       ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="celu(-inf) = -alpha"),
+       ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="celu(-inf) = -alpha",
+       monitor="active"),
     Op("mish", "elementwise", "x tanh(softplus(x)) = x n / (n + 2), n = e^x (e^x + 2)",
        "tanh(softplus(x)) + x sech^2(softplus(x)) sigmoid(x)", "x", kernels=("mish",), select=_one("mish"),
        ulp=(1.0, 4.0), cls="transcendental", domain=(-40.0, 40.0), special="mish(-inf) = -0"),
@@ -198,6 +228,12 @@ ALIASES = {alias: op.name for op in OPS for alias in op.aliases}
 
 # The elementwise kernels the build generates, in a stable order.
 ELEMENTWISE_KERNELS = tuple(dict.fromkeys(k for op in OPS for k in op.kernels))
+# The kernels with loops of their own for bias + activation (fastact.bias_act):
+# the cheap ones, where a second pass over the block would cost as much as the
+# work.  The others add the bias in one pass and run their plain loop in
+# place (a few percent of a transcendental kernel), keeping one call site each
+# so that GCC inlines their (large) math into the loop.
+FUSED_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" for k in op.kernels))
 
 
 def lookup(name):
@@ -216,6 +252,7 @@ def _selfcheck():
         assert op.cls in ("cheap", "transcendental", "rowwise"), op.name
         if op.kind == "elementwise":
             assert op.kernels and op.select is not None, op.name
+        assert op.monitor in ("", "active", "saturated") and (op.band is not None) == (op.monitor == "saturated")
     assert math.isfinite(SELU_LAMBDA)
 
 

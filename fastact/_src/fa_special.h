@@ -84,6 +84,25 @@ FA_INLINE double fa_phi_density64(double x)
     return fabs(x) > 40.0 ? 0.0 : d;
 }
 
+/* gelu(x) = x Phi(x) and its derivative Phi(x) + x phi(x), from Phi(-|x|).
+ * (Whole functions here, always inlined: as Cython inline functions they
+ * grew past GCC's inlining limit once several loops called them, and a loop
+ * with a call does not vectorize.) */
+FA_INLINE double fa_gelu64(double x)
+{
+    double q = fa_phi_lower64(fabs(x));            /* Phi(-|x|) */
+    double cdf = x >= 0 ? 1.0 - q : q;
+    return cdf == 0.0 ? copysign(0.0, x) : x * cdf;
+}
+
+FA_INLINE double fa_gelu_grad64(double x)
+{
+    double q = fa_phi_lower64(fabs(x));
+    double cdf = x >= 0 ? 1.0 - q : q;
+    double dens = fa_phi_density64(x);
+    return dens == 0.0 ? cdf : cdf + x * dens;
+}
+
 /* w = 2 sqrt(2/pi) (x + 0.044715 x^3) as a double-double wh + wl.  x is clamped
  * to |x| <= 100, where sigma(w) is already exactly 0 or 1. */
 FA_INLINE void fa_gelu_tanh_arg64(double x, double *wh, double *wl)

@@ -1,0 +1,311 @@
+# Bias + activation in one pass: out = K(a + bias) (forward) or
+# out = K_bwd(dy, s [+ bias]) (backward), with the bias broadcast along one
+# axis, and optionally a per-unit reduction of out in the same pass (while the
+# block is in cache): a count of a predicate (activity monitoring) or a sum
+# (the bias gradient).  Included by _elementwise.pyx.tp: compiled per
+# instruction-set variant.  The cheap kernels have loops of their own
+# (the template's K_fwdb/K_fwds/K_bwdb/K_bwds: vector bias b[i], scalar bias
+# b); the others get the bias added to the block first, then run their plain
+# loop (registry.FUSED_KERNELS says which).
+#
+# Notes
+# -----
+# - The caller views the arrays as (outer, C, inner), C the units (the bias
+#   axis).  Two layouts:
+#   * inner >= SEG_MIN ("segments", e.g. NCHW with the bias on C): each run of
+#     `inner` elements has one bias value b[c]; work items are pieces of at
+#     most BLOCK elements of one segment, each reduced to one number.
+#   * otherwise ("tiles", e.g. (batch, C) with the bias on the last axis): the
+#     bias pattern repeats every P = C inner elements; it is expanded once to a
+#     tile of T elements (a multiple of P, >= VEC_TILE elements unless the
+#     array is smaller; no copy when T == C and inner == 1), and the array is
+#     cut into tiles, each tile into column blocks of at most BLOCK elements.
+#     A work unit is one column block of GROUP consecutive tiles; its
+#     reduction goes to that group's row of T per-position partials.
+# - Work units depend on the shape only, each is computed serially by one
+#   thread, and the partials are folded in a fixed order: the reductions are
+#   bitwise independent of the thread count (counts are integers anyway).
+# - In place (out is an input) is safe: each kernel loop reads element i
+#   before writing it, and a unit's reduction reads only what it wrote.
+
+import numpy
+
+cdef extern from "fa_fused.h" nogil:
+    void fa_sum_into_f32(const float *v, double *acc, Py_ssize_t n)
+    void fa_sum_into_f64(const double *v, double *acc, Py_ssize_t n)
+    void fa_count_into_f32(const float *v, double *acc, Py_ssize_t n, float hi, float lo)
+    void fa_count_into_f64(const double *v, double *acc, Py_ssize_t n, double hi, double lo)
+    double fa_sum_f32(const float *v, Py_ssize_t n)
+    double fa_sum_f64(const double *v, Py_ssize_t n)
+    double fa_count_f32(const float *v, Py_ssize_t n, float hi, float lo)
+    double fa_count_f64(const double *v, Py_ssize_t n, double hi, double lo)
+
+cdef enum:
+    SEG_MIN = 256        # segments at least this long take the scalar-bias kernels
+    VEC_TILE = 4096      # smallest tile of the expanded bias pattern
+    BLOCK = 16384        # longest kernel call (a block stays in L1/L2 for its reduction)
+    GROUP_ELEMS = 65536  # a tile group covers at least this many elements ...
+    GROUP_MIN = 16       # ... and at least this many tiles
+    SUB = 2048           # stack buffer of the backward of kernels without bias loops
+
+cdef enum:
+    RED_NONE = 0
+    RED_COUNT = 1
+    RED_SUM = 2
+
+
+cdef inline void _kernel_loop(int kernel, bint backward, const floating* a, const floating* s, floating* out,
+                        Py_ssize_t n, double p0, double p1) noexcept nogil:
+    # the kernel's own loop: out = K(a) or K_bwd(a, s)
+    if floating is float:
+        if backward:
+            _BWD_f32[kernel](a, s, out, n, p0, p1)
+        else:
+            _FWD_f32[kernel](a, out, n, p0, p1)
+    else:
+        if backward:
+            _BWD_f64[kernel](a, s, out, n, p0, p1)
+        else:
+            _FWD_f64[kernel](a, out, n, p0, p1)
+
+
+cdef inline bint _fused_loop(int kernel, bint backward, const floating* a, const floating* s, const floating* b,
+                             floating bsc, int bias_mode, floating* out, Py_ssize_t n, double p0,
+                             double p1) noexcept nogil:
+    # the kernel's bias loop (bias_mode 1: vector b, 2: scalar bsc); False if it has none
+    if floating is float:
+        if backward:
+            if _BWDB_f32[kernel] == NULL:
+                return False
+            if bias_mode == 1:
+                _BWDB_f32[kernel](a, s, b, out, n, p0, p1)
+            else:
+                _BWDS_f32[kernel](a, s, bsc, out, n, p0, p1)
+        else:
+            if _FWDB_f32[kernel] == NULL:
+                return False
+            if bias_mode == 1:
+                _FWDB_f32[kernel](a, b, out, n, p0, p1)
+            else:
+                _FWDS_f32[kernel](a, bsc, out, n, p0, p1)
+    else:
+        if backward:
+            if _BWDB_f64[kernel] == NULL:
+                return False
+            if bias_mode == 1:
+                _BWDB_f64[kernel](a, s, b, out, n, p0, p1)
+            else:
+                _BWDS_f64[kernel](a, s, bsc, out, n, p0, p1)
+        else:
+            if _FWDB_f64[kernel] == NULL:
+                return False
+            if bias_mode == 1:
+                _FWDB_f64[kernel](a, b, out, n, p0, p1)
+            else:
+                _FWDS_f64[kernel](a, bsc, out, n, p0, p1)
+    return True
+
+
+cdef inline void _add_bias(const floating* a, const floating* b, floating bsc, int bias_mode, floating* out,
+                           Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    if bias_mode == 1:
+        for i in range(n):
+            out[i] = a[i] + b[i]
+    else:
+        for i in range(n):
+            out[i] = a[i] + bsc
+
+
+cdef inline void _bias_block(int kernel, bint backward, const floating* a, const floating* s,
+                             const floating* b, floating bsc, int bias_mode, floating* out, Py_ssize_t n,
+                             double p0, double p1) noexcept nogil:
+    # one block: bias_mode 0 no bias, 1 vector b, 2 scalar bsc (added to a, or to s backward)
+    cdef floating tmp[SUB]
+    cdef Py_ssize_t j, m
+    if bias_mode == 0:
+        _kernel_loop(kernel, backward, a, s, out, n, p0, p1)
+    elif _fused_loop(kernel, backward, a, s, b, bsc, bias_mode, out, n, p0, p1):
+        pass
+    elif not backward:
+        _add_bias(a, b, bsc, bias_mode, out, n)        # then the plain loop in place
+        _kernel_loop(kernel, False, out, NULL, out, n, p0, p1)
+    else:
+        # s + b into a stack buffer (out may be dy, which must survive)
+        j = 0
+        while j < n:
+            m = min(<Py_ssize_t>SUB, n - j)
+            _add_bias(s + j, (b + j) if bias_mode == 1 else NULL, bsc, bias_mode, tmp, m)
+            _kernel_loop(kernel, True, a + j, tmp, out + j, m, p0, p1)
+            j += m
+
+
+cdef inline void _reduce_into(int red, const floating* v, double* acc, Py_ssize_t n, floating hi,
+                              floating lo) noexcept nogil:
+    if floating is float:
+        if red == RED_COUNT:
+            fa_count_into_f32(v, acc, n, hi, lo)
+        elif red == RED_SUM:
+            fa_sum_into_f32(v, acc, n)
+    else:
+        if red == RED_COUNT:
+            fa_count_into_f64(v, acc, n, hi, lo)
+        elif red == RED_SUM:
+            fa_sum_into_f64(v, acc, n)
+
+
+cdef inline double _reduce(int red, const floating* v, Py_ssize_t n, floating hi, floating lo) noexcept nogil:
+    if floating is float:
+        return fa_count_f32(v, n, hi, lo) if red == RED_COUNT else fa_sum_f32(v, n)
+    else:
+        return fa_count_f64(v, n, hi, lo) if red == RED_COUNT else fa_sum_f64(v, n)
+
+
+cdef struct _Layout:
+    Py_ssize_t n, C, inner
+    bint seg             # segments (scalar bias) or tiles (expanded vector bias)
+    Py_ssize_t T, m, G   # tiles: tile length, column blocks per tile, tiles per group
+    Py_ssize_t units     # parallel work units
+    Py_ssize_t nparts    # partials (doubles) of the reduction
+
+
+cdef _Layout _layout(Py_ssize_t n, Py_ssize_t C, Py_ssize_t inner):
+    cdef _Layout L
+    cdef Py_ssize_t P = C * inner, ntiles, npieces
+    L.n, L.C, L.inner = n, C, inner
+    L.seg = inner >= SEG_MIN
+    if L.seg:
+        npieces = (inner + BLOCK - 1) // BLOCK
+        L.T, L.m, L.G = inner, npieces, 1
+        L.units = (n // inner) * npieces
+        L.nparts = L.units
+    else:
+        L.T = P * max(1, min((VEC_TILE + P - 1) // P, n // P))
+        L.m = (L.T + BLOCK - 1) // BLOCK
+        L.G = max(<Py_ssize_t>GROUP_MIN, (GROUP_ELEMS + L.T - 1) // L.T)
+        ntiles = (n + L.T - 1) // L.T
+        L.units = ((ntiles + L.G - 1) // L.G) * L.m
+        L.nparts = ((ntiles + L.G - 1) // L.G) * L.T
+    return L
+
+
+cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward, const floating* a,
+                            const floating* s, const floating* b, bint bias_in, floating* out, int red,
+                            floating hi, floating lo, double* part, double p0, double p1) noexcept nogil:
+    cdef Py_ssize_t g, q, r, off, ln, rend
+    cdef int mode = 0
+    cdef floating bsc = 0
+    if L.seg:
+        g = u // L.m                       # the segment
+        q = u % L.m                        # its piece
+        off = g * L.inner + q * BLOCK
+        ln = min(<Py_ssize_t>BLOCK, L.inner - q * BLOCK)
+        if bias_in:
+            mode = 2
+            bsc = b[g % L.C]
+        _bias_block(kernel, backward, a + off, (s + off) if s != NULL else NULL, NULL, bsc, mode,
+                    out + off, ln, p0, p1)
+        if red != RED_NONE:
+            part[u] = _reduce(red, out + off, ln, hi, lo)
+        return
+    g = u // L.m                           # the group of tiles
+    q = u % L.m                            # the column block
+    if bias_in:
+        mode = 1
+    rend = min((g + 1) * L.G, (L.n + L.T - 1) // L.T)
+    for r in range(g * L.G, rend):
+        off = r * L.T + q * BLOCK
+        ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
+        if ln <= 0:
+            break
+        _bias_block(kernel, backward, a + off, (s + off) if s != NULL else NULL,
+                    (b + q * BLOCK) if bias_in else NULL, bsc, mode, out + off, ln, p0, p1)
+        if red != RED_NONE:
+            _reduce_into(red, out + off, part + g * L.T + q * BLOCK, ln, hi, lo)
+
+
+cdef void _bias_run(_Layout* L, int kernel, bint backward, const floating* a, const floating* s,
+                    const floating* b, bint bias_in, floating* out, int red, floating hi, floating lo,
+                    double* part, double p0, double p1, int nthreads) noexcept nogil:
+    cdef Py_ssize_t u
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    if nthreads <= 1 or L.units < 2:
+        for u in range(L.units):
+            _bias_unit(L, u, kernel, backward, a, s, b, bias_in, out, red, hi, lo, part, p0, p1)
+    else:
+        for u in prange(L.units, num_threads=nthreads, schedule='static'):
+            _bias_unit(L, u, kernel, backward, a, s, b, bias_in, out, red, hi, lo, part, p0, p1)
+    fa_fpflags_restore(flags)
+
+
+def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cnp.ndarray out,
+             Py_ssize_t C, Py_ssize_t inner, int red, double hi, double lo, double p0, double p1, int nthreads):
+    """out = K(a + bias) (forward) or K_bwd(a, s [+ bias]) (backward, a = dy),
+    the arrays viewed as (outer, C, inner) with bias[c] added along C; bias None
+    adds nothing (a backward whose K takes y).  red: 0 nothing, 1 count of
+    out > hi or out < lo, 2 sum of out, per unit c (a float64 array of C,
+    returned; else None).  Arrays C-contiguous, aligned, native, of one float
+    dtype (ValueError otherwise); K = KERNELS[kernel]."""
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError("bias_act: float32 or float64 arrays")
+    _kernel_array(a, typenum, False)
+    _kernel_array(out, typenum, True)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(out)
+    if cnp.PyArray_SIZE(a) != n or C < 1 or inner < 1 or n % (C * inner):
+        raise ValueError("bias_act: arrays differ in size or do not split into (outer, C, inner)")
+    if not 0 <= kernel < len(KERNELS) or not 0 <= red <= 2:
+        raise ValueError("bias_act: bad kernel or reduction")
+    cdef void* sp = NULL
+    if backward:
+        _kernel_array(s, typenum, False)
+        if cnp.PyArray_SIZE(s) != n:
+            raise ValueError("bias_act: arrays differ in size")
+        sp = cnp.PyArray_DATA(s)
+    cdef _Layout L = _layout(n, C, inner)
+    cdef cnp.ndarray e = None
+    if bias is not None:
+        _kernel_array(bias, typenum, False)
+        if cnp.PyArray_SIZE(bias) != C:
+            raise ValueError("bias_act: the bias must have C entries")
+        e = bias
+        if not L.seg and (L.T != C or inner != 1):
+            # the bias pattern of one tile: b[(j // inner) % C], j < T
+            e = numpy.tile(numpy.repeat(bias, inner), L.T // (C * inner))
+    cdef cnp.ndarray part = None, units = None
+    cdef double* pp = NULL
+    if red != RED_NONE:
+        part = numpy.zeros(max(L.nparts, 1), numpy.float64)
+        pp = <double*>cnp.PyArray_DATA(part)
+    cdef const void* ep = cnp.PyArray_DATA(e) if e is not None else NULL
+    cdef void* ap = cnp.PyArray_DATA(a)
+    cdef void* op = cnp.PyArray_DATA(out)
+    cdef bint bias_in = e is not None
+    if n:
+        with nogil:
+            if typenum == cnp.NPY_FLOAT32:
+                _bias_run(&L, kernel, backward, <const float*>ap, <const float*>sp, <const float*>ep, bias_in,
+                          <float*>op, red, <float>hi, <float>lo, pp, p0, p1, nthreads)
+            else:
+                _bias_run(&L, kernel, backward, <const double*>ap, <const double*>sp, <const double*>ep, bias_in,
+                          <double*>op, red, hi, lo, pp, p0, p1, nthreads)
+    if red == RED_NONE:
+        return None
+    return _fold(&L, part)
+
+
+cdef object _fold(_Layout* L, cnp.ndarray part):
+    # the per-unit totals, adding the partials in a fixed order
+    cdef cnp.ndarray res = numpy.zeros(L.C, numpy.float64)
+    cdef double* r = <double*>cnp.PyArray_DATA(res)
+    cdef const double* p = <const double*>cnp.PyArray_DATA(part)
+    cdef Py_ssize_t i, j, k
+    with nogil:
+        if L.seg:
+            for i in range(L.units):
+                r[(i // L.m) % L.C] += p[i]
+        else:
+            for i in range(L.nparts // L.T):
+                for j in range(L.T):
+                    r[(j // L.inner) % L.C] += p[i * L.T + j]
+    return res

@@ -1,0 +1,55 @@
+/* fa_fused.h -- the reductions of the fused bias + activation kernels
+ * (_elementwise.pyx.tp, "bias + activation"): per-position sums into double
+ * accumulators, and whole-block sums, of either the block's values (the bias
+ * gradient) or of a predicate on them (the activity counts).
+ *
+ * A "count" predicate is  v > hi || v < lo  (active: hi = 0, lo = -inf;
+ * saturated: outside [lo, hi]); nan counts as neither.
+ *
+ * The whole-block sums use `omp simd reduction`: the order of the additions
+ * depends on the vector width of the build only (never on the thread count).
+ * Counts are integers, exact in any order.
+ */
+#ifndef FA_FUSED_H
+#define FA_FUSED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_OPENMP)
+#define FA_SIMD_SUM_S _Pragma("omp simd reduction(+:s)")
+#define FA_SIMD_SUM_C _Pragma("omp simd reduction(+:c)")
+#define FA_SIMD _Pragma("omp simd")
+#else
+#define FA_SIMD_SUM_S
+#define FA_SIMD_SUM_C
+#define FA_SIMD
+#endif
+
+#define FA_FUSED_REDUCTIONS(T, sfx)                                                        \
+    /* acc[j] += v[j] */                                                                   \
+    static inline void fa_sum_into_##sfx(const T *v, double *acc, ptrdiff_t n) {           \
+        FA_SIMD for (ptrdiff_t j = 0; j < n; j++) acc[j] += (double)v[j];                  \
+    }                                                                                      \
+    /* acc[j] += 1 where v[j] > hi or v[j] < lo */                                         \
+    static inline void fa_count_into_##sfx(const T *v, double *acc, ptrdiff_t n, T hi, T lo) { \
+        FA_SIMD for (ptrdiff_t j = 0; j < n; j++)                                          \
+            acc[j] += (v[j] > hi || v[j] < lo) ? 1.0 : 0.0;                                \
+    }                                                                                      \
+    /* sum of v[0..n) in double */                                                         \
+    static inline double fa_sum_##sfx(const T *v, ptrdiff_t n) {                           \
+        double s = 0.0;                                                                    \
+        FA_SIMD_SUM_S for (ptrdiff_t j = 0; j < n; j++) s += (double)v[j];          \
+        return s;                                                                          \
+    }                                                                                      \
+    /* how many v[j] > hi or v[j] < lo */                                                  \
+    static inline double fa_count_##sfx(const T *v, ptrdiff_t n, T hi, T lo) {             \
+        int64_t c = 0;                                                                     \
+        FA_SIMD_SUM_C for (ptrdiff_t j = 0; j < n; j++) c += (v[j] > hi || v[j] < lo); \
+        return (double)c;                                                                  \
+    }
+
+FA_FUSED_REDUCTIONS(float, f32)
+FA_FUSED_REDUCTIONS(double, f64)
+
+#endif
