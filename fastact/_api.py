@@ -15,10 +15,13 @@ Notes
   dtype, or partial overlap with an input) gets a temporary and one copy.
   ``out=x`` (the very same memory) is computed in place without a copy.
 - Calls below a grain size (per cost class) run on one thread.
+- A dask array argument gets a lazy dask result (fastact._dask, imported
+  only then; the check costs a dict lookup while dask.array is not imported).
 """
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -270,7 +273,9 @@ def _ew_backward(fname, op, dy, s, values, out, sname):
 
 # ------------------------------------------------------------------ rrelu
 
-def _rrelu_forward(fname, op, x, values, out):
+def _rrelu_forward(fname, op, x, values, out, starts=None):
+    """starts: the flat index of each row of x in a larger array, whose slopes
+    x then draws (a dask block; see _special.rrelu_train)."""
     p = _params(fname, op, values)
     if not p["training"]:
         return _ew_forward(fname, op, x, values, out)
@@ -280,11 +285,12 @@ def _rrelu_forward(fname, op, x, values, out):
         seed = int(np.random.randint(0, 2 ** 63 - 1, dtype=np.int64))
     if xk.size:
         x1 = xk.reshape(-1)
-        _special.rrelu_train(x1, x1, y.reshape(-1), p["lower"], p["upper"], seed, False, _threads_for(op, xk.size))
+        _special.rrelu_train(x1, x1, y.reshape(-1), p["lower"], p["upper"], seed, False, _threads_for(op, xk.size),
+                             starts)
     return _finish(y, out, rdt)
 
 
-def _rrelu_backward(fname, op, dy, x, values, out, sname):
+def _rrelu_backward(fname, op, dy, x, values, out, sname, starts=None):
     p = _params(fname, op, values)
     if not p["training"]:
         return _ew_backward(fname, op, dy, x, values, out, sname)
@@ -293,7 +299,7 @@ def _rrelu_backward(fname, op, dy, x, values, out, sname):
     dyk, xk, dx, rdt, kdt = _binary(fname, dy, x, out, sname)
     if dyk.size:
         _special.rrelu_train(dyk.reshape(-1), xk.reshape(-1), dx.reshape(-1), p["lower"], p["upper"],
-                             p["seed"], True, _threads_for(op, dyk.size))
+                             p["seed"], True, _threads_for(op, dyk.size), starts)
     return _finish(dx, out, rdt)
 
 
@@ -333,8 +339,9 @@ def _prelu_forward(fname, op, x, values, out):
     return _finish(y, out, rdt)
 
 
-def _prelu_backward(fname, op, dy, x, values, out, sname):
-    """Returns (dx, dweight); dweight has weight's shape."""
+def _prelu_backward(fname, op, dy, x, values, out, sname, dw64=False):
+    """Returns (dx, dweight); dweight has weight's shape (dw64: 1-D float64,
+    not rounded to the result dtype, for fastact._dask to add up blocks)."""
     weight, axis = values
     axis = _integer(fname, "axis", axis)
     dyk, xk, dx, rdt, kdt = _binary(fname, dy, x, out, sname)
@@ -358,6 +365,8 @@ def _prelu_backward(fname, op, dy, x, values, out, sname):
             for o in range(0, outer, rows):
                 _special.prelu_backward(d3[o:o + rows], x3[o:o + rows], w, dx3[o:o + rows], part, nt)
                 dw += part
+    if dw64:
+        return _finish(dx, out, rdt), dw
     # the float64 sum may overflow the result type: inf is right
     return _finish(dx, out, rdt), _cast(dw, rdt).reshape(wshape)
 
@@ -459,7 +468,8 @@ def _maxout_forward(fname, op, x, values, out):
     return _place(y, moved_shape[:-1] + (groups,), ax, yshape, out, rdt)
 
 
-def _maxout_backward(fname, op, dy, x, values, out, sname):
+def _maxout_pair(fname, op, dy, x, values, sname):
+    """Checked maxout_backward arguments: (dy, x, pieces, axis, ax, result dtype, kernel dtype)."""
     pieces, axis = values
     pieces = _check_param(fname, op.params[0], pieces)
     axis = _integer(fname, "axis", axis)
@@ -472,6 +482,11 @@ def _maxout_backward(fname, op, dy, x, values, out, sname):
         raise ValueError("fastact.%s: dy must have the forward's output shape %s (x %s, pieces=%d), got %s"
                          % (fname, yshape, x.shape, pieces, dy.shape))
     rdt, kdt = _dtypes(fname, np.result_type(dy.dtype, x.dtype))
+    return dy, x, pieces, axis, ax, rdt, kdt
+
+
+def _maxout_backward(fname, op, dy, x, values, out, sname):
+    dy, x, pieces, axis, ax, rdt, kdt = _maxout_pair(fname, op, dy, x, values, sname)
     if out is not None:
         _check_out(fname, out, x.shape, rdt)
     xk, moved_shape, _ = _last_axis_2d(fname, x, axis, kdt)
@@ -570,15 +585,26 @@ def _make(fname, op, backward, alias_of=None):
         body = "return _impl(%r, _op, dy, %s, %s, out, %r)" % (fname, saved, values, saved)
     else:
         body = "return _impl(%r, _op, x, %s, out)" % (fname, values)
-    ns = {"_impl": impl, "_op": op, "_defaults": defaults, "_out_arg": _out_arg}
+    # a dask array (only possible once dask.array is imported) gets a lazy result
+    dask = ("    if 'dask.array' in _modules:\n        r = _on_dask(%r, _op, %r, %s, %s, out)\n"
+            "        if r is not None:\n            return r\n"
+            % (fname, backward, "(dy, %s)" % saved if backward else "(x,)", values))
+    ns = {"_impl": impl, "_op": op, "_defaults": defaults, "_out_arg": _out_arg,
+          "_modules": sys.modules, "_on_dask": _on_dask}
     fast = _fast_path(op, backward, names, saved, ns)
-    src = "def %s(%s):\n%s%s    %s\n" % (fname, ", ".join(sig), fast, untuple, body)
+    src = "def %s(%s):\n%s%s%s    %s\n" % (fname, ", ".join(sig), fast, untuple, dask, body)
     exec(compile(src, "<fastact.%s>" % fname, "exec"), ns)
     fn = ns[fname]
     fn.__module__ = "fastact"
     fn.__qualname__ = fname
     fn.__doc__ = _docstring(op, fname.replace("_backward", "") if backward else fname, backward, alias_of)
     return fn
+
+
+def _on_dask(fname, op, backward, arrays, values, out):
+    """fastact._dask's lazy result if one of `arrays` is a dask array, else None."""
+    from . import _dask
+    return _dask.call(fname, op, backward, arrays, values, out)
 
 
 def _fast_path(op, backward, names, saved, ns):

@@ -14,11 +14,12 @@
 #   results are bitwise independent of the thread count.
 # - The prelu weight gradient is reduced in fixed blocks of 4096 elements
 #   (parallel), then the blocks are added in order (serial): deterministic.
-# - rrelu noise of element i is a function of (seed, i) only.
+# - rrelu noise of element i is a function of (seed, i) only; a block of a
+#   larger array may be given its rows' indices in that array (dask).
 
 from cython.parallel cimport prange
 from cython cimport floating
-from libc.stdint cimport uint64_t
+from libc.stdint cimport uint64_t, int64_t
 cimport fastact._ops as _ops
 
 cdef extern from "fa_math.h" nogil:
@@ -179,23 +180,43 @@ cdef inline double _rrelu_slope(uint64_t seed, uint64_t i, double lower, double 
     return lower + width * fa_uniform(seed, i)
 
 
+cdef inline floating _rrelu_one(floating a, floating b, uint64_t seed, uint64_t i, double lower, double width,
+                                bint backward) noexcept nogil:
+    if backward:
+        return _ops.leaky_relu_bwd(a, b, _rrelu_slope(seed, i, lower, width), 0.0)
+    return _ops.leaky_relu_fwd(a, _rrelu_slope(seed, i, lower, width), 0.0)
+
+
 def rrelu_train(const floating[::1] a, const floating[::1] b, floating[::1] out, double lower, double upper,
-                uint64_t seed, bint backward, int nthreads):
+                uint64_t seed, bint backward, int nthreads, const int64_t[::1] starts=None):
     """Training-mode rrelu with slopes s_i = lower + (upper - lower) U(seed, i):
     forward (a = x, b unused): out = x if x > 0 else s_i x;
-    backward (a = dy, b = x): out = dy (1 if x > 0 else s_i), the same s_i."""
-    cdef Py_ssize_t n = out.shape[0], i
+    backward (a = dy, b = x): out = dy (1 if x > 0 else s_i), the same s_i.
+
+    i is the element's index in the arrays; with `starts`, the arrays are
+    len(starts) rows of equal length and element j of row r has the index
+    starts[r] + j instead: a block of a larger array, given its rows' flat
+    indices there, draws the slopes that array draws (fastact._dask)."""
+    cdef Py_ssize_t n = out.shape[0], i, r, j, run
+    cdef Py_ssize_t rows = 1 if starts is None else starts.shape[0]
+    cdef uint64_t base = 0
     cdef double width = upper - lower
     cdef fa_fpflags_t flags
-    if n == 0:
+    if n == 0 or rows == 0:
         return
+    run = n // rows
+    if starts is not None:
+        base = <uint64_t>starts[0]
     with nogil:
         flags = fa_fpflags_save()
-        for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
-            if backward:
-                out[i] = _ops.leaky_relu_bwd(a[i], b[i], _rrelu_slope(seed, i, lower, width), 0.0)
-            else:
-                out[i] = _ops.leaky_relu_fwd(a[i], _rrelu_slope(seed, i, lower, width), 0.0)
+        if rows == 1:
+            for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
+                out[i] = _rrelu_one(a[i], b[i], seed, base + i, lower, width, backward)
+        else:
+            for r in prange(rows, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
+                for j in range(run):
+                    i = r * run + j
+                    out[i] = _rrelu_one(a[i], b[i], seed, <uint64_t>starts[r] + j, lower, width, backward)
         fa_fpflags_restore(flags)
 
 
