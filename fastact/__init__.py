@@ -1,15 +1,30 @@
-"""fastact: neural-network activation functions on NumPy arrays, forward and
-backward, in place, with Cython + OpenMP kernels.
+"""fastact: neural-network activation functions on NumPy arrays, forward and backward.
 
->>> import numpy as np, fastact as fa
+Compiled kernels (Cython, OpenMP) for sigmoid, tanh, the ReLU family, SiLU,
+GELU, softplus, softmax and the rest.  Every function ``fa.NAME(x, ...,
+out=None)`` has a backward ``fa.NAME_backward(dy, saved, ..., out=None)``
+returning ``dy * NAME'(x)``, where ``saved`` is the forward's output ``y``
+or its input ``x``, as the signature names it.  float32 and float64 keep
+their dtype, other inputs are cast as `numpy.tanh` casts them, and
+``out=x`` computes in place.  ``help(fa.NAME)`` gives a function's formula,
+derivative, parameters and examples; ``fa.OPS`` is the catalogue (see
+``fastact._registry``).  The package is typed (``py.typed``).
+
+Examples
+--------
+>>> import numpy as np
+>>> import fastact as fa
 >>> x = np.linspace(-3, 3, 7, dtype=np.float32)
->>> y = fa.sigmoid(x)                  # like scipy.special.expit(x)
->>> dx = fa.sigmoid_backward(np.ones_like(x), y)
->>> _ = fa.gelu(x, out=x)              # in place
-
-Every function ``fa.NAME(x, ..., out=None)`` has a backward
-``fa.NAME_backward(dy, saved, ..., out=None)`` returning dy * NAME'(x); the
-catalogue is ``fastact.OPS`` (see ``fastact._registry``).
+>>> y = fa.sigmoid(x)  # like scipy.special.expit(x)
+>>> y.dtype
+dtype('float32')
+>>> dx = fa.sigmoid_backward(np.ones_like(x), y)  # dy * sigmoid'(x)
+>>> bool(np.allclose(dx, y * (1 - y)))
+True
+>>> fa.gelu(x, out=x) is x  # in place
+True
+>>> [op.name for op in fa.OPS][:4]
+['sigmoid', 'tanh', 'relu', 'leaky_relu']
 """
 
 from ._version import __version__

@@ -21,11 +21,14 @@ Notes
 
 import math
 import numbers
+import re
 import sys
+import textwrap
 
 import numpy as np
 
 from . import _special
+from ._docs import DOCS as _DOCS
 from ._dispatch import kernels as _elementwise
 from ._registry import OPS
 from ._threads import get_num_threads
@@ -509,56 +512,161 @@ _IMPLS = {
 
 # ------------------------------------------------------------ generation
 
-_SAVED_DOC = {
-    "y": "y : array_like\n    The forward's output.",
-    "x": "x : array_like\n    The forward's input.",
-    "": "x : array_like, optional\n    Ignored (the derivative is 1); accepted so every backward takes (dy, saved).",
+_SAVED_DOC = {  # the backward's second parameter, by what the op saves: (head, description)
+    "y": ("y : array_like", "The forward's output, ``{f}(x)``, of dy's shape."),
+    "x": ("x : array_like", "The forward's input, of dy's shape."),
+    "": ("x : array_like or None, optional",
+         "Ignored (the derivative is 1): accepted so that every backward takes (dy, saved)."),
 }
+_X_DOC = ("Input array. float32 and float64 are computed natively and keep their dtype; float16 is "
+          "computed in float32 and returned as float16; integers and booleans give floats as `numpy.tanh` "
+          "gives them.")
+_PARAM_TYPE = {"real": "float", "nonzero": "float", "nonneg": "float", "unit": "float", "bool": "bool",
+               "seed": "int or None", "pieces": "int", "axis": "int", "weight": "array_like"}
+_PARAM_RULE = {"nonzero": "Must be nonzero.", "nonneg": "Must be >= 0.", "unit": "Must be in [0, 1].",
+               "pieces": "A positive integer."}
+_BACKWARD_TITLE = {
+    "prelu": "Backward of `{f}`: the gradients with respect to x and to weight.",
+    "rowwise": "Gradient of `{f}`: dy times its Jacobian, along an axis.",
+    "maxout": "Gradient of `{f}`: each group's dy goes to its maximum.",
+}
+_WIDTH = 75  # help() indents by 4
+
+
+def _paragraphs(*texts, indent=""):
+    """Each non-empty text wrapped to _WIDTH as its own line(s), the whole indented."""
+    return "\n".join(textwrap.fill(t, _WIDTH, initial_indent=indent, subsequent_indent=indent,
+                                   break_long_words=False, break_on_hyphens=False) for t in texts if t)
+
+
+def _entry(head, *texts):
+    """A numpydoc Parameters/Returns entry: the head line and its indented description."""
+    return head + "\n" + _paragraphs(" ".join(t for t in texts if t), indent="    ")
 
 
 def _param_doc(p):
-    if p.required:
-        head = "%s : required" % p.name
+    """The Parameters entry of a registry parameter: type, meaning, rule, default."""
+    kind = "{%s}" % ", ".join(map(repr, p.choices)) if p.check == "choice" else _PARAM_TYPE[p.check]
+    return _entry("%s : %s%s" % (p.name, kind, "" if p.required else ", optional"),
+                  p.doc, _PARAM_RULE.get(p.check), None if p.required else "Default: %r." % (p.default,))
+
+
+def _formula(f, op):
+    """The function and its derivative as an indented block, one line per '; ' clause."""
+    rows = [("%s(x) = " % f, op.formula)]
+    d = op.derivative
+    if re.search(r"\by\b", d):
+        d += ", y = %s(x)" % f
+    if op.kind == "rowwise":
+        d += ", the sums along `axis`"
+    rows.append(("", d) if d.startswith(("dx", "dy")) else ("%s'(x) = " % f, d))
+    lines = []
+    for label, text in rows:
+        for i, clause in enumerate(text.split("; ")):
+            head = "    " + (label if i == 0 else " " * len(label))
+            lines += textwrap.wrap(clause, _WIDTH, initial_indent=head, subsequent_indent=" " * (len(head) + 2),
+                                   break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines)
+
+
+def _examples(op, doc, name, backward):
+    """The Examples section's doctest lines, for the forward's public name `name`."""
+    f, b = "fa." + name, "fa.%s_backward" % name
+    if doc.examples:
+        return doc.examples[backward].format(f=f, b=b)
+    lines = [">>> x = np.array(%s)" % doc.x]
+    if not backward:
+        lines += [">>> %s(x).round(4)" % f, doc.forward]
+        if doc.call:
+            lines += [">>> %s(x, %s).round(4)" % (f, doc.call), doc.call_forward]
+    elif op.saves == "y":
+        lines += [">>> y = %s(x, out=x)  # in place: the backward needs only y" % f,
+                  ">>> %s(np.ones_like(y), y).round(4)  # %s'(x)" % (b, name), doc.backward]
     else:
-        head = "%s : optional, default %r" % (p.name, p.default)
-    return head + ("\n    " + p.doc if p.doc else "")
+        saved = ", x" if op.saves else ""
+        lines += [">>> dy = np.ones_like(x)",
+                  ">>> %s(dy%s).round(4)  # %s'(x)" % (b, saved, name), doc.backward,
+                  ">>> %s(dy%s, out=dy) is dy  # in place" % (b, saved), "True"]
+    return "\n".join(lines)
 
 
 def _docstring(op, fname, backward, alias_of=None):
-    lines = []
+    """The numpydoc docstring of fastact.<fname> or, if backward, of its backward
+    (fname: the forward's public name, which may be an alias of op.name)."""
+    doc = _DOCS[op.name]
+    f, b = fname, fname + "_backward"
+    same_shape = op.kind != "maxout"
+    if backward:
+        title = _BACKWARD_TITLE.get(op.kind, "Gradient of `{f}`: dx = dy * {f}'(x), elementwise.").format(f=f)
+    else:
+        title = doc.title
+    lines = [title, ""]
     if alias_of:
-        lines.append("Alias of `fastact.%s%s`.\n" % (alias_of, "_backward" if backward else ""))
-    if backward:
-        lines.append("Backward of %s: dx = dy * %s'(x)." % (op.name, op.name))
-        lines.append("")
-        lines.append("Derivative: %s." % op.derivative)
-    else:
-        lines.append("%s: %s." % (op.name, op.formula))
-        lines.append("")
-        lines.append("Derivative (see `%s_backward`): %s." % (op.name, op.derivative))
+        lines += [_paragraphs("`%s` is another name of `%s`: the same function."
+                              % ((b, alias_of + "_backward") if backward else (f, alias_of))), ""]
+    lines += ["Computed as::", "", _formula(f, op), ""]
     if op.special:
-        lines.append("Special values: %s." % op.special)
-    lines += ["", "Parameters", "----------"]
+        lines += [_paragraphs("Special values: %s." % op.special), ""]
+
+    lines += ["Parameters", "----------"]
     if backward:
-        lines.append("dy : array_like\n    Gradient arriving from the next layer.")
-        lines.append(_SAVED_DOC[op.saves])
+        dy_shape = (", of the forward's output shape (x's shape with the length along `axis` divided by "
+                    "`pieces`)." if not same_shape else "")
+        saved = _SAVED_DOC[op.saves] if same_shape else ("x : array_like", "The forward's input.")
+        lines += [_entry("dy : array_like", "The gradient of the loss with respect to the forward's output"
+                         + (dy_shape or ".")), _entry(*saved).format(f=f)]
     else:
-        lines.append("x : array_like\n    Input (float32/float64 natively; ints, bools, float16 cast as np.tanh does).")
+        lines.append(_entry("x : array_like", _X_DOC))
     lines += [_param_doc(p) for p in op.params]
-    lines.append("out : ndarray, optional\n    Where to write the result: same shape, the result's dtype, writable. "
-                 "May be the input itself (in place)%s." % (" or dy" if backward else ""))
+    in_place = ("``out=dy`` computes in place." if backward else "``out=x`` computes in place.") if same_shape else ""
+    lines.append(_entry("out : ndarray, None, or tuple of one ndarray or None, optional",
+                        "Where to write the %s: an ndarray of the result's shape and dtype, writable (or a "
+                        "tuple holding it, as ufuncs take it). It is returned." % ("gradient dx" if backward
+                                                                                   else "result"),
+                        in_place, "None (default) allocates a new array."))
+
     lines += ["", "Returns", "-------"]
-    if backward and op.kind == "prelu":
-        lines.append("(dx, dweight) : tuple of ndarray\n    dx like x; dweight like weight.")
-    elif backward:
-        lines.append("dx : ndarray\n    dy times the derivative; `out` if given.")
+    if backward:
+        lines.append(_entry("dx : ndarray or scalar", "The gradient with respect to x, of x's shape, in the "
+                            "dtype the forward gives for ``np.result_type(dy, %s)`` (float32 inputs give "
+                            "float32). It is `out` if given, and a scalar if the inputs are scalars or 0-d."
+                            % (op.saves or "x")))
+        if op.kind == "prelu":
+            lines.append(_entry("dweight : ndarray", "The gradient with respect to weight, of weight's shape "
+                                "and dx's dtype: per channel, the sum of dy * x over the entries where x <= 0."))
     else:
-        lines.append("y : ndarray\n    `out` if given; a scalar for 0-d input without out, as NumPy ufuncs.")
-    if not backward:
-        lines += ["", "Examples", "--------", ">>> import numpy as np, fastact as fa",
-                  ">>> x = np.linspace(-2, 2, 5, dtype=np.float32)"]
-        call = {"prelu": "fa.%s(x, 0.25)", "maxout": "fa.%s(x[:4], 2)"}.get(op.kind, "fa.%s(x)")
-        lines.append(">>> y = " + call % fname)
+        shape = ("x's shape, but the length along `axis` divided by `pieces`, and x's dtype rule"
+                 if not same_shape else "x's shape and dtype rule")
+        lines.append(_entry("y : ndarray or scalar", "``%s(x)``, with %s (see `x`). It is `out` if given, and a "
+                            "scalar if `x` is a scalar or 0-d." % (f, shape)))
+
+    lines += ["", "See Also", "--------"]
+    names = [a for a in (op.name,) + op.aliases if a != fname]
+    if backward:
+        lines.append("%s : The forward function." % f)
+        lines += ["%s_backward : The same function (another name)." % a for a in names]
+    else:
+        lines.append("%s : The gradient%s." % (b, ", dy * %s'(x)" % f if op.kind in ("elementwise", "rrelu") else ""))
+        lines += ["%s : The same function (another name)." % a for a in names]
+        lines += [_paragraphs("%s : %s" % (r, _DOCS[r].title)).replace("\n", "\n    ") for r in doc.related]
+
+    lines += ["", "Notes", "-----"]
+    if backward:
+        notes = ["It takes the forward's output y, not x: the forward may overwrite x (``out=x``)."
+                 if op.saves == "y" else ""]
+    else:
+        takes = {"y": "takes the output y, so the forward may overwrite its input (``out=x``)",
+                 "x": "takes the input x", "": "needs nothing but dy"}[op.saves]
+        notes = ["The backward, ``%s(dy%s)``, %s." % (b, ", " + op.saves if op.saves else "", takes)]
+        if op.kind in ("elementwise", "rowwise"):
+            notes.append("The error is at most %g ULP in float32 and %g ULP in float64 (the test suite "
+                         "measures it against a high-precision reference)." % op.ulp)
+    notes.append("Inputs of %d elements or more run on `get_num_threads` threads; the result does not depend "
+                 "on the thread count." % GRAIN[op.cls])
+    lines.append("\n\n".join(_paragraphs(n) for n in notes if n))
+
+    lines += ["", "Examples", "--------", ">>> import numpy as np", ">>> import fastact as fa",
+              _examples(op, doc, f, backward), ""]
     return "\n".join(lines)
 
 

@@ -5,8 +5,9 @@ Every public function is one :class:`Op` below.  The build reads
 ``fastact._api`` builds the public wrappers (forward, backward, aliases,
 signatures, docstrings, parameter checks) from these entries; the tests and
 the benchmarks iterate over ``OPS``.  Adding a function is adding an entry here,
-its per-element math in ``_ops.pxd`` and its plain NumPy twin in
-``fastact.reference``.
+its per-element math in ``_ops.pxd``, its plain NumPy twin in
+``fastact.reference`` and its docstring's title and examples in
+``fastact._docs``.
 
 This module imports nothing but the standard library so that ``setup.py`` can
 load it before the package is built.
@@ -32,7 +33,7 @@ class Param:
     name: str
     default: object = None
     check: str = "real"
-    choices: tuple = ()
+    choices: "tuple[str, ...]" = ()
     doc: str = ""
     required: bool = False
 
@@ -70,15 +71,15 @@ class Op:
     formula: str
     derivative: str
     saves: str
-    params: tuple = ()
-    aliases: tuple = ()
-    kernels: tuple = ()
+    params: "tuple[Param, ...]" = ()
+    aliases: "tuple[str, ...]" = ()
+    kernels: "tuple[str, ...]" = ()
     select: object = None
     cls: str = "cheap"
-    domain: tuple = (-10.0, 10.0)
+    domain: "tuple[float, float]" = (-10.0, 10.0)
     special: str = ""
     validate: object = None
-    ulp: tuple = (1.0, 2.0)
+    ulp: "tuple[float, float]" = (1.0, 2.0)
     monitor: str = ""
     band: object = None
 
@@ -130,7 +131,8 @@ def _select_gelu(p):
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
 
-_ALPHA = Param("alpha", 0.01, "real", doc="slope for x <= 0")
+_ALPHA = Param("alpha", 0.01, "real", doc="The slope for x <= 0.")
+_AXIS = Param("axis", -1, "axis", doc="The axis along which the function is computed (each 1-D slice alone).")
 
 OPS = (
     Op("sigmoid", "elementwise", "1 / (1 + exp(-x))", "y (1 - y)", "y",
@@ -151,29 +153,37 @@ OPS = (
        monitor="active"),
     Op("prelu", "prelu", "x if x > 0 else weight[c] x, c the index along `axis`",
        "dx = dy (1 if x > 0 else weight[c]); dweight[c] = sum of dy x over x <= 0", "x",
-       params=(Param("weight", None, "weight", required=True, doc="scalar or 1-D, one slope per channel"),
-               Param("axis", 1, "axis", doc="the channel axis")),
+       params=(Param("weight", None, "weight", required=True,
+                     doc="The slopes for x <= 0: a scalar, or one per channel (1-D, as long as x along `axis`)."),
+               Param("axis", 1, "axis", doc="The channel axis of x (unused when weight is a scalar).")),
        kernels=(), domain=(-10.0, 10.0)),
     Op("rrelu", "rrelu",
        "x if x > 0 else a x; training: a ~ U(lower, upper) per element from `seed`; eval: a = (lower + upper) / 2",
        "1 if x > 0 else a (the same a as the forward)", "x",
-       params=(Param("lower", 1.0 / 8.0, "nonneg"), Param("upper", 1.0 / 3.0, "nonneg"),
-               Param("training", False, "bool"), Param("seed", None, "seed")),
+       params=(Param("lower", 1.0 / 8.0, "nonneg", doc="The smallest slope for x <= 0."),
+               Param("upper", 1.0 / 3.0, "nonneg", doc="The largest slope for x <= 0, >= lower."),
+               Param("training", False, "bool",
+                     doc="True: a random slope per element; False (eval): their mean, (lower + upper) / 2."),
+               Param("seed", None, "seed",
+                     doc="Where the training slopes come from; the backward needs the forward's seed "
+                         "(None: a fresh random seed, for a forward without backward).")),
        kernels=("leaky_relu",), select=_select_rrelu, validate=_check_rrelu,
        monitor="active"),
     Op("relu6", "elementwise", "min(max(0, x), 6)", "1 if 0 < x < 6 else 0", "y",
        kernels=("relu6",), select=_one("relu6"),
        monitor="active"),
     Op("leaky_relu6", "elementwise", "min(max(alpha x, x), 6)", "0 if x >= 6, 1 if 0 < x < 6, alpha if x <= 0", "x",
-       params=(Param("alpha", 0.01, "unit", doc="slope for x <= 0, in [0, 1]"),),
+       params=(Param("alpha", 0.01, "unit", doc="The slope for x <= 0."),),
        kernels=("leaky_relu6",), select=_one("leaky_relu6"),
        monitor="active"),
     Op("hardtanh", "elementwise", "clip(x, min_val, max_val)", "1 if min_val < x < max_val else 0", "x",
-       params=(Param("min_val", -1.0), Param("max_val", 1.0)), kernels=("hardtanh",),
+       params=(Param("min_val", -1.0, doc="The lower bound."),
+               Param("max_val", 1.0, doc="The upper bound, >= min_val.")), kernels=("hardtanh",),
        select=_one("hardtanh"), validate=_check_hardtanh),
     Op("silu", "elementwise", "x sigmoid(beta x)",
        "sigmoid(beta x) (1 + beta x (1 - sigmoid(beta x)))", "x",
-       params=(Param("beta", 1.0),), aliases=("swish",), kernels=("silu",), select=_one("silu"),
+       params=(Param("beta", 1.0, doc="The scale of x inside the sigmoid."),),
+       aliases=("swish",), kernels=("silu",), select=_one("silu"),
        ulp=(2.0, 3.0), cls="transcendental", domain=(-40.0, 40.0), special="silu(-inf) = -0 (not nan)"),
     Op("hard_sigmoid", "elementwise", "relu6(x + 3) / 6", "1/6 if -3 < x < 3 else 0", "x",
        aliases=("hardsigmoid",), kernels=("hard_sigmoid",), select=_one("hard_sigmoid")),
@@ -181,17 +191,20 @@ OPS = (
        aliases=("hardswish",), kernels=("hard_swish",), select=_one("hard_swish"), special="hard_swish(-inf) = 0"),
     Op("softplus", "elementwise", "log(1 + exp(beta x)) / beta, x where beta x > threshold",
        "sigmoid(beta x) (1 where beta x > threshold)", "x",
-       params=(Param("beta", 1.0, "nonzero"), Param("threshold", 20.0)),
+       params=(Param("beta", 1.0, "nonzero", doc="The sharpness: larger beta is closer to relu."),
+               Param("threshold", 20.0, doc="Where beta x > threshold the result is x (as in PyTorch).")),
        kernels=("softplus",), select=_one("softplus"), ulp=(2.0, 3.0), cls="transcendental", domain=(-40.0, 40.0),
        special="softplus(-inf) = 0, softplus(inf) = inf"),
     Op("gelu", "elementwise",
        "x Phi(x) (approximate='none'); x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3) (approximate='tanh')",
        "Phi(x) + x phi(x); the exact derivative of the tanh form for approximate='tanh'", "x",
-       params=(Param("approximate", "none", "choice", choices=("none", "tanh")),),
+       params=(Param("approximate", "none", "choice", choices=("none", "tanh"),
+                     doc="'none': the exact form x Phi(x); 'tanh': the tanh approximation."),),
        kernels=("gelu", "gelu_tanh"), select=_select_gelu, ulp=(2.0, 3.0), cls="transcendental", domain=(-12.0, 12.0),
        special="gelu(-inf) = -0, gelu(inf) = inf"),
     Op("elu", "elementwise", "x if x > 0 else alpha (exp(x) - 1)", "1 if x > 0 else y + alpha", "y",
-       params=(Param("alpha", 1.0, "nonneg"),), kernels=("elu",), select=_one("elu"),
+       params=(Param("alpha", 1.0, "nonneg", doc="The negative saturation value: elu(-inf) = -alpha."),),
+       kernels=("elu",), select=_one("elu"),
        ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="elu(-inf) = -alpha",
        monitor="active"),
     Op("selu", "elementwise", "lambda elu(x, alpha), lambda = %.16g, alpha = %.16g" % (SELU_LAMBDA, SELU_ALPHA),
@@ -199,7 +212,8 @@ OPS = (
        ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="selu(-inf) = -lambda alpha",
        monitor="active"),
     Op("celu", "elementwise", "max(0, x) + min(0, alpha (exp(x / alpha) - 1))", "1 if x > 0 else exp(x / alpha)", "x",
-       params=(Param("alpha", 1.0, "nonzero"),), kernels=("celu",), select=_one("celu"),
+       params=(Param("alpha", 1.0, "nonzero", doc="The scale of the negative part: celu(-inf) = -alpha."),),
+       kernels=("celu",), select=_one("celu"),
        ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="celu(-inf) = -alpha",
        monitor="active"),
     Op("mish", "elementwise", "x tanh(softplus(x)) = x n / (n + 2), n = e^x (e^x + 2)",
@@ -211,14 +225,16 @@ OPS = (
        aliases=("logsigmoid", "log_expit"), kernels=("log_sigmoid",), select=_one("log_sigmoid"), ulp=(2.0, 2.0), cls="transcendental", domain=(-40.0, 40.0),
        special="log_sigmoid(-inf) = -inf, log_sigmoid(inf) = 0"),
     Op("softmax", "rowwise", "exp(x - max) / sum exp(x - max) along `axis`", "dx = y (dy - sum(dy y))", "y",
-       params=(Param("axis", -1, "axis"),), ulp=(1.0, 3.0), cls="rowwise",
+       params=(_AXIS,), ulp=(1.0, 3.0), cls="rowwise",
        special="a row holding +inf or only -inf gives nan (as PyTorch)"),
     Op("log_softmax", "rowwise", "x - max - log sum exp(x - max) along `axis`", "dx = dy - exp(y) sum(dy)", "y",
-       params=(Param("axis", -1, "axis"),), ulp=(1.0, 3.0), cls="rowwise",
+       params=(_AXIS,), ulp=(1.0, 3.0), cls="rowwise",
        special="a row holding +inf or only -inf gives nan (as PyTorch)"),
     Op("maxout", "maxout", "max over groups of `pieces` consecutive entries along `axis`",
        "dy goes to the (first) arg-max of each group", "x",
-       params=(Param("pieces", None, "pieces", required=True), Param("axis", -1, "axis"))),
+       params=(Param("pieces", None, "pieces", required=True,
+                     doc="The group size; the length of x along `axis` must be a multiple of it."),
+               Param("axis", -1, "axis", doc="The axis along which the groups are taken."))),
     Op("identity", "elementwise", "x", "1", "", kernels=("identity",),
        select=_one("identity")),
 )

@@ -62,10 +62,33 @@ if hasattr(os, "register_at_fork"):
 
 
 def get_num_threads():
-    """The number of threads fastact's kernels use in the calling Python thread.
+    """Return the number of threads fastact's kernels use in this Python thread.
 
-    Returns 1 when fastact was built without OpenMP, and in a child of
-    ``os.fork`` (see the module notes).
+    That is the count of an enclosing ``with threads(n):`` block, else the
+    default set by `set_num_threads`, else ``FASTACT_NUM_THREADS``, else
+    OpenMP's default (``OMP_NUM_THREADS``, the CPU affinity mask,
+    threadpoolctl's limit).
+
+    Returns
+    -------
+    int
+        The thread count, >= 1. It is 1 when fastact was built without
+        OpenMP, and in a child of ``os.fork`` (where no OpenMP team may
+        start).
+
+    See Also
+    --------
+    set_num_threads : Set the default for every Python thread.
+    threads : Change it for the calling Python thread only.
+
+    Examples
+    --------
+    >>> import fastact as fa
+    >>> fa.get_num_threads() >= 1
+    True
+    >>> with fa.threads(1):
+    ...     fa.get_num_threads()
+    1
     """
     if not _OPENMP or _forked:
         return 1
@@ -80,20 +103,66 @@ def get_num_threads():
 
 
 def set_num_threads(n):
-    """Set the default number of threads for all kernels (all Python threads).
+    """Set the default number of threads of every kernel, for all Python threads.
+
+    The default applies to every call that does not run inside a
+    ``with threads(n):`` block.
 
     Parameters
     ----------
-    n : int >= 1, or None to go back to the default (``FASTACT_NUM_THREADS``,
-        else OpenMP's default: ``OMP_NUM_THREADS`` or all usable cores).
+    n : int or None
+        The thread count, >= 1; None goes back to the default
+        (``FASTACT_NUM_THREADS``, else OpenMP's default: ``OMP_NUM_THREADS``
+        or every usable core).
+
+    Raises
+    ------
+    TypeError
+        If `n` is not an integer or None.
+    ValueError
+        If `n` < 1.
+
+    See Also
+    --------
+    get_num_threads : The count in effect.
+    threads : A count for the calling Python thread only.
+
+    Notes
+    -----
+    Arrays below a grain size (8192 to 65536 elements, depending on the
+    function's cost) run on one thread whatever the setting. Results are
+    bitwise identical for any thread count.
+
+    Examples
+    --------
+    >>> import fastact as fa
+    >>> fa.set_num_threads(1)  # every kernel on one thread
+    >>> fa.get_num_threads()
+    1
+    >>> fa.set_num_threads(None)  # back to the default
     """
     global _global
     _global = None if n is None else _check_count(n, "set_num_threads")
 
 
 class threads:
-    """Context manager: use ``n`` threads in the calling Python thread only.
+    """Use `n` threads in the calling Python thread, within a ``with`` block.
 
+    A context manager: other Python threads keep their own count, and the
+    previous count comes back when the block ends (blocks nest).
+
+    Parameters
+    ----------
+    n : int
+        The thread count, >= 1.
+
+    See Also
+    --------
+    set_num_threads : The default for every Python thread.
+    get_num_threads : The count in effect.
+
+    Examples
+    --------
     >>> import fastact as fa
     >>> with fa.threads(1):
     ...     fa.get_num_threads()

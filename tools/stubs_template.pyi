@@ -1,0 +1,58 @@
+# The template of fastact/__init__.pyi: tools/gen_stubs.py writes the stub from
+# this file and the registry (fastact/_registry.py), replacing the two marker
+# comments below.  The public API that is not in the registry is typed here by
+# hand: a new public name is one more definition in the hand-written section
+# (and `python tools/gen_stubs.py`); the generated __all__ lists every public
+# name defined in this file.
+
+# How results are typed (NumPy's own stubs type ufuncs the same way):
+# - an ndarray of float16/float32/float64 gives an ndarray of that dtype; other
+#   array-likes (integer or bool arrays, lists, ...) give an ndarray of
+#   float16 | float32 | float64, which one depending on the input's dtype;
+# - a NumPy float scalar gives that scalar type, a Python float or int gives
+#   np.float64, a bool np.float16, other scalars float16 | float32 | float64;
+# - out=a (or out=(a,)) gives the type of a;
+# - a 0-d ndarray is typed as an ndarray, though the result is a NumPy scalar
+#   (as np.tanh's is): the stubs cannot tell 0-d arrays from others without
+#   typing every shape, and the scalar has the ndarray's attributes and
+#   methods (.dtype, .shape, .round(), ...).
+# Parameters are typed by their check in the registry: reals as float, choices
+# as Literal, seed as int | None, prelu's weight as ArrayLike.
+
+from typing import Any, Literal, TypeVar, overload
+
+from typing_extensions import Self, TypeAlias
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from fastact._registry import Op
+
+# @all@
+
+_F = TypeVar("_F", np.float16, np.float32, np.float64)
+_ArrayT = TypeVar("_ArrayT", bound=NDArray[np.floating[Any]])
+_Float: TypeAlias = np.float16 | np.float32 | np.float64
+_Scalar: TypeAlias = float | np.floating[Any] | np.integer[Any] | np.bool_
+_NoOut: TypeAlias = None | tuple[None]
+_Out: TypeAlias = _ArrayT | tuple[_ArrayT]
+
+# ------------------------------------------------------------- hand-written
+
+__version__: str
+OPS: tuple[Op, ...]
+ALIASES: dict[str, str]
+
+def get_num_threads() -> int: ...
+def set_num_threads(n: int | None) -> None: ...
+def show_config() -> None: ...
+
+class threads:
+    n: int
+    def __init__(self, n: int) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> Literal[False]: ...
+
+# ------------------------------------------------ generated from the registry
+
+# @registry@
