@@ -30,6 +30,11 @@ __all__ = [
     "set_num_threads",
     "show_config",
     "threads",
+    "bias_act",
+    "bias_act_backward",
+    "linear",
+    "linear_backward",
+    "ActivityMonitor",
     "sigmoid",
     "sigmoid_backward",
     "logistic",
@@ -116,6 +121,89 @@ class threads:
     def __init__(self, n: int) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> Literal[False]: ...
+
+# bias + activation, linear, activity monitoring (fastact._fused)
+
+_Param: TypeAlias = float | str | bool | None   # an activation's parameter, by keyword
+
+@overload
+def bias_act(x: NDArray[_F], bias: ArrayLike | None, activation: str | None, axis: int = -1,
+             out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[False] = False,
+             monitor: ActivityMonitor | None = None, saturation: float = 1e-3, **params: _Param) -> NDArray[_F]: ...
+@overload
+def bias_act(x: NDArray[_F], bias: ArrayLike | None, activation: str | None, axis: int = -1,
+             out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[True],
+             monitor: ActivityMonitor | None = None, saturation: float = 1e-3,
+             **params: _Param) -> tuple[NDArray[_F], NDArray[np.int64]]: ...
+@overload
+def bias_act(x: ArrayLike, bias: ArrayLike | None, activation: str | None, axis: int = -1,
+             out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None, *, counts: Literal[False] = False,
+             monitor: ActivityMonitor | None = None, saturation: float = 1e-3, **params: _Param) -> NDArray[_Float]: ...
+@overload
+def bias_act(x: ArrayLike, bias: ArrayLike | None, activation: str | None, axis: int = -1,
+             out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None, *, counts: Literal[True],
+             monitor: ActivityMonitor | None = None, saturation: float = 1e-3,
+             **params: _Param) -> tuple[NDArray[_Float], NDArray[np.int64]]: ...
+
+@overload
+def bias_act_backward(dy: NDArray[_F], saved: NDArray[_F] | None, bias: ArrayLike | None, activation: str | None,
+                      axis: int = -1, out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None,
+                      **params: _Param) -> tuple[NDArray[_F], NDArray[_F] | None]: ...
+@overload
+def bias_act_backward(dy: ArrayLike, saved: ArrayLike | None, bias: ArrayLike | None, activation: str | None,
+                      axis: int = -1, out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None,
+                      **params: _Param) -> tuple[NDArray[_Float], NDArray[_Float] | None]: ...
+
+@overload
+def linear(x: NDArray[_F], weight: NDArray[_F], bias: NDArray[_F] | None = None, activation: str | None = None,
+           out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[False] = False,
+           monitor: ActivityMonitor | None = None, saturation: float = 1e-3, **params: _Param) -> NDArray[_F]: ...
+@overload
+def linear(x: NDArray[_F], weight: NDArray[_F], bias: NDArray[_F] | None = None, activation: str | None = None,
+           out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[True],
+           monitor: ActivityMonitor | None = None, saturation: float = 1e-3,
+           **params: _Param) -> tuple[NDArray[_F], NDArray[np.int64]]: ...
+@overload
+def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None, activation: str | None = None,
+           out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None, *, counts: Literal[False] = False,
+           monitor: ActivityMonitor | None = None, saturation: float = 1e-3, **params: _Param) -> NDArray[_Float]: ...
+@overload
+def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None, activation: str | None = None,
+           out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None, *, counts: Literal[True],
+           monitor: ActivityMonitor | None = None, saturation: float = 1e-3,
+           **params: _Param) -> tuple[NDArray[_Float], NDArray[np.int64]]: ...
+
+@overload
+def linear_backward(dy: NDArray[_F], x: NDArray[_F], weight: NDArray[_F], bias: NDArray[_F] | None = None,
+                    activation: str | None = None, y: NDArray[_F] | None = None,
+                    **params: _Param) -> tuple[NDArray[_F], NDArray[_F], NDArray[_F] | None]: ...
+@overload
+def linear_backward(dy: ArrayLike, x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None,
+                    activation: str | None = None, y: ArrayLike | None = None,
+                    **params: _Param) -> tuple[NDArray[_Float], NDArray[_Float], NDArray[_Float] | None]: ...
+
+class ActivityMonitor:
+    activation: str
+    kind: Literal["active", "saturated"]
+    saturation: float
+    counts: NDArray[np.int64] | None
+    samples: int
+    batches: int
+    def __init__(self, activation: str, saturation: float = 1e-3) -> None: ...
+    def reset(self) -> None: ...
+    def update(self, counts: ArrayLike, samples: int) -> None: ...
+    @overload
+    def __call__(self, x: NDArray[_F], bias: ArrayLike | None = None, axis: int = -1,
+                 out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, **params: _Param) -> NDArray[_F]: ...
+    @overload
+    def __call__(self, x: ArrayLike, bias: ArrayLike | None = None, axis: int = -1,
+                 out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None,
+                 **params: _Param) -> NDArray[_Float]: ...
+    def fraction(self) -> NDArray[np.float64]: ...
+    def never_active(self) -> NDArray[np.intp]: ...
+    def dead_fraction(self) -> float: ...
+    def saturated_fraction(self) -> float: ...
+    def report(self) -> str: ...
 
 # ------------------------------------------------ generated from the registry
 

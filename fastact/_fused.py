@@ -192,7 +192,8 @@ def bias_act(x, bias, activation, axis=-1, out=None, *, counts=False, monitor=No
     >>> fa.bias_act(x, np.array([0.5, 0.0, -1.0]), "relu")
     array([[0.  , 0.5 , 1.  ],
            [0.75, 0.  , 0.  ]])
-    >>> y, active = fa.bias_act(x, np.array([0.5, 0.0, -1.0]), "relu", counts=True)
+    >>> b = np.array([0.5, 0.0, -1.0])
+    >>> y, active = fa.bias_act(x, b, "relu", counts=True)
     >>> active
     array([1, 1, 1])
     """
@@ -238,10 +239,10 @@ def bias_act_backward(dy, saved, bias, activation, axis=-1, out=None, **params):
         Gradient arriving at bias_act's output.
     saved : array_like
         What the activation's backward takes: bias_act's output y for
-        activations that save y (sigmoid, tanh, relu, elu, ...), else bias_act's
-        input x (silu, gelu, softplus, ...; the bias is added again in the
-        kernel).  ``fastact.OPS`` lists which (``Op.saves``); the identity
-        needs nothing (None).
+        activations that save y (sigmoid, tanh, relu, elu, ...), else
+        bias_act's input x (silu, gelu, softplus, ...; the bias is added
+        again in the kernel).  ``fastact.OPS`` lists which
+        (``Op.saves``); the identity needs nothing (None).
     bias : array_like or None
         The forward's bias (its shape is dbias's); None: no bias gradient.
     activation : str or None
@@ -259,6 +260,10 @@ def bias_act_backward(dy, saved, bias, activation, axis=-1, out=None, **params):
         Gradient with respect to x (and to x + bias).
     dbias : ndarray or None
         Gradient with respect to bias, shaped like bias (None without a bias).
+
+    See Also
+    --------
+    bias_act
 
     Examples
     --------
@@ -332,8 +337,9 @@ def linear(x, weight, bias=None, activation=None, out=None, *, counts=False, mon
            **params):
     """A linear layer with a fused epilogue: ``activation(x @ weight.T + bias)``.
 
-    The convention of ``torch.nn.functional.linear``: x is ``(..., in_features)``,
-    weight ``(out_features, in_features)``, bias ``(out_features,)``.  The
+    The convention of ``torch.nn.functional.linear``: x is
+    ``(..., in_features)``, weight ``(out_features, in_features)``, bias
+    ``(out_features,)``.  The
     product is NumPy's matmul (BLAS) written straight into the output buffer;
     bias and activation then run in place over it in one pass (`bias_act`).
 
@@ -350,8 +356,12 @@ def linear(x, weight, bias=None, activation=None, out=None, *, counts=False, mon
     out : ndarray, optional
         Where to write the result, ``(..., out_features)``; must not overlap x
         or weight.
-    counts, monitor, saturation
-        Activity monitoring over the output units, as in `bias_act`.
+    counts : bool, optional
+        Also return the activity counts of the output units (see `bias_act`).
+    monitor : ActivityMonitor, optional
+        Accumulate the counts into this monitor.
+    saturation : float, optional
+        The saturation threshold for sigmoid/tanh counts (default 1e-3).
     **params
         The activation's parameters.
 
@@ -417,14 +427,19 @@ def linear_backward(dy, x, weight, bias=None, activation=None, y=None, **params)
     ----------
     dy : array_like
         Gradient at linear's output, ``(..., out_features)``.
-    x, weight, bias
-        The forward's operands (bias may be None).
+    x : array_like
+        The forward's input.
+    weight : array_like
+        The forward's weight.
+    bias : array_like or None, optional
+        The forward's bias (None: no bias, no dbias).
     activation : str or None, optional
         As in `linear`.
     y : array_like, optional
-        The forward's output: required for activations whose backward takes y
-        (sigmoid, tanh, relu, elu, ...).  For those that take their input (silu,
-        gelu, softplus, ...) z is recomputed (one more matrix product).
+        The forward's output: required for activations whose backward
+        takes y (sigmoid, tanh, relu, elu, ...).  For those that take their
+        input (silu, gelu, softplus, ...) z is recomputed (one more matrix
+        product).
     **params
         The activation's parameters.
 
@@ -436,6 +451,10 @@ def linear_backward(dy, x, weight, bias=None, activation=None, y=None, **params)
         Like weight.
     dbias : ndarray or None
         Like bias (None without a bias).
+
+    See Also
+    --------
+    linear, bias_act_backward
 
     Examples
     --------
@@ -520,6 +539,10 @@ class ActivityMonitor:
         summed over batches).
     batches : int
         How many batches were added.
+
+    See Also
+    --------
+    bias_act, linear
 
     Examples
     --------

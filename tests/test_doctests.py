@@ -89,7 +89,8 @@ def test_numpydoc_structure(name):
         assert title in sections, "fastact.%s: no %s section" % (name, title)
     params = [p for p in inspect.signature(obj).parameters if p != "self"]
     if params:
-        documented = re.findall(r"^(\w+) :", sections.get("Parameters", ""), re.M)
+        # "name : type" lines, and "**name" for the keyword catch-all
+        documented = re.findall(r"^(?:\*\*)?(\w+)(?: :|$)", sections.get("Parameters", ""), re.M)
         assert documented == params, "fastact.%s: Parameters documents %s, the signature has %s" % (
             name, documented, params)
     if not inspect.isclass(obj) and name not in RETURN_NOTHING:

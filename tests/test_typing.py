@@ -95,21 +95,27 @@ def test_stub_defines_every_public_name():
         "the stub's __all__ is not fastact.__all__: regenerate with python tools/gen_stubs.py"
 
 
+def _signature(fn, method=False):
+    """(parameter names, {name: default}) of a stub function (a method without self)."""
+    a = fn.args
+    positional = (a.posonlyargs + a.args)[1 if method else 0:]
+    defaults = dict(zip([p.arg for p in positional][::-1], a.defaults[::-1]))
+    defaults.update((p.arg, d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None)
+    names = [p.arg for p in positional + a.kwonlyargs] + ([a.kwarg.arg] if a.kwarg else [])
+    return names, {k: ast.literal_eval(v) for k, v in defaults.items()}
+
+
 def _stub_signatures():
-    """{name: [(param names, {name: default}), ...]} over every overload; aliases resolved."""
+    """{name: [(param names, {name: default}), ...]} over every overload; aliases resolved;
+    a class has its __init__'s."""
     sigs, aliases = {}, {}
     for n in _stub_tree().body:
         if isinstance(n, ast.FunctionDef):
-            a = n.args
-            params = a.posonlyargs + a.args + a.kwonlyargs
-            defaults = dict(zip([p.arg for p in (a.posonlyargs + a.args)][::-1], a.defaults[::-1]))
-            defaults.update((p.arg, d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None)
-            sigs.setdefault(n.name, []).append(
-                ([p.arg for p in params], {k: ast.literal_eval(v) for k, v in defaults.items()}))
+            sigs.setdefault(n.name, []).append(_signature(n))
         elif isinstance(n, ast.ClassDef):
             for m in n.body:
                 if isinstance(m, ast.FunctionDef) and m.name == "__init__":
-                    sigs[n.name] = [([p.arg for p in m.args.args[1:]], {})]
+                    sigs[n.name] = [_signature(m, method=True)]
         elif isinstance(n, ast.Assign) and isinstance(n.value, ast.Name):
             aliases.update((t.id, n.value.id) for t in n.targets)
     for alias, target in aliases.items():
@@ -149,6 +155,24 @@ assert_type(fa.set_num_threads(None), None)
 with fa.threads(1) as t:
     assert_type(t, fa.threads)
 assert_type(fa.show_config(), None)
+b32 = np.zeros(3, np.float32)
+w32 = np.ones((3, 3), np.float32)
+assert_type(fa.bias_act(x32[None, :3], b32, "relu"), NDArray[np.float32])
+assert_type(fa.bias_act(x64[None, :3], None, "gelu", approximate="tanh"), NDArray[np.float64])
+assert_type(fa.bias_act([[0.5, 1.0, 2.0]], b32, "sigmoid", counts=True), Tuple[NDArray[F], NDArray[np.int64]])
+assert_type(fa.bias_act_backward(x32[None, :3], x32[None, :3], b32, "silu"),
+            Tuple[NDArray[np.float32], Union[NDArray[np.float32], None]])
+assert_type(fa.linear(x32[None, :3], w32, b32, "leaky_relu", alpha=0.1), NDArray[np.float32])
+assert_type(fa.linear(x32[None, :3], w32, b32, "relu", counts=True), Tuple[NDArray[np.float32], NDArray[np.int64]])
+assert_type(fa.linear_backward(x32[None, :3], x32[None, :3], w32, b32, "tanh", y=x32[None, :3]),
+            Tuple[NDArray[np.float32], NDArray[np.float32], Union[NDArray[np.float32], None]])
+mon = fa.ActivityMonitor("relu")
+assert_type(mon(x32[None, :3], b32), NDArray[np.float32])
+assert_type(fa.linear(x32[None, :3], w32, b32, "relu", monitor=mon), NDArray[np.float32])
+assert_type(mon.never_active(), NDArray[np.intp])
+assert_type(mon.fraction(), NDArray[np.float64])
+assert_type(mon.report(), str)
+assert_type(mon.counts, Union[NDArray[np.int64], None])
 """
 
 
