@@ -55,6 +55,7 @@ def render_elementwise(suffix, variant):
         warning="Generated from _elementwise.pyx.tp by setup.py -- do not edit.",
         kernels=registry["ELEMENTWISE_KERNELS"],
         fused=registry["FUSED_KERNELS"],
+        counted=registry["COUNT_KERNELS"],
         dtypes=[("f32", "float"), ("f64", "double")],
         variant=variant,
     )

@@ -33,7 +33,7 @@ import numpy
 cdef extern from "fa_fused.h" nogil:
     void fa_sum_into_f32(const float *v, double *acc, Py_ssize_t n)
     void fa_sum_into_f64(const double *v, double *acc, Py_ssize_t n)
-    void fa_count_into_f32(const float *v, double *acc, Py_ssize_t n, float hi, float lo)
+    void fa_count_into_f32(const float *v, float *acc, Py_ssize_t n, float hi, float lo)
     void fa_count_into_f64(const double *v, double *acc, Py_ssize_t n, double hi, double lo)
     double fa_sum_f32(const float *v, Py_ssize_t n)
     double fa_sum_f64(const double *v, Py_ssize_t n)
@@ -42,8 +42,8 @@ cdef extern from "fa_fused.h" nogil:
 
 cdef enum:
     SEG_MIN = 256        # segments at least this long take the scalar-bias kernels
-    VEC_TILE = 4096      # smallest tile of the expanded bias pattern
-    BLOCK = 16384        # longest kernel call (a block stays in L1/L2 for its reduction)
+    VEC_TILE = 1024      # smallest tile of the expanded bias pattern
+    BLOCK = 2048         # longest kernel call: its slices of bias and partials stay in L1
     GROUP_ELEMS = 65536  # a tile group covers at least this many elements ...
     GROUP_MIN = 16       # ... and at least this many tiles
     SUB = 2048           # stack buffer of the backward of kernels without bias loops
@@ -106,6 +106,26 @@ cdef inline bint _fused_loop(int kernel, bint backward, const floating* a, const
     return True
 
 
+cdef inline Py_ssize_t _count_loop(int kernel, const floating* a, const floating* b, floating bsc, int bias_mode,
+                                   floating* out, floating* acc, Py_ssize_t n, double p0, double p1, floating hi,
+                                   floating lo) noexcept nogil:
+    # the kernel's forward-and-count loop with a bias: vector b counts into acc (returns 0),
+    # scalar bsc returns the count; -1 if the kernel has no such loop
+    if floating is float:
+        if bias_mode == 1 and _FWDBC_f32[kernel] != NULL:
+            _FWDBC_f32[kernel](a, b, out, acc, n, p0, p1, hi, lo)
+            return 0
+        if bias_mode == 2 and _FWDSC_f32[kernel] != NULL:
+            return _FWDSC_f32[kernel](a, bsc, out, n, p0, p1, hi, lo)
+    else:
+        if bias_mode == 1 and _FWDBC_f64[kernel] != NULL:
+            _FWDBC_f64[kernel](a, b, out, acc, n, p0, p1, hi, lo)
+            return 0
+        if bias_mode == 2 and _FWDSC_f64[kernel] != NULL:
+            return _FWDSC_f64[kernel](a, bsc, out, n, p0, p1, hi, lo)
+    return -1
+
+
 cdef inline void _add_bias(const floating* a, const floating* b, floating bsc, int bias_mode, floating* out,
                            Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
@@ -140,18 +160,20 @@ cdef inline void _bias_block(int kernel, bint backward, const floating* a, const
             j += m
 
 
-cdef inline void _reduce_into(int red, const floating* v, double* acc, Py_ssize_t n, floating hi,
+cdef inline void _reduce_into(int red, const floating* v, void* acc, Py_ssize_t n, floating hi,
                               floating lo) noexcept nogil:
+    # per-position partials: counts in the data's type (exact: at most GROUP tiles
+    # add to one), sums in double
     if floating is float:
         if red == RED_COUNT:
-            fa_count_into_f32(v, acc, n, hi, lo)
+            fa_count_into_f32(v, <float*>acc, n, hi, lo)
         elif red == RED_SUM:
-            fa_sum_into_f32(v, acc, n)
+            fa_sum_into_f32(v, <double*>acc, n)
     else:
         if red == RED_COUNT:
-            fa_count_into_f64(v, acc, n, hi, lo)
+            fa_count_into_f64(v, <double*>acc, n, hi, lo)
         elif red == RED_SUM:
-            fa_sum_into_f64(v, acc, n)
+            fa_sum_into_f64(v, <double*>acc, n)
 
 
 cdef inline double _reduce(int red, const floating* v, Py_ssize_t n, floating hi, floating lo) noexcept nogil:
@@ -191,10 +213,13 @@ cdef _Layout _layout(Py_ssize_t n, Py_ssize_t C, Py_ssize_t inner):
 
 cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward, const floating* a,
                             const floating* s, const floating* b, bint bias_in, floating* out, int red,
-                            floating hi, floating lo, double* part, double p0, double p1) noexcept nogil:
-    cdef Py_ssize_t g, q, r, off, ln, rend
+                            floating hi, floating lo, void* part, double p0, double p1) noexcept nogil:
+    # part: segments, one double per unit; tiles, a row of T per group: counts in
+    # floating, sums in double
+    cdef Py_ssize_t g, q, r, off, ln, rend, c
     cdef int mode = 0
     cdef floating bsc = 0
+    cdef void* acc
     if L.seg:
         g = u // L.m                       # the segment
         q = u % L.m                        # its piece
@@ -203,30 +228,43 @@ cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward,
         if bias_in:
             mode = 2
             bsc = b[g % L.C]
-        _bias_block(kernel, backward, a + off, (s + off) if s != NULL else NULL, NULL, bsc, mode,
-                    out + off, ln, p0, p1)
-        if red != RED_NONE:
-            part[u] = _reduce(red, out + off, ln, hi, lo)
+        c = -1
+        if red == RED_COUNT and bias_in:
+            c = _count_loop(kernel, a + off, NULL, bsc, mode, out + off, NULL, ln, p0, p1, hi, lo)
+        if c < 0:
+            _bias_block(kernel, backward, a + off, (s + off) if s != NULL else NULL, NULL, bsc, mode,
+                        out + off, ln, p0, p1)
+            if red != RED_NONE:
+                (<double*>part)[u] = _reduce(red, out + off, ln, hi, lo)
+        else:
+            (<double*>part)[u] = c
         return
     g = u // L.m                           # the group of tiles
     q = u % L.m                            # the column block
     if bias_in:
         mode = 1
+    if red == RED_COUNT:
+        acc = <void*>((<floating*>part) + g * L.T + q * BLOCK)
+    else:
+        acc = <void*>((<double*>part) + g * L.T + q * BLOCK)
     rend = min((g + 1) * L.G, (L.n + L.T - 1) // L.T)
     for r in range(g * L.G, rend):
         off = r * L.T + q * BLOCK
         ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
         if ln <= 0:
             break
+        if red == RED_COUNT and bias_in and _count_loop(kernel, a + off, b + q * BLOCK, bsc, mode, out + off,
+                                                        <floating*>acc, ln, p0, p1, hi, lo) == 0:
+            continue
         _bias_block(kernel, backward, a + off, (s + off) if s != NULL else NULL,
                     (b + q * BLOCK) if bias_in else NULL, bsc, mode, out + off, ln, p0, p1)
         if red != RED_NONE:
-            _reduce_into(red, out + off, part + g * L.T + q * BLOCK, ln, hi, lo)
+            _reduce_into(red, out + off, acc, ln, hi, lo)
 
 
 cdef void _bias_run(_Layout* L, int kernel, bint backward, const floating* a, const floating* s,
                     const floating* b, bint bias_in, floating* out, int red, floating hi, floating lo,
-                    double* part, double p0, double p1, int nthreads) noexcept nogil:
+                    void* part, double p0, double p1, int nthreads) noexcept nogil:
     cdef Py_ssize_t u
     cdef fa_fpflags_t flags = fa_fpflags_save()
     if nthreads <= 1 or L.units < 2:
@@ -272,11 +310,12 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
         if not L.seg and (L.T != C or inner != 1):
             # the bias pattern of one tile: b[(j // inner) % C], j < T
             e = numpy.tile(numpy.repeat(bias, inner), L.T // (C * inner))
-    cdef cnp.ndarray part = None, units = None
-    cdef double* pp = NULL
+    cdef cnp.ndarray part = None
+    cdef void* pp = NULL
     if red != RED_NONE:
-        part = numpy.zeros(max(L.nparts, 1), numpy.float64)
-        pp = <double*>cnp.PyArray_DATA(part)
+        # tile counts in the data's type (see _bias_unit), the rest in double
+        part = numpy.zeros(max(L.nparts, 1), a.dtype if red == RED_COUNT and not L.seg else numpy.float64)
+        pp = cnp.PyArray_DATA(part)
     cdef const void* ep = cnp.PyArray_DATA(e) if e is not None else NULL
     cdef void* ap = cnp.PyArray_DATA(a)
     cdef void* op = cnp.PyArray_DATA(out)
@@ -291,21 +330,41 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
                           <double*>op, red, hi, lo, pp, p0, p1, nthreads)
     if red == RED_NONE:
         return None
-    return _fold(&L, part)
+    return _fold(&L, part.astype(numpy.float64, copy=False))
 
 
 cdef object _fold(_Layout* L, cnp.ndarray part):
-    # the per-unit totals, adding the partials in a fixed order
+    # the per-unit totals, adding the partials in a fixed order (no division per element)
     cdef cnp.ndarray res = numpy.zeros(L.C, numpy.float64)
     cdef double* r = <double*>cnp.PyArray_DATA(res)
-    cdef const double* p = <const double*>cnp.PyArray_DATA(part)
-    cdef Py_ssize_t i, j, k
+    cdef double* p = <double*>cnp.PyArray_DATA(part)
+    cdef Py_ssize_t i, j, c, k, ngroups
     with nogil:
         if L.seg:
+            # part[segment * m + piece]: segments cycle through the units
+            c = k = 0
             for i in range(L.units):
-                r[(i // L.m) % L.C] += p[i]
+                r[c] += p[i]
+                k += 1
+                if k == L.m:
+                    k = 0
+                    c += 1
+                    if c == L.C:
+                        c = 0
         else:
-            for i in range(L.nparts // L.T):
+            # groups into the first row (in group order), then tile positions into units
+            ngroups = L.nparts // L.T
+            for i in range(1, ngroups):
                 for j in range(L.T):
-                    r[(j // L.inner) % L.C] += p[i * L.T + j]
+                    p[j] += p[i * L.T + j]
+            c = k = 0
+            for j in range(L.T):
+                r[c] += p[j]
+                k += 1
+                if k == L.inner:
+                    k = 0
+                    c += 1
+                    if c == L.C:
+                        c = 0
     return res
+

@@ -16,7 +16,8 @@ load it before the package is built.
 from dataclasses import dataclass
 import math
 
-__all__ = ["Param", "Op", "OPS", "BY_NAME", "ALIASES", "ELEMENTWISE_KERNELS", "FUSED_KERNELS", "lookup"]
+__all__ = ["Param", "Op", "OPS", "BY_NAME", "ALIASES", "ELEMENTWISE_KERNELS", "FUSED_KERNELS", "COUNT_KERNELS",
+           "lookup"]
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,8 @@ ELEMENTWISE_KERNELS = tuple(dict.fromkeys(k for op in OPS for k in op.kernels))
 # place (a few percent of a transcendental kernel), keeping one call site each
 # so that GCC inlines their (large) math into the loop.
 FUSED_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" for k in op.kernels))
+# ... and of those, the ones that also count active/saturated outputs in the same loop
+COUNT_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" and op.monitor for k in op.kernels))
 
 
 def lookup(name):

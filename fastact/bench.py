@@ -22,6 +22,12 @@ same arrays for every contender.
     python -m fastact.bench --ops sigmoid,gelu --dtypes float32,float64 --sizes 1e3,1e6,4e7
     python -m fastact.bench --json out.json --markdown out.md --plot out.png
     python -m fastact.bench --accuracy               # max ULP error per contender instead
+
+The default run also times the inference forms (fastact._bench_fused):
+bias_act against NumPy's and PyTorch's two steps, linear against
+``act(x @ W.T + b)`` and ``act(F.linear(x, W, b))``, and the cost of the
+activity counts; ``--no-inference`` leaves them out, ``--inference`` adds
+them to a run with ``--ops``.
 """
 
 import argparse
@@ -351,6 +357,11 @@ def parse_args(argv):
     ap.add_argument("--markdown", metavar="FILE", help="write the table as Markdown")
     ap.add_argument("--plot", metavar="FILE.png", help="plot speed-up over the fastest peer against size")
     ap.add_argument("--accuracy", action="store_true", help="report max ULP errors instead of speed")
+    inf = ap.add_mutually_exclusive_group()
+    inf.add_argument("--inference", action="store_true",
+                     help="add the inference rows (bias_act, linear, monitoring) to a run with --ops")
+    inf.add_argument("--no-inference", action="store_true",
+                     help="leave out the inference rows (bias_act, linear, monitoring)")
     return ap.parse_args(argv)
 
 
@@ -382,13 +393,19 @@ def main(argv=None):
     min_time = a.min_time or (0.05 if full else 0.01)
     records, roofs = run(names, dtypes, sizes, directions, contenders, min_time, a.repeats)
     text = markdown(records, roofs, m)
+    fused = []
+    if a.inference or not (a.no_inference or a.ops or a.accuracy):
+        from . import _bench_fused
+        fused = _bench_fused.run(dtypes, min_time, a.repeats, contenders)
+        text += "\n\nInference (fastact.bias_act, fastact.linear; median µs per call, x peer = its time / " \
+                "fastact's):\n\n" + _bench_fused.markdown(fused)
     print(text)
     if a.markdown:
         with open(a.markdown, "w") as f:
             f.write(text + "\n")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"machine": m, "records": records, "roofs": roofs}, f, indent=1)
+            json.dump({"machine": m, "records": records, "roofs": roofs, "inference": fused}, f, indent=1)
     if a.plot:
         plot(records, a.plot)
     return 0

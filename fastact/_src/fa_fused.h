@@ -4,7 +4,9 @@
  * gradient) or of a predicate on them (the activity counts).
  *
  * A "count" predicate is  v > hi || v < lo  (active: hi = 0, lo = -inf;
- * saturated: outside [lo, hi]); nan counts as neither.
+ * saturated: outside [lo, hi]); nan counts as neither.  Per-position counts
+ * accumulate in the data's own type (exact below 2^24: the caller bounds
+ * them), which keeps the loop at one vector width.
  *
  * The whole-block sums use `omp simd reduction`: the order of the additions
  * depends on the vector width of the build only (never on the thread count).
@@ -32,9 +34,9 @@
         FA_SIMD for (ptrdiff_t j = 0; j < n; j++) acc[j] += (double)v[j];                  \
     }                                                                                      \
     /* acc[j] += 1 where v[j] > hi or v[j] < lo */                                         \
-    static inline void fa_count_into_##sfx(const T *v, double *acc, ptrdiff_t n, T hi, T lo) { \
+    static inline void fa_count_into_##sfx(const T *v, T *acc, ptrdiff_t n, T hi, T lo) {  \
         FA_SIMD for (ptrdiff_t j = 0; j < n; j++)                                          \
-            acc[j] += (v[j] > hi || v[j] < lo) ? 1.0 : 0.0;                                \
+            acc[j] += (v[j] > hi || v[j] < lo) ? (T)1 : (T)0;                              \
     }                                                                                      \
     /* sum of v[0..n) in double */                                                         \
     static inline double fa_sum_##sfx(const T *v, ptrdiff_t n) {                           \

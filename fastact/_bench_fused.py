@@ -1,0 +1,179 @@
+"""The inference rows of the benchmark report: bias + activation, a linear
+layer with its epilogue, and the cost of activity monitoring.
+
+Contenders, on the same arrays in one process:
+
+- bias_act: fastact ``bias_act(x, b, act, out=y)``; NumPy in two steps,
+  ``np.add(x, b, out=y)`` then its best in-place form of the activation on
+  y; PyTorch the same two steps with ``out=`` (``torch.add``, then its
+  activation into y).
+- linear: fastact ``linear(x, W, b, act, out=y)``; NumPy's unfused form
+  ``act(x @ W.T + b)`` written without temporaries (``np.matmul(.., out=y)``,
+  ``np.add(.., out=y)``, the in-place activation); PyTorch
+  ``act(F.linear(x, W, b))`` (the activation in place on F.linear's result).
+- monitoring: fastact ``bias_act(..., counts=True)`` against the same call
+  without counts: the overhead in percent.
+
+Every row is timed with ``bench.time_call`` (median of repeats).
+"""
+
+import numpy as np
+
+from . import _contenders
+from ._registry import lookup
+
+__all__ = ["BIAS_ACTS", "LINEAR_SHAPES", "MONITORED", "run", "markdown"]
+
+BIAS_ACTS = ("relu", "gelu", "sigmoid")
+BIAS_SHAPE = (1000, 1000)          # 1e6 elements, the bias along the last axis
+# (batch, in_features, out_features): the issue's layer widths at batch 1, 32, 256
+LINEAR_SHAPES = tuple((b, i, o) for i, o in ((256, 256), (1024, 4096)) for b in (1, 32, 256))
+LINEAR_ACT = "relu"
+MONITORED = ("relu", "sigmoid")
+PEERS = ("numpy", "torch")
+
+
+def _act(contender, name):
+    """contender's forward of `name` with the default parameters, as f(x, out); or None."""
+    fn = _contenders.get(contender, name)
+    if fn is None:
+        return None
+    params = {p.name: p.default for p in lookup(name).params}
+    return lambda x, out: fn(x, out, **params)
+
+
+def _bias_act_calls(name, x, b, y):
+    import fastact as fa
+
+    calls = {"fastact": lambda: fa.bias_act(x, b, name, out=y)}
+    np_act = _act("numpy", name)
+    if np_act is not None:
+        def numpy_two_steps():
+            np.add(x, b, out=y)
+            return np_act(y, y)
+        calls["numpy"] = numpy_two_steps
+    t_act = _act("torch", name)
+    if t_act is not None:
+        import torch
+        tx, tb, ty = torch.from_numpy(x), torch.from_numpy(b), torch.from_numpy(y)
+
+        def torch_two_steps():
+            torch.add(tx, tb, out=ty)
+            return t_act(y, y)
+        calls["torch"] = torch_two_steps
+    return calls
+
+
+def _linear_calls(name, x, w, b, y):
+    import fastact as fa
+
+    calls = {"fastact": lambda: fa.linear(x, w, b, name, out=y)}
+    np_act = _act("numpy", name)
+
+    def numpy_unfused():
+        np.matmul(x, w.T, out=y)
+        np.add(y, b, out=y)
+        return np_act(y, y)
+    calls["numpy"] = numpy_unfused
+    t_act = _act("torch", name)
+    if t_act is not None:
+        import torch
+        import torch.nn.functional as F
+        tx, tw, tb = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
+
+        def torch_linear():
+            z = F.linear(tx, tw, tb).numpy()
+            return t_act(z, z)
+        calls["torch"] = torch_linear
+    return calls
+
+
+def run(dtypes=(np.float32,), min_time=0.01, repeats=5, contenders=None, acts=BIAS_ACTS,
+        linear_shapes=LINEAR_SHAPES, monitored=MONITORED):
+    """Time every row; returns a list of records (one per row and contender)."""
+    from .bench import time_call
+
+    # NumPy's bundled OpenBLAS (0.3.31 here) keeps a slow path for small float32
+    # products until a large product has run in the process (measured on this
+    # machine: 256x256x256 at 9.4 GFLOP/s before, 34 after).  One large product
+    # first, so that the rows compare steady states; NumPy and fastact.linear
+    # (which uses NumPy's matmul) profit alike.
+    big = np.ones((512, 512), np.float32)
+    big @ big
+    wanted = set(contenders or ("fastact",) + PEERS) & set(_contenders.available())
+    wanted.add("fastact")
+    rng = np.random.default_rng(0)
+    records = []
+
+    def record(kind, label, dtype, n, contender, fn):
+        try:
+            med, lo, hi = time_call(fn, min_time, repeats)
+        except (NotImplementedError, TypeError, ValueError, RuntimeError) as exc:
+            records.append({"kind": kind, "row": label, "dtype": np.dtype(dtype).name, "elements": n,
+                            "contender": contender, "median_s": None, "error": str(exc)})
+            return
+        records.append({"kind": kind, "row": label, "dtype": np.dtype(dtype).name, "elements": n,
+                        "contender": contender, "median_s": med, "min_s": lo, "max_s": hi, "error": None})
+
+    for dtype in dtypes:
+        x = rng.standard_normal(BIAS_SHAPE).astype(dtype)
+        b = rng.standard_normal(BIAS_SHAPE[1]).astype(dtype)
+        y = np.empty_like(x)
+        for name in acts:
+            for c, fn in _bias_act_calls(name, x, b, y).items():
+                if c in wanted:
+                    record("bias_act", "bias_act(%s) %dx%d" % ((name,) + BIAS_SHAPE), dtype, x.size, c, fn)
+        for batch, fin, fout in linear_shapes:
+            xs = rng.standard_normal((batch, fin)).astype(dtype)
+            w = (rng.standard_normal((fout, fin)) / np.sqrt(fin)).astype(dtype)
+            bs = rng.standard_normal(fout).astype(dtype)
+            ys = np.empty((batch, fout), dtype)
+            for c, fn in _linear_calls(LINEAR_ACT, xs, w, bs, ys).items():
+                if c in wanted:
+                    record("linear", "linear(%s) %d x %d->%d" % (LINEAR_ACT, batch, fin, fout), dtype,
+                           ys.size, c, fn)
+        for name in monitored:
+            import fastact as fa
+            plain = lambda name=name: fa.bias_act(x, b, name, out=y)          # noqa: E731
+            counted = lambda name=name: fa.bias_act(x, b, name, out=y, counts=True)  # noqa: E731
+            label = "bias_act(%s) %dx%d" % ((name,) + BIAS_SHAPE)
+            record("monitor", label, dtype, x.size, "plain", plain)
+            record("monitor", label, dtype, x.size, "counts", counted)
+    return records
+
+
+def _table(records, kind):
+    out = {}
+    for r in records:
+        if r["kind"] == kind and r["median_s"]:
+            out.setdefault((r["row"], r["dtype"]), {})[r["contender"]] = r["median_s"]
+    return out
+
+
+def markdown(records):
+    """The report's inference tables (microseconds per call, speed-ups)."""
+    lines = []
+    for kind, title in (("bias_act", "bias + activation, 1e6 elements"),
+                        ("linear", "linear layer with its epilogue")):
+        table = _table(records, kind)
+        if not table:
+            continue
+        peers = [c for c in PEERS if any(c in v for v in table.values())]
+        head = ["%s" % title, "dtype", "fastact µs"] + ["%s µs" % p for p in peers] + ["x %s" % p for p in peers]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for (row, dt), v in table.items():
+            f = v.get("fastact")
+            cells = [row, dt, "%.1f" % (f * 1e6) if f else "—"]
+            cells += ["%.1f" % (v[p] * 1e6) if p in v else "—" for p in peers]
+            cells += ["%.2f" % (v[p] / f) if f and p in v else "—" for p in peers]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    table = _table(records, "monitor")
+    if table:
+        lines += ["| activity monitoring | dtype | plain µs | with counts µs | overhead |", "|---|---|---|---|---|"]
+        for (row, dt), v in table.items():
+            if "plain" in v and "counts" in v:
+                lines.append("| %s | %s | %.1f | %.1f | %+.1f%% |" % (
+                    row, dt, v["plain"] * 1e6, v["counts"] * 1e6, 100.0 * (v["counts"] / v["plain"] - 1.0)))
+        lines.append("")
+    return "\n".join(lines).rstrip()
