@@ -61,3 +61,20 @@ def test_time_call_measures():
     import time
     med, lo, hi = bench.time_call(lambda: time.sleep(0.002), min_time=0.001, repeats=3)
     assert 0.0015 < med < 0.05 and lo <= med <= hi
+
+
+def test_inference_rows():
+    """The report's inference rows: bias_act against NumPy's two steps, linear
+    against act(x @ W.T + b), and the monitoring overhead, each timed."""
+    from fastact import _bench_fused
+
+    recs = _bench_fused.run(min_time=0.001, repeats=1, contenders=("fastact", "numpy"), acts=("relu", "gelu"),
+                            linear_shapes=((2, 8, 4),), monitored=("relu",))
+    assert all(r["median_s"] and r["median_s"] > 0 for r in recs), [r for r in recs if not r["median_s"]]
+    got = {(r["kind"], r["row"], r["contender"]) for r in recs}
+    for row in ("bias_act(relu) 1000x1000", "bias_act(gelu) 1000x1000"):
+        assert {("bias_act", row, "fastact"), ("bias_act", row, "numpy")} <= got
+    assert {("linear", "linear(relu) 2 x 8->4", c) for c in ("fastact", "numpy")} <= got
+    assert {("monitor", "bias_act(relu) 1000x1000", c) for c in ("plain", "counts")} <= got
+    md = _bench_fused.markdown(recs)
+    assert "| linear(relu) 2 x 8->4 | float32 |" in md and "| activity monitoring |" in md
