@@ -42,50 +42,51 @@ def _act(contender, name):
     return lambda x, out: fn(x, out, **params)
 
 
+def _calls(name, fastact_call, numpy_first, torch_first):
+    """{contender: no-argument call}: fastact's, NumPy's and PyTorch's (where they
+    have the activation), each a first step returning the array the activation
+    then overwrites in place."""
+    calls = {"fastact": fastact_call}
+    for contender, first in (("numpy", numpy_first), ("torch", torch_first)):
+        act = _act(contender, name) if first is not None else None
+        if act is not None:
+            calls[contender] = lambda act=act, first=first: act(*(2 * (first(),)))
+    return calls
+
+
 def _bias_act_calls(name, x, b, y):
     import fastact as fa
 
-    calls = {"fastact": lambda: fa.bias_act(x, b, name, out=y)}
-    np_act = _act("numpy", name)
-    if np_act is not None:
-        def numpy_two_steps():
-            np.add(x, b, out=y)
-            return np_act(y, y)
-        calls["numpy"] = numpy_two_steps
-    t_act = _act("torch", name)
-    if t_act is not None:
+    def numpy_add():
+        return np.add(x, b, out=y)
+
+    torch_add = None
+    if "torch" in _contenders.available():
         import torch
         tx, tb, ty = torch.from_numpy(x), torch.from_numpy(b), torch.from_numpy(y)
 
-        def torch_two_steps():
+        def torch_add():
             torch.add(tx, tb, out=ty)
-            return t_act(y, y)
-        calls["torch"] = torch_two_steps
-    return calls
+            return y
+    return _calls(name, lambda: fa.bias_act(x, b, name, out=y), numpy_add, torch_add)
 
 
 def _linear_calls(name, x, w, b, y):
     import fastact as fa
 
-    calls = {"fastact": lambda: fa.linear(x, w, b, name, out=y)}
-    np_act = _act("numpy", name)
-
-    def numpy_unfused():
+    def numpy_affine():
         np.matmul(x, w.T, out=y)
-        np.add(y, b, out=y)
-        return np_act(y, y)
-    calls["numpy"] = numpy_unfused
-    t_act = _act("torch", name)
-    if t_act is not None:
+        return np.add(y, b, out=y)
+
+    torch_linear = None
+    if "torch" in _contenders.available():
         import torch
         import torch.nn.functional as F
         tx, tw, tb = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
 
         def torch_linear():
-            z = F.linear(tx, tw, tb).numpy()
-            return t_act(z, z)
-        calls["torch"] = torch_linear
-    return calls
+            return F.linear(tx, tw, tb).numpy()
+    return _calls(name, lambda: fa.linear(x, w, b, name, out=y), numpy_affine, torch_linear)
 
 
 def run(dtypes=(np.float32,), min_time=0.01, repeats=5, contenders=None, acts=BIAS_ACTS,

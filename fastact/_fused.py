@@ -126,8 +126,16 @@ def _monitor_args(fname, op, counts, monitor, saturation):
     return bool(counts), _saturation(fname, saturation) if counts else None
 
 
-def _counts_result(raw):
-    return np.rint(raw).astype(np.int64)
+def _with_counts(y, raw, units, samples, want, counts, monitor):
+    """What a forward returns: y, or (y, counts per unit); the monitor gets the counts."""
+    if not want:
+        return y
+    cnt = np.rint(raw).astype(np.int64) if raw is not None else np.zeros(units, np.int64)
+    if monitor is not None:
+        monitor.update(cnt, samples)
+        if not counts:
+            return y
+    return y, cnt
 
 
 # ------------------------------------------------------------ bias_act
@@ -216,14 +224,7 @@ def bias_act(x, bias, activation, axis=-1, out=None, *, counts=False, monitor=No
         raw = _run(fname, op, kernel, p0, p1, False, xk, None, b, y, C, inner,
                    _RED_COUNT if want else _RED_NONE, band)
     y = _api._finish(y, out, rdt)
-    if not want:
-        return y
-    cnt = _counts_result(raw) if raw is not None else np.zeros(C, np.int64)
-    if monitor is not None:
-        monitor.update(cnt, outer * inner)
-        if not counts:
-            return y
-    return y, cnt
+    return _with_counts(y, raw, C, outer * inner, want, counts, monitor)
 
 
 def bias_act_backward(dy, saved, bias, activation, axis=-1, out=None, **params):
@@ -406,14 +407,7 @@ def linear(x, weight, bias=None, activation=None, out=None, *, counts=False, mon
         raw = _run(fname, op, kernel, p0, p1, False, z2, None, b, z2, wk.shape[0], 1,
                    _RED_COUNT if want else _RED_NONE, band)
     y = _api._finish(z, out, rdt)
-    if not want:
-        return y
-    cnt = _counts_result(raw) if raw is not None else np.zeros(wk.shape[0], np.int64)
-    if monitor is not None:
-        monitor.update(cnt, z2.shape[0])
-        if not counts:
-            return y
-    return y, cnt
+    return _with_counts(y, raw, wk.shape[0], z2.shape[0], want, counts, monitor)
 
 
 def linear_backward(dy, x, weight, bias=None, activation=None, y=None, **params):
