@@ -415,3 +415,18 @@ def test_affinity_to_one_cpu_gives_one_thread(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     st = json.loads(r.stdout.strip().splitlines()[-1])
     assert st["threads"] == 1 and st["n1"] == st["n0"], st
+
+
+def test_spin_count_set_for_libgomp_only(tmp_path):
+    """fastact sets GOMP_SPINCOUNT=1000 only while its extension loads libgomp:
+    afterwards the environment is as before (no variable), and a value the user
+    set (or an OMP_WAIT_POLICY) is left alone."""
+    code = ("import os, fastact\n"
+            "print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))\n")
+    r = util.run_python(tmp_path, code, drop_env=("GOMP_SPINCOUNT", "OMP_WAIT_POLICY"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["None", "None"]
+    code = "import os\nos.environ['GOMP_SPINCOUNT'] = '5'\nimport fastact\nprint(os.environ['GOMP_SPINCOUNT'])\n"
+    r = util.run_python(tmp_path, code, drop_env=("GOMP_SPINCOUNT", "OMP_WAIT_POLICY"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["5"]
