@@ -16,9 +16,10 @@
 #     `inner` elements has one bias value b[c]; work items are pieces of at
 #     most BLOCK elements of one segment, each reduced to one number.
 #   * otherwise ("tiles", e.g. (batch, C) with the bias on the last axis): the
-#     bias pattern repeats every P = C inner elements; it is expanded once to a
-#     tile of T elements (a multiple of P, >= VEC_TILE elements unless the
-#     array is smaller; no copy when T == C and inner == 1), and the array is
+#     bias pattern repeats every P = C inner elements; a pattern shorter than
+#     SEG_MIN is expanded once to a tile of T elements (a multiple of P, >=
+#     VEC_TILE elements unless the array is smaller; else T = P, and no copy
+#     when inner == 1), and the array is
 #     cut into tiles, each tile into column blocks of at most BLOCK elements.
 #     A work unit is one column block of GROUP consecutive tiles; its
 #     reduction goes to that group's row of T per-position partials.
@@ -202,7 +203,8 @@ cdef _Layout _layout(Py_ssize_t n, Py_ssize_t C, Py_ssize_t inner):
         L.units = (n // inner) * npieces
         L.nparts = L.units
     else:
-        L.T = P * max(1, min((VEC_TILE + P - 1) // P, n // P))
+        # rows of at least SEG_MIN run as they are; shorter ones are tiled
+        L.T = P if P >= SEG_MIN else P * max(1, min((VEC_TILE + P - 1) // P, n // P))
         L.m = (L.T + BLOCK - 1) // BLOCK
         L.G = max(<Py_ssize_t>GROUP_MIN, (GROUP_ELEMS + L.T - 1) // L.T)
         ntiles = (n + L.T - 1) // L.T
@@ -368,3 +370,81 @@ cdef object _fold(_Layout* L, cnp.ndarray part):
                         c = 0
     return res
 
+
+
+# ================================================================ linear
+
+_matmul = numpy.matmul
+
+
+cdef inline bint _disjoint(cnp.ndarray a, cnp.ndarray b):
+    # C-contiguous arrays whose bytes do not intersect
+    cdef char* pa = <char*>cnp.PyArray_DATA(a)
+    cdef char* pb = <char*>cnp.PyArray_DATA(b)
+    return pa >= pb + cnp.PyArray_NBYTES(b) or pb >= pa + cnp.PyArray_NBYTES(a)
+
+
+def linear_fast(int kernel, object x, object w, object bias, object out, double p0, double p1, bint epilogue,
+                Py_ssize_t grain, object threads):
+    """act(x @ w.T + bias) for the common call, or None to decline: float32 or
+    float64 C-contiguous aligned native arrays of one dtype, x at least 1-D,
+    w 2-D, bias None or 1-D of w.shape[0], out None or a writable such array
+    of the result's shape sharing no memory with the operands.  The product
+    is NumPy's matmul into the output; the epilogue (when `epilogue` or a
+    bias is given) the bias kernels in place.  threads() is asked only for
+    grain elements or more."""
+    cdef int typenum, nd, i
+    cdef cnp.npy_intp dims[32]
+    if not cnp.PyArray_Check(x) or not cnp.PyArray_Check(w):
+        return None
+    typenum = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    if (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64) or not _plain(x, typenum) \
+            or not _plain(w, typenum):
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x, wa = <cnp.ndarray>w, ba = None, ya
+    nd = cnp.PyArray_NDIM(xa)
+    if cnp.PyArray_NDIM(wa) != 2 or nd < 1 or nd > 32 or cnp.PyArray_DIM(xa, nd - 1) != cnp.PyArray_DIM(wa, 1):
+        return None
+    cdef Py_ssize_t N = cnp.PyArray_DIM(wa, 0), K = cnp.PyArray_DIM(wa, 1)
+    if bias is not None:
+        if not _plain(bias, typenum) or cnp.PyArray_NDIM(<cnp.ndarray>bias) != 1 \
+                or cnp.PyArray_DIM(<cnp.ndarray>bias, 0) != N:
+            return None
+        ba = <cnp.ndarray>bias
+    for i in range(nd - 1):
+        dims[i] = cnp.PyArray_DIM(xa, i)
+    dims[nd - 1] = N
+    if out is None:
+        ya = cnp.PyArray_EMPTY(nd, dims, typenum, 0)
+    else:
+        if not _plain(out, typenum):
+            return None
+        ya = <cnp.ndarray>out
+        if not cnp.PyArray_ISWRITEABLE(ya) or cnp.PyArray_NDIM(ya) != nd:
+            return None
+        for i in range(nd):
+            if cnp.PyArray_DIM(ya, i) != dims[i]:
+                return None
+        if not _disjoint(ya, xa) or not _disjoint(ya, wa) or (ba is not None and not _disjoint(ya, ba)):
+            return None
+    cdef Py_ssize_t M = (cnp.PyArray_SIZE(xa) // K) if K else cnp.PyArray_SIZE(ya) // max(N, 1)
+    cdef Py_ssize_t n = M * N
+    _matmul(xa.reshape(M, K), wa.T, out=ya.reshape(M, N))
+    if n == 0 or not (epilogue or ba is not None):
+        return ya
+    cdef _Layout L = _layout(n, N, 1)
+    if L.T != N:   # rows shorter than SEG_MIN: the general path tiles the bias
+        return bias_act(kernel, False, ya.reshape(n), None, ba, ya.reshape(n), N, 1, RED_NONE, 0.0, 0.0, p0,
+                        p1, threads() if n >= grain else 1) or ya
+    cdef int nt = threads() if n >= grain else 1
+    cdef void* yp = cnp.PyArray_DATA(ya)
+    cdef const void* bp = cnp.PyArray_DATA(ba) if ba is not None else NULL
+    cdef bint bias_in = ba is not None
+    with nogil:
+        if typenum == cnp.NPY_FLOAT32:
+            _bias_run(&L, kernel, False, <const float*>yp, <const float*>NULL, <const float*>bp, bias_in,
+                      <float*>yp, RED_NONE, 0.0, 0.0, NULL, p0, p1, nt)
+        else:
+            _bias_run(&L, kernel, False, <const double*>yp, <const double*>NULL, <const double*>bp, bias_in,
+                      <double*>yp, RED_NONE, 0.0, 0.0, NULL, p0, p1, nt)
+    return ya

@@ -20,6 +20,7 @@ Notes
   and folded in a fixed order: the same bits for any thread count.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -36,8 +37,27 @@ _MISSING = object()
 
 # ------------------------------------------------------------------ checks
 
+_ACTIVATIONS = {}   # (activation, params) -> (op, kernel index, p0, p1), for hashable params
+
+
 def _activation(fname, activation, params):
-    """(op, kernel index, p0, p1) for an activation name and its keyword parameters."""
+    """(op, kernel index, p0, p1) for an activation name and its keyword parameters
+    (checked once per distinct call: the answer is cached)."""
+    try:
+        key = (activation, tuple(sorted(params.items())) if params else ())
+        return _ACTIVATIONS[key]
+    except (KeyError, TypeError):
+        pass
+    res = _activation_checked(fname, activation, params)
+    try:
+        if len(_ACTIVATIONS) < 4096:
+            _ACTIVATIONS[key] = res
+    except TypeError:   # unhashable parameter values
+        pass
+    return res
+
+
+def _activation_checked(fname, activation, params):
     if activation is None:
         activation = "identity"
     if not isinstance(activation, str):
@@ -92,9 +112,11 @@ def _units(fname, shape, axis):
     """(axis, outer, C, inner) of shape viewed along axis (0-d: one unit)."""
     if len(shape) == 0:
         return 0, 1, 1, 1
+    if axis == -1 and type(axis) is int:
+        return len(shape) - 1, math.prod(shape[:-1]), shape[-1], 1
     ax = _api._axis(fname, _api._integer(fname, "axis", axis), len(shape))
-    outer = int(np.prod(shape[:ax], dtype=np.int64))
-    inner = int(np.prod(shape[ax + 1:], dtype=np.int64))
+    outer = math.prod(shape[:ax])
+    inner = math.prod(shape[ax + 1:])
     return ax, outer, shape[ax], inner
 
 
@@ -334,6 +356,8 @@ def _linear_operands(fname, x, weight, bias):
     return x, xk, wk, bias, rdt, kdt
 
 
+
+
 def linear(x, weight, bias=None, activation=None, out=None, *, counts=False, monitor=None, saturation=1e-3,
            **params):
     """A linear layer with a fused epilogue: ``activation(x @ weight.T + bias)``.
@@ -387,6 +411,12 @@ def linear(x, weight, bias=None, activation=None, out=None, *, counts=False, mon
     """
     fname = "linear"
     op, kernel, p0, p1 = _activation(fname, activation, params)
+    if counts is False and monitor is None:
+        # the common call in C (a batch-1 layer costs microseconds); None for anything else
+        y = _kernels.linear_fast(kernel, x, weight, bias, out, p0, p1, op.name != "identity",
+                                 _api.GRAIN[op.cls], _api.get_num_threads)
+        if y is not None:
+            return y
     want, t = _monitor_args(fname, op, counts, monitor, saturation)
     x, xk, wk, bias, rdt, kdt = _linear_operands(fname, x, weight, bias)
     shape = x.shape[:-1] + (wk.shape[0],)
