@@ -30,6 +30,7 @@
 #   before writing it, and a unit's reduction reads only what it wrote.
 
 import numpy
+from libc.math cimport INFINITY
 
 cdef extern from "fa_fused.h" nogil:
     void fa_sum_into_f32(const float *v, double *acc, Py_ssize_t n)
@@ -111,7 +112,10 @@ cdef inline Py_ssize_t _count_loop(int kernel, const floating* a, const floating
                                    floating* out, floating* acc, Py_ssize_t n, double p0, double p1, floating hi,
                                    floating lo) noexcept nogil:
     # the kernel's forward-and-count loop with a bias: vector b counts into acc (returns 0),
-    # scalar bsc returns the count; -1 if the kernel has no such loop
+    # scalar bsc returns the count; -1 if the kernel has no such loop.  These loops count
+    # y > hi only (active outputs, lo = -inf); a band (saturation) takes the second pass.
+    if lo != -INFINITY:
+        return -1
     if floating is float:
         if bias_mode == 1 and _FWDBC_f32[kernel] != NULL:
             _FWDBC_f32[kernel](a, b, out, acc, n, p0, p1, hi, lo)
@@ -303,6 +307,15 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
             raise ValueError("bias_act: arrays differ in size")
         sp = cnp.PyArray_DATA(s)
     cdef _Layout L = _layout(n, C, inner)
+    cdef Py_ssize_t ntiles
+    if red == RED_COUNT and not L.seg:
+        # counts are exact integers in any grouping: one group of tiles per thread
+        # (fewer partials to zero and fold), as long as a position's count per
+        # group stays exact in float (< 2^24)
+        ntiles = (n + L.T - 1) // L.T
+        L.G = max(L.G, min((ntiles + max(nthreads, 1) - 1) // max(nthreads, 1), <Py_ssize_t>(1 << 24)))
+        L.units = ((ntiles + L.G - 1) // L.G) * L.m
+        L.nparts = ((ntiles + L.G - 1) // L.G) * L.T
     cdef cnp.ndarray e = None
     if bias is not None:
         _kernel_array(bias, typenum, False)
@@ -332,15 +345,20 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
                           <double*>op, red, hi, lo, pp, p0, p1, nthreads)
     if red == RED_NONE:
         return None
-    return _fold(&L, part.astype(numpy.float64, copy=False))
+    if part.dtype != numpy.float64:
+        # float32 counts: the groups added in double (a total may pass 2^24)
+        return _fold(&L, part.reshape(-1, L.T).sum(axis=0, dtype=numpy.float64) if not L.seg else
+                     part.astype(numpy.float64), 1)
+    return _fold(&L, part, L.nparts // L.T if not L.seg else 0)
 
 
-cdef object _fold(_Layout* L, cnp.ndarray part):
-    # the per-unit totals, adding the partials in a fixed order (no division per element)
+cdef object _fold(_Layout* L, cnp.ndarray part, Py_ssize_t ngroups):
+    # the per-unit totals, adding the partials in a fixed order (no division per
+    # element); tiles: `ngroups` rows of T partials, added into the first
     cdef cnp.ndarray res = numpy.zeros(L.C, numpy.float64)
     cdef double* r = <double*>cnp.PyArray_DATA(res)
     cdef double* p = <double*>cnp.PyArray_DATA(part)
-    cdef Py_ssize_t i, j, c, k, ngroups
+    cdef Py_ssize_t i, j, c, k
     with nogil:
         if L.seg:
             # part[segment * m + piece]: segments cycle through the units
@@ -354,8 +372,6 @@ cdef object _fold(_Layout* L, cnp.ndarray part):
                     if c == L.C:
                         c = 0
         else:
-            # groups into the first row (in group order), then tile positions into units
-            ngroups = L.nparts // L.T
             for i in range(1, ngroups):
                 for j in range(L.T):
                     p[j] += p[i * L.T + j]
@@ -369,7 +385,6 @@ cdef object _fold(_Layout* L, cnp.ndarray part):
                     if c == L.C:
                         c = 0
     return res
-
 
 
 # ================================================================ linear
