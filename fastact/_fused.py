@@ -44,7 +44,8 @@ def _activation(fname, activation, params):
     """(op, kernel index, p0, p1) for an activation name and its keyword parameters
     (checked once per distinct call: the answer is cached)."""
     try:
-        key = (activation, tuple(sorted(params.items())) if params else ())
+        # (the value's type is part of the key: True == 1 == 1.0, but a bool is no real)
+        key = (activation, tuple(sorted((k, type(v), v) for k, v in params.items())) if params else ())
         return _ACTIVATIONS[key]
     except (KeyError, TypeError):
         pass

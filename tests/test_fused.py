@@ -164,6 +164,10 @@ def test_bias_act_errors_write_nothing(rng):
             fa.bias_act(x, **args)
         if args["out"] is out:
             assert (out == 7.0).all(), kw
+    # the checked parameters are cached: a valid alpha=1 must not let alpha=True through
+    fa.bias_act(x, b, "leaky_relu", alpha=1)
+    with pytest.raises(TypeError, match="alpha must be a real number"):
+        fa.bias_act(x, b, "leaky_relu", alpha=True)
     with pytest.raises(ValueError, match="fastact.bias_act_backward: dy and saved must have the same shape"):
         fa.bias_act_backward(x, x[:2], b, "silu")
 
