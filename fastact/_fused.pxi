@@ -447,19 +447,6 @@ def linear_fast(int kernel, object x, object w, object bias, object out, double 
     _matmul(xa.reshape(M, K), wa.T, out=ya.reshape(M, N))
     if n == 0 or not (epilogue or ba is not None):
         return ya
-    cdef _Layout L = _layout(n, N, 1)
-    if L.T != N:   # rows shorter than SEG_MIN: the general path tiles the bias
-        return bias_act(kernel, False, ya.reshape(n), None, ba, ya.reshape(n), N, 1, RED_NONE, 0.0, 0.0, p0,
-                        p1, threads() if n >= grain else 1) or ya
-    cdef int nt = threads() if n >= grain else 1
-    cdef void* yp = cnp.PyArray_DATA(ya)
-    cdef const void* bp = cnp.PyArray_DATA(ba) if ba is not None else NULL
-    cdef bint bias_in = ba is not None
-    with nogil:
-        if typenum == cnp.NPY_FLOAT32:
-            _bias_run(&L, kernel, False, <const float*>yp, <const float*>NULL, <const float*>bp, bias_in,
-                      <float*>yp, RED_NONE, 0.0, 0.0, NULL, p0, p1, nt)
-        else:
-            _bias_run(&L, kernel, False, <const double*>yp, <const double*>NULL, <const double*>bp, bias_in,
-                      <double*>yp, RED_NONE, 0.0, 0.0, NULL, p0, p1, nt)
+    bias_act(kernel, False, ya.reshape(n), None, ba, ya.reshape(n), N, 1, RED_NONE, 0.0, 0.0, p0, p1,
+             threads() if n >= grain else 1)
     return ya
