@@ -231,17 +231,12 @@ def bias_act(x, bias, activation, axis=-1, out=None, *, counts=False, monitor=No
     fname = "bias_act"
     op, kernel, p0, p1 = _activation(fname, activation, params)
     want, t = _monitor_args(fname, op, counts, monitor, saturation)
-    x = _api._asarray(fname, x, "x")
-    rdt, kdt = _api._dtypes(fname, x.dtype)
-    ax, outer, C, inner = _units(fname, x.shape, axis)
-    band = _count_band(fname, op, t, kdt) if want else None
-    b = None if bias is None else _bias_array(fname, bias, C, kdt)
     if type(out) is tuple:
         out = _api._out_arg(fname, out)
-    if out is not None:
-        _api._check_out(fname, out, x.shape, rdt)
-    xk = _api._kernel_input(x, kdt)
-    y = out if _api._writable_directly(out, kdt, (xk,)) else np.empty(x.shape, kdt)
+    xk, y, rdt, kdt = _api._unary(fname, x, out)
+    ax, outer, C, inner = _units(fname, xk.shape, axis)
+    band = _count_band(fname, op, t, kdt) if want else None
+    b = None if bias is None else _bias_array(fname, bias, C, kdt)
     raw = None
     if xk.size:
         raw = _run(fname, op, kernel, p0, p1, False, xk, None, b, y, C, inner,
@@ -305,16 +300,11 @@ def bias_act_backward(dy, saved, bias, activation, axis=-1, out=None, **params):
     op, kernel, p0, p1 = _activation(fname, activation, params)
     if not op.saves and saved is None:
         saved = dy
-    dy, s, rdt, kdt = _api._pair(fname, dy, saved, "saved")
-    ax, outer, C, inner = _units(fname, dy.shape, axis)
-    b = None if bias is None else _bias_array(fname, bias, C, kdt)
     if type(out) is tuple:
         out = _api._out_arg(fname, out)
-    if out is not None:
-        _api._check_out(fname, out, dy.shape, rdt)
-    dyk = _api._kernel_input(dy, kdt)
-    sk = _api._kernel_input(s, kdt)
-    dx = out if _api._writable_directly(out, kdt, (dyk, sk)) else np.empty(dy.shape, kdt)
+    dyk, sk, dx, rdt, kdt = _api._binary(fname, dy, saved, out, "saved")
+    ax, outer, C, inner = _units(fname, dyk.shape, axis)
+    b = None if bias is None else _bias_array(fname, bias, C, kdt)
     raw = None
     if dyk.size:
         raw = _run(fname, op, kernel, p0, p1, True, dyk, sk, b if op.saves == "x" else None, dx, C, inner,
