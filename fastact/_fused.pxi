@@ -31,6 +31,7 @@
 
 import numpy
 from libc.math cimport INFINITY
+from libc.stdlib cimport calloc, free
 
 cdef extern from "fa_fused.h" nogil:
     void fa_sum_into_f32(const float *v, double *acc, Py_ssize_t n)
@@ -129,6 +130,24 @@ cdef inline Py_ssize_t _count_loop(int kernel, const floating* a, const floating
         if bias_mode == 2 and _FWDSC_f64[kernel] != NULL:
             return _FWDSC_f64[kernel](a, bsc, out, n, p0, p1, hi, lo)
     return -1
+
+
+cdef inline bint _count4(int kernel, const floating* a, Py_ssize_t stride, const floating* b, floating* out,
+                         floating* acc, Py_ssize_t n, double p0, double p1, floating hi, floating lo) noexcept nogil:
+    # four rows `stride` apart through the kernel's four-row count loop; False if it has none
+    if lo != -INFINITY:
+        return False
+    if floating is float:
+        if _FWDBC4_f32[kernel] == NULL:
+            return False
+        _FWDBC4_f32[kernel](a, a + stride, a + 2 * stride, a + 3 * stride, b, out, out + stride, out + 2 * stride,
+                            out + 3 * stride, acc, n, p0, p1, hi)
+    else:
+        if _FWDBC4_f64[kernel] == NULL:
+            return False
+        _FWDBC4_f64[kernel](a, a + stride, a + 2 * stride, a + 3 * stride, b, out, out + stride, out + 2 * stride,
+                            out + 3 * stride, acc, n, p0, p1, hi)
+    return True
 
 
 cdef inline void _add_bias(const floating* a, const floating* b, floating bsc, int bias_mode, floating* out,
@@ -254,9 +273,18 @@ cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward,
     else:
         acc = <void*>((<double*>part) + g * L.T + q * BLOCK)
     rend = min((g + 1) * L.G, (L.n + L.T - 1) // L.T)
-    for r in range(g * L.G, rend):
+    r = g * L.G
+    if red == RED_COUNT and bias_in:
+        # four whole tiles at a time where the kernel has the loop
+        ln = min(<Py_ssize_t>BLOCK, L.T - q * BLOCK)
+        while r + 4 <= rend and (r + 4) * L.T <= L.n and _count4(kernel, a + r * L.T + q * BLOCK, L.T,
+                                                                b + q * BLOCK, out + r * L.T + q * BLOCK,
+                                                                <floating*>acc, ln, p0, p1, hi, lo):
+            r += 4
+    while r < rend:
         off = r * L.T + q * BLOCK
         ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
+        r += 1
         if ln <= 0:
             break
         if red == RED_COUNT and bias_in and _count_loop(kernel, a + off, b + q * BLOCK, bsc, mode, out + off,
@@ -287,8 +315,8 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
     """out = K(a + bias) (forward) or K_bwd(a, s [+ bias]) (backward, a = dy),
     the arrays viewed as (outer, C, inner) with bias[c] added along C; bias None
     adds nothing (a backward whose K takes y).  red: 0 nothing, 1 count of
-    out > hi or out < lo, 2 sum of out, per unit c (a float64 array of C,
-    returned; else None).  Arrays C-contiguous, aligned, native, of one float
+    out > hi or out < lo (an int64 array of C, returned), 2 sum of out (a
+    float64 array of C, returned), per unit c; else None.  Arrays C-contiguous, aligned, native, of one float
     dtype (ValueError otherwise); K = KERNELS[kernel]."""
     cdef int typenum = cnp.PyArray_TYPE(a)
     if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
@@ -325,66 +353,82 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
         if not L.seg and (L.T != C or inner != 1):
             # the bias pattern of one tile: b[(j // inner) % C], j < T
             e = numpy.tile(numpy.repeat(bias, inner), L.T // (C * inner))
-    cdef cnp.ndarray part = None
+    # partials: tile counts in the data's type (see _bias_unit), the rest in
+    # double; C memory, zeroed (tile partials accumulate)
+    cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(a) if red == RED_COUNT and not L.seg else sizeof(double)
     cdef void* pp = NULL
     if red != RED_NONE:
-        # tile counts in the data's type (see _bias_unit), the rest in double
-        part = numpy.zeros(max(L.nparts, 1), a.dtype if red == RED_COUNT and not L.seg else numpy.float64)
-        pp = cnp.PyArray_DATA(part)
+        pp = calloc(max(L.nparts, 1), itemsize)
+        if pp == NULL:
+            raise MemoryError()
     cdef const void* ep = cnp.PyArray_DATA(e) if e is not None else NULL
     cdef void* ap = cnp.PyArray_DATA(a)
     cdef void* op = cnp.PyArray_DATA(out)
     cdef bint bias_in = e is not None
-    if n:
-        with nogil:
-            if typenum == cnp.NPY_FLOAT32:
-                _bias_run(&L, kernel, backward, <const float*>ap, <const float*>sp, <const float*>ep, bias_in,
-                          <float*>op, red, <float>hi, <float>lo, pp, p0, p1, nthreads)
+    cdef cnp.ndarray res
+    cdef cnp.npy_intp dim = C
+    try:
+        if n:
+            with nogil:
+                if typenum == cnp.NPY_FLOAT32:
+                    _bias_run(&L, kernel, backward, <const float*>ap, <const float*>sp, <const float*>ep, bias_in,
+                              <float*>op, red, <float>hi, <float>lo, pp, p0, p1, nthreads)
+                else:
+                    _bias_run(&L, kernel, backward, <const double*>ap, <const double*>sp, <const double*>ep,
+                              bias_in, <double*>op, red, hi, lo, pp, p0, p1, nthreads)
+        if red == RED_NONE:
+            return None
+        res = cnp.PyArray_ZEROS(1, &dim, cnp.NPY_FLOAT64, 0)
+        if n:
+            with nogil:
+                if red == RED_COUNT and not L.seg and typenum == cnp.NPY_FLOAT32:
+                    _fold(&L, <const float*>pp, <double*>cnp.PyArray_DATA(res))
+                else:
+                    _fold(&L, <const double*>pp, <double*>cnp.PyArray_DATA(res))
+        # counts as int64 (exact integers), sums as float64
+        return res.astype(numpy.int64) if red == RED_COUNT else res
+    finally:
+        free(pp)
+
+
+cdef void _fold(_Layout* L, const floating* p, double* r) noexcept nogil:
+    # the per-unit totals into r (zeroed, C doubles), adding the partials in a
+    # fixed order: segments, the pieces of each segment; tiles, position by
+    # position through the groups' rows of T partials (T is a multiple of the
+    # bias pattern C inner)
+    cdef Py_ssize_t i, g, c, k, ngroups, P = L.C * L.inner
+    cdef const floating* q
+    cdef double t
+    if L.seg:
+        # p[segment * m + piece]: segments cycle through the units
+        c = k = 0
+        t = 0.0
+        for i in range(L.units):
+            t += p[i]
+            k += 1
+            if k == L.m:
+                r[c] += t
+                t = 0.0
+                k = 0
+                c += 1
+                if c == L.C:
+                    c = 0
+        return
+    ngroups = L.nparts // L.T
+    for g in range(ngroups):
+        i = 0
+        while i < L.T:
+            q = p + g * L.T + i
+            if L.inner == 1:
+                for c in range(L.C):
+                    r[c] += q[c]
             else:
-                _bias_run(&L, kernel, backward, <const double*>ap, <const double*>sp, <const double*>ep, bias_in,
-                          <double*>op, red, hi, lo, pp, p0, p1, nthreads)
-    if red == RED_NONE:
-        return None
-    if part.dtype != numpy.float64:
-        # float32 counts: the groups added in double (a total may pass 2^24)
-        return _fold(&L, part.reshape(-1, L.T).sum(axis=0, dtype=numpy.float64) if not L.seg else
-                     part.astype(numpy.float64), 1)
-    return _fold(&L, part, L.nparts // L.T if not L.seg else 0)
-
-
-cdef object _fold(_Layout* L, cnp.ndarray part, Py_ssize_t ngroups):
-    # the per-unit totals, adding the partials in a fixed order (no division per
-    # element); tiles: `ngroups` rows of T partials, added into the first
-    cdef cnp.ndarray res = numpy.zeros(L.C, numpy.float64)
-    cdef double* r = <double*>cnp.PyArray_DATA(res)
-    cdef double* p = <double*>cnp.PyArray_DATA(part)
-    cdef Py_ssize_t i, j, c, k
-    with nogil:
-        if L.seg:
-            # part[segment * m + piece]: segments cycle through the units
-            c = k = 0
-            for i in range(L.units):
-                r[c] += p[i]
-                k += 1
-                if k == L.m:
-                    k = 0
-                    c += 1
-                    if c == L.C:
-                        c = 0
-        else:
-            for i in range(1, ngroups):
-                for j in range(L.T):
-                    p[j] += p[i * L.T + j]
-            c = k = 0
-            for j in range(L.T):
-                r[c] += p[j]
-                k += 1
-                if k == L.inner:
-                    k = 0
-                    c += 1
-                    if c == L.C:
-                        c = 0
-    return res
+                for c in range(L.C):
+                    t = 0.0
+                    for k in range(c * L.inner, (c + 1) * L.inner):
+                        t += q[k]
+                    r[c] += t
+            i += P
 
 
 # ================================================================ linear

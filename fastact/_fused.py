@@ -153,7 +153,7 @@ def _with_counts(y, raw, units, samples, want, counts, monitor):
     """What a forward returns: y, or (y, counts per unit); the monitor gets the counts."""
     if not want:
         return y
-    cnt = np.rint(raw).astype(np.int64) if raw is not None else np.zeros(units, np.int64)
+    cnt = raw if raw is not None else np.zeros(units, np.int64)     # the kernel's int64 counts
     if monitor is not None:
         monitor.update(cnt, samples)
         if not counts:

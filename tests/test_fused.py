@@ -266,6 +266,30 @@ def test_counts_match_numpy(name, dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name", [n for n in MONITORED if lookup(n).monitor == "active"])
+def test_counts_whole_and_partial_row_groups(name, dtype, rng):
+    """Rows of at least 256 units run four at a time through the count loop,
+    the rest one by one: every row count mod 4, rows longer than one block,
+    in place and not, with NaN, signed zeros and outputs exactly at 0: y is the
+    uncounted forward's and the counts are NumPy's."""
+    for rows in (1, 3, 4, 5, 6, 7, 8, 13):
+        for units in (256, 300, 2500):
+            x = rng.standard_normal((rows, units)).astype(dtype)
+            x.flat[::7] = 0.0
+            x.flat[1::11] = -0.0
+            x.flat[2::13] = np.nan
+            b = rng.uniform(-1, 1, units).astype(dtype)
+            b[::5] = 0.0
+            want_y = fa.bias_act(x, b, name)
+            want_c = (want_y.astype(np.float64) > 0).sum(axis=0)
+            for inplace in (False, True):
+                xx = x.copy()
+                y, c = fa.bias_act(xx, b, name, out=xx if inplace else None, counts=True)
+                util.assert_same(y, want_y, "%s rows=%d units=%d in place=%s" % (name, rows, units, inplace))
+                assert np.array_equal(c, want_c), (name, rows, units, inplace)
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
 def test_monitor_finds_planted_dead_units(dtype, rng):
     """Units 3, 10 and 11 of 16 get pre-activations <= 0 on every sample of
     every batch (the rest are active somewhere); the monitor reports exactly

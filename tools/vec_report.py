@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 C_FILE = os.path.join(ROOT, "fastact", "_elementwise.c")
 # (the plain loops K_fwd/K_bwd and the bias + activation loops K_fwdb/K_fwds/K_bwdb/K_bwds)
-FUNC = re.compile(r"^static (?:void|Py_ssize_t) __pyx_f_7fastact_12_elementwise__(\w+?)_(fwd|bwd|fwdb|fwds|bwdb|bwds|fwdbc|fwdsc)_(f32|f64)\(")
+FUNC = re.compile(r"^static (?:void|Py_ssize_t) __pyx_f_7fastact_12_elementwise__(\w+?)_(fwd|bwd|fwdb|fwds|bwdb|bwds|fwdbc|fwdbc4|fwdsc)_(f32|f64)\(")
 # the row kernels' loops (fused functions: specialisation 0 is float, 1 double;
 # _exp_sum_below is float32's only); the float64 row sums of the backward are
 # fa_rows.h's, not a loop of these
