@@ -145,12 +145,15 @@ FA_INLINE float fa_phi32_w(float v)
     return FA_FMAF(w, v, FA_PHI32_P1);
 }
 
-/* a clamped to FA_PHI32_ACUT (NaN too), as integers: a >= 0, and a float
- * select here would let GCC duplicate everything after it for the constant. */
+/* a, or 1 beyond FA_PHI32_ACUT (NaN too), where the callers select the limit
+ * instead: not the cut itself, whose exp(-a^2/2) and products are subnormal
+ * and cost AMD cores a microcode assist each (gelu at |x| > 13.2 ran at half
+ * speed).  As integers: a >= 0, and a float select here would let GCC
+ * duplicate everything after it for the constant. */
 FA_INLINE float fa_phi32_clamp(float a)
 {
     uint32_t ua = fa_asuint32(a), uc = fa_asuint32(FA_PHI32_ACUT);
-    return fa_asfloat(ua < uc ? ua : uc);
+    return fa_asfloat(ua <= uc ? ua : 0x3f800000u);
 }
 
 /* gelu(x) = x Phi(x). */
