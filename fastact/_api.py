@@ -47,8 +47,6 @@ _ROW_KERNEL = _elementwise.ROW_KERNELS
 # costs a few microseconds, which only pays on larger arrays.
 GRAIN = {"cheap": 1 << 16, "transcendental": 1 << 13, "rowwise": 1 << 13}
 
-# The float64 partial sums one prelu_backward kernel call may keep (512 KiB; see there).
-_PRELU_SCRATCH = 1 << 16
 
 _REQUIRED = object()
 
@@ -315,21 +313,24 @@ def _prelu_weight(fname, weight, x, axis, kdt):
         raise TypeError("fastact.%s: weight has unsupported dtype %s" % (fname, w.dtype))
     if w.ndim > 1:
         raise ValueError("fastact.%s: weight must be a scalar or 1-D, got shape %s" % (fname, w.shape))
-    if not np.all(np.isfinite(w)):
-        raise ValueError("fastact.%s: weight must be finite" % fname)
-    if w.size == 1:
-        return np.ascontiguousarray(w.reshape(1), kdt), (1, 1, max(x.size, 0)), w.shape
     if w.size == 0:
         raise ValueError("fastact.%s: weight is empty" % fname)
+    if w.dtype.kind == "f" and w.dtype.itemsize > kdt.itemsize:
+        with np.errstate(over="ignore"):            # out of kdt's range: inf, refused below
+            wk = np.ascontiguousarray(w.reshape(-1), kdt)
+    else:
+        wk = np.ascontiguousarray(w.reshape(-1), kdt)
+    if not _elementwise.all_finite(wk):
+        raise ValueError("fastact.%s: weight must be finite (in %s)" % (fname, kdt))
+    if w.size == 1:
+        return wk, (1, 1, max(x.size, 0)), w.shape
     if x.ndim == 0:
         raise ValueError("fastact.%s: weight has %d entries but x is 0-d (one channel)" % (fname, w.size))
     ax = _axis(fname, axis, x.ndim)
     if x.shape[ax] != w.size:
         raise ValueError("fastact.%s: weight has %d entries but x has %d channels along axis %d (shape %s)"
                          % (fname, w.size, x.shape[ax], ax, x.shape))
-    outer = int(np.prod(x.shape[:ax], dtype=np.int64))
-    inner = int(np.prod(x.shape[ax + 1:], dtype=np.int64))
-    return np.ascontiguousarray(w, kdt), (outer, w.size, inner), w.shape
+    return wk, (math.prod(x.shape[:ax]), w.size, math.prod(x.shape[ax + 1:])), w.shape
 
 
 def _prelu_forward(fname, op, x, values, out):
@@ -338,7 +339,7 @@ def _prelu_forward(fname, op, x, values, out):
     xk, y, rdt, kdt = _unary(fname, x, out)
     w, view, _ = _prelu_weight(fname, weight, xk, axis, kdt)
     if xk.size:
-        _special.prelu_forward(xk.reshape(view), w, y.reshape(view), _threads_for(op, xk.size))
+        _elementwise.prelu_forward(xk.reshape(-1), w, y.reshape(-1), view[1], view[2], _threads_for(op, xk.size))
     return _finish(y, out, rdt)
 
 
@@ -349,25 +350,11 @@ def _prelu_backward(fname, op, dy, x, values, out, sname, dw64=False):
     axis = _integer(fname, "axis", axis)
     dyk, xk, dx, rdt, kdt = _binary(fname, dy, x, out, sname)
     w, view, wshape = _prelu_weight(fname, weight, xk, axis, kdt)
-    dw = np.zeros(w.shape[0], np.float64)
     if xk.size:
-        nt = _threads_for(op, xk.size)
-        d3, x3, dx3 = dyk.reshape(view), xk.reshape(view), dx.reshape(view)
-        outer, C, inner = view
-        # The kernel keeps one float64 partial sum per (outer, channel,
-        # 4096-block of inner) -- 8 bytes an element when inner is 1, as for
-        # (batch, channels).  Slabs of outer rows bound that scratch to
-        # _PRELU_SCRATCH sums or one per 64 elements (at most 64 calls); their
-        # dweights are added in order, which depends on the shape only (same
-        # bits for any thread count).
-        rows = max(1, max(_PRELU_SCRATCH, xk.size >> 6) // (C * -(-inner // 4096)))
-        if rows >= outer:
-            _special.prelu_backward(d3, x3, w, dx3, dw, nt)
-        else:
-            part = np.empty_like(dw)
-            for o in range(0, outer, rows):
-                _special.prelu_backward(d3[o:o + rows], x3[o:o + rows], w, dx3[o:o + rows], part, nt)
-                dw += part
+        dw = _elementwise.prelu_backward(dyk.reshape(-1), xk.reshape(-1), w, dx.reshape(-1), view[1], view[2],
+                                         _threads_for(op, xk.size))
+    else:
+        dw = np.zeros(w.shape[0], np.float64)
     if dw64:
         return _finish(dx, out, rdt), dw
     # the float64 sum may overflow the result type: inf is right

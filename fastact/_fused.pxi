@@ -6,7 +6,8 @@
 # instruction-set variant.  The cheap kernels have loops of their own
 # (the template's K_fwdb/K_fwds/K_bwdb/K_bwds: vector bias b[i], scalar bias
 # b); the others get the bias added to the block first, then run their plain
-# loop (registry.FUSED_KERNELS says which).
+# loop (registry.FUSED_KERNELS says which).  prelu (a weight per channel
+# instead of a bias) and its weight gradient use the same layout.
 #
 # Notes
 # -----
@@ -42,6 +43,12 @@ cdef extern from "fa_fused.h" nogil:
     double fa_sum_f64(const double *v, Py_ssize_t n)
     double fa_count_f32(const float *v, Py_ssize_t n, float hi, float lo)
     double fa_count_f64(const double *v, Py_ssize_t n, double hi, double lo)
+    void fa_prelu_bwd_into_f32(const float *dy, const float *x, const float *w, float *dx, double *acc,
+                               Py_ssize_t n)
+    void fa_prelu_bwd_into_f64(const double *dy, const double *x, const double *w, double *dx, double *acc,
+                               Py_ssize_t n)
+    double fa_prelu_bwd_f32(const float *dy, const float *x, float w, float *dx, Py_ssize_t n)
+    double fa_prelu_bwd_f64(const double *dy, const double *x, double w, double *dx, Py_ssize_t n)
 
 cdef enum:
     SEG_MIN = 256        # segments at least this long take the scalar-bias kernels
@@ -429,6 +436,187 @@ cdef void _fold(_Layout* L, const floating* p, double* r) noexcept nogil:
                         t += q[k]
                     r[c] += t
             i += P
+
+
+# ================================================================ prelu
+
+cdef inline bint _finite(const floating* a, Py_ssize_t n) noexcept nogil:
+    # no inf or NaN in a (x - x is 0 for finite x, NaN otherwise)
+    cdef Py_ssize_t i
+    cdef floating z = 0
+    for i in range(n):
+        z = z + (a[i] - a[i])
+    return z == 0
+
+
+def all_finite(cnp.ndarray a):
+    """True if the C-contiguous float32/float64 array a holds no inf or NaN."""
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    _kernel_array(a, typenum, False)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
+    cdef const void* p = cnp.PyArray_DATA(a)
+    if typenum == cnp.NPY_FLOAT32:
+        return _finite(<const float*>p, n)
+    if typenum == cnp.NPY_FLOAT64:
+        return _finite(<const double*>p, n)
+    raise ValueError("all_finite: float32 or float64 array")
+
+
+cdef inline void _prelu_vec(const floating* x, const floating* w, floating* y, Py_ssize_t n) noexcept nogil:
+    # y = x if x > 0 else w x, a weight per element (w x is exact before its one
+    # rounding, as leaky_relu's product in double)
+    cdef Py_ssize_t i
+    cdef floating v
+    for i in range(n):
+        v = x[i]
+        y[i] = v if v > 0 else w[i] * v
+
+
+cdef inline void _prelu_sc(const floating* x, floating w, floating* y, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef floating v
+    for i in range(n):
+        v = x[i]
+        y[i] = v if v > 0 else w * v
+
+
+cdef void _prelu_run(_Layout* L, const floating* x, const floating* w, floating* y, int nthreads) noexcept nogil:
+    # bias_act's layout: segments take their channel's weight as a scalar, tiles
+    # the weight pattern of one tile
+    cdef Py_ssize_t u, g, q, off, ln, r, rend
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    for u in prange(L.units, num_threads=nthreads if nthreads > 1 and L.units > 1 else 1, schedule='static'):
+        g = u // L.m
+        q = u % L.m
+        if L.seg:
+            off = g * L.inner + q * BLOCK
+            _prelu_sc(x + off, w[g % L.C], y + off, min(<Py_ssize_t>BLOCK, L.inner - q * BLOCK))
+        else:
+            rend = min((g + 1) * L.G, (L.n + L.T - 1) // L.T)
+            for r in range(g * L.G, rend):
+                off = r * L.T + q * BLOCK
+                ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
+                if ln <= 0:
+                    break
+                _prelu_vec(x + off, w + q * BLOCK, y + off, ln)
+    fa_fpflags_restore(flags)
+
+
+def prelu_forward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, Py_ssize_t C, Py_ssize_t inner, int nthreads):
+    """y = x if x > 0 else w[c] x, the arrays viewed as (outer, C, inner) (w has
+    C entries); C-contiguous, aligned, native arrays of one float dtype."""
+    cdef int typenum = cnp.PyArray_TYPE(x)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError("prelu_forward: float32 or float64 arrays")
+    _kernel_array(x, typenum, False)
+    _kernel_array(y, typenum, True)
+    _kernel_array(w, typenum, False)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(y)
+    if cnp.PyArray_SIZE(x) != n or C < 1 or inner < 1 or n % (C * inner) or cnp.PyArray_SIZE(w) != C:
+        raise ValueError("prelu_forward: arrays differ in size or do not split into (outer, C, inner)")
+    if n == 0:
+        return
+    cdef _Layout L = _layout(n, C, inner)
+    cdef cnp.ndarray e = w
+    if not L.seg and (L.T != C or inner != 1):
+        e = numpy.tile(numpy.repeat(w, inner), L.T // (C * inner))
+    cdef const void* ep = cnp.PyArray_DATA(e)
+    cdef const void* xp = cnp.PyArray_DATA(x)
+    cdef void* yp = cnp.PyArray_DATA(y)
+    with nogil:
+        if typenum == cnp.NPY_FLOAT32:
+            _prelu_run(&L, <const float*>xp, <const float*>ep, <float*>yp, nthreads)
+        else:
+            _prelu_run(&L, <const double*>xp, <const double*>ep, <double*>yp, nthreads)
+
+
+cdef inline double _prelu_bwd_block(const floating* dy, const floating* x, const floating* w, floating wsc,
+                                    floating* dx, double* acc, Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        if w != NULL:
+            fa_prelu_bwd_into_f32(dy, x, w, dx, acc, n)
+            return 0.0
+        return fa_prelu_bwd_f32(dy, x, wsc, dx, n)
+    else:
+        if w != NULL:
+            fa_prelu_bwd_into_f64(dy, x, w, dx, acc, n)
+            return 0.0
+        return fa_prelu_bwd_f64(dy, x, wsc, dx, n)
+
+
+cdef void _prelu_bwd_run(_Layout* L, const floating* dy, const floating* x, const floating* w, floating* dx,
+                         double* part, int nthreads) noexcept nogil:
+    # the forward's layout; the weight gradient's partials as bias_act's sums
+    cdef Py_ssize_t u, g, q, off, ln, r, rend
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    for u in prange(L.units, num_threads=nthreads if nthreads > 1 and L.units > 1 else 1, schedule='static'):
+        g = u // L.m
+        q = u % L.m
+        if L.seg:
+            off = g * L.inner + q * BLOCK
+            part[u] = _prelu_bwd_block(dy + off, x + off, NULL, w[g % L.C], dx + off, NULL,
+                                       min(<Py_ssize_t>BLOCK, L.inner - q * BLOCK))
+        else:
+            rend = min((g + 1) * L.G, (L.n + L.T - 1) // L.T)
+            for r in range(g * L.G, rend):
+                off = r * L.T + q * BLOCK
+                ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
+                if ln <= 0:
+                    break
+                _prelu_bwd_block(dy + off, x + off, w + q * BLOCK, 0, dx + off, part + g * L.T + q * BLOCK, ln)
+    fa_fpflags_restore(flags)
+
+
+def prelu_backward(cnp.ndarray dy, cnp.ndarray x, cnp.ndarray w, cnp.ndarray dx, Py_ssize_t C, Py_ssize_t inner,
+                   int nthreads):
+    """dx = dy where x > 0, else dy w[c]; returns dweight (float64, C entries):
+    per channel, the sum of dy x where x <= 0, in an order fixed by the shape
+    (the same bits for any thread count).  Arrays as prelu_forward's; dx may
+    be dy or x."""
+    cdef int typenum = cnp.PyArray_TYPE(x)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError("prelu_backward: float32 or float64 arrays")
+    _kernel_array(dy, typenum, False)
+    _kernel_array(x, typenum, False)
+    _kernel_array(dx, typenum, True)
+    _kernel_array(w, typenum, False)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(dx)
+    if (cnp.PyArray_SIZE(x) != n or cnp.PyArray_SIZE(dy) != n or C < 1 or inner < 1 or n % (C * inner)
+            or cnp.PyArray_SIZE(w) != C):
+        raise ValueError("prelu_backward: arrays differ in size or do not split into (outer, C, inner)")
+    cdef cnp.npy_intp dim = C
+    cdef cnp.ndarray res = cnp.PyArray_ZEROS(1, &dim, cnp.NPY_FLOAT64, 0)
+    if n == 0:
+        return res
+    cdef _Layout L = _layout(n, C, inner)
+    cdef Py_ssize_t ntiles
+    if not L.seg:
+        # groups of at least 64 tiles: at most one partial per 64 elements
+        ntiles = (n + L.T - 1) // L.T
+        L.G = max(L.G, 64)
+        L.units = ((ntiles + L.G - 1) // L.G) * L.m
+        L.nparts = ((ntiles + L.G - 1) // L.G) * L.T
+    cdef cnp.ndarray e = w
+    if not L.seg and (L.T != C or inner != 1):
+        e = numpy.tile(numpy.repeat(w, inner), L.T // (C * inner))
+    cdef double* pp = <double*>calloc(max(L.nparts, 1), sizeof(double))
+    if pp == NULL:
+        raise MemoryError()
+    cdef const void* ep = cnp.PyArray_DATA(e)
+    cdef const void* dp = cnp.PyArray_DATA(dy)
+    cdef const void* xp = cnp.PyArray_DATA(x)
+    cdef void* op = cnp.PyArray_DATA(dx)
+    try:
+        with nogil:
+            if typenum == cnp.NPY_FLOAT32:
+                _prelu_bwd_run(&L, <const float*>dp, <const float*>xp, <const float*>ep, <float*>op, pp, nthreads)
+            else:
+                _prelu_bwd_run(&L, <const double*>dp, <const double*>xp, <const double*>ep, <double*>op, pp,
+                               nthreads)
+            _fold(&L, <const double*>pp, <double*>cnp.PyArray_DATA(res))
+    finally:
+        free(pp)
+    return res
 
 
 # ================================================================ linear

@@ -2,8 +2,8 @@
 #
 # Kernels that are not one-in-one-out elementwise and not row-wise (softmax
 # and log_softmax live in _rows.pxi, compiled per ISA with the elementwise
-# kernels): maxout (groups), prelu (per-channel weight and its reduced
-# gradient), rrelu in training mode (per-element noise from a seed); and the
+# kernels; prelu lives in _fused.pxi, with bias_act's layout): maxout
+# (groups), rrelu in training mode (per-element noise from a seed); and the
 # OpenMP/build facts the Python side reports.
 #
 # Notes
@@ -12,8 +12,6 @@
 #   and copies as needed); kernels never check and never raise.
 # - maxout is parallel over groups; each group is computed by one thread, so
 #   results are bitwise independent of the thread count.
-# - The prelu weight gradient is reduced in fixed blocks of 4096 elements
-#   (parallel), then the blocks are added in order (serial): deterministic.
 # - rrelu noise of element i is a function of (seed, i) only; a block of a
 #   larger array may be given its rows' indices in that array (dask).
 
@@ -38,10 +36,6 @@ cdef extern from "fa_omp.h" nogil:
     int fa_omp_version()
     const char *fa_compiler_version()
     void fa_cpu_features(char *buf, size_t size)
-
-cdef enum:
-    PRELU_BLOCK = 4096
-
 
 # ------------------------------------------------------------ build facts
 
@@ -114,64 +108,6 @@ def maxout_backward(const floating[:, ::1] dy, const floating[:, ::1] x, floatin
             for j in range(k):
                 dxp[i * k + j] = dyp[i] if j == jb else 0
         fa_fpflags_restore(flags)
-
-
-# ----------------------------------------------------------------- prelu
-
-def prelu_forward(const floating[:, :, ::1] x, const floating[::1] w, floating[:, :, ::1] y, int nthreads):
-    """x viewed as (outer, C, inner): y = x if x > 0 else w[c] x."""
-    cdef Py_ssize_t outer = x.shape[0], C = x.shape[1], inner = x.shape[2], r, i, c
-    cdef fa_fpflags_t flags
-    if outer * C * inner == 0:
-        return
-    with nogil:
-        flags = fa_fpflags_save()
-        for r in prange(outer * C, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
-            c = r % C
-            for i in range(inner):
-                y[r // C, c, i] = _ops.leaky_relu_fwd(x[r // C, c, i], w[c], 0.0)
-        fa_fpflags_restore(flags)
-
-
-def prelu_backward(const floating[:, :, ::1] dy, const floating[:, :, ::1] x, const floating[::1] w,
-                   floating[:, :, ::1] dx, double[::1] dw, int nthreads):
-    """dx = dy (1 if x > 0 else w[c]); dw[c] = sum over x <= 0 of dy x (in double)."""
-    cdef Py_ssize_t outer = x.shape[0], C = x.shape[1], inner = x.shape[2]
-    cdef Py_ssize_t nb = (inner + PRELU_BLOCK - 1) // PRELU_BLOCK, nrows = outer * C
-    cdef Py_ssize_t r, b, i, c, o, lo, hi
-    cdef double acc, xv, dyv
-    cdef double[::1] part
-    cdef fa_fpflags_t flags
-    dw[:] = 0.0
-    if nrows * inner == 0:
-        return
-    part = _zeros(nrows * nb)
-    with nogil:
-        flags = fa_fpflags_save()
-        for r in prange(nrows * nb, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
-            o = (r // nb) // C
-            c = (r // nb) % C
-            b = r % nb
-            lo = b * PRELU_BLOCK
-            hi = min(lo + PRELU_BLOCK, inner)
-            acc = 0.0
-            for i in range(lo, hi):
-                # read both before writing dx: out may be dy or x
-                xv = x[o, c, i]
-                dyv = dy[o, c, i]
-                acc = acc + (0.0 if xv > 0 else dyv * xv)
-                dx[o, c, i] = _ops.leaky_relu_bwd(<floating>dyv, <floating>xv, w[c], 0.0)
-            part[r] = acc
-        for o in range(outer):
-            for c in range(C):
-                for b in range(nb):
-                    dw[c] = dw[c] + part[(o * C + c) * nb + b]
-        fa_fpflags_restore(flags)
-
-
-cdef double[::1] _zeros(Py_ssize_t n):
-    import numpy
-    return numpy.zeros(n, dtype=numpy.float64)
 
 
 # ---------------------------------------------------------- rrelu (train)

@@ -51,7 +51,32 @@
         return (double)c;                                                                  \
     }
 
+/* prelu's backward: dx = dy where x > 0, dy w elsewhere (NaN where x is NaN),
+ * and the weight gradient's terms dy x where x <= 0 (or NaN), exact products
+ * summed in double: per position into acc (a weight per element) or over the
+ * block (one weight).  dx may be dy or x (each element is read first). */
+#define FA_PRELU_BACKWARD(T, sfx)                                                          \
+    static inline void fa_prelu_bwd_into_##sfx(const T *dy, const T *x, const T *w, T *dx,   \
+                                               double *acc, ptrdiff_t n) {                   \
+        FA_SIMD for (ptrdiff_t j = 0; j < n; j++) {                                          \
+            T xv = x[j], dv = dy[j];                                                         \
+            acc[j] += xv > 0 ? 0.0 : (double)dv * (double)xv;                                \
+            dx[j] = xv > 0 ? dv : (xv != xv ? xv : dv * w[j]);                               \
+        }                                                                                    \
+    }                                                                                        \
+    static inline double fa_prelu_bwd_##sfx(const T *dy, const T *x, T w, T *dx, ptrdiff_t n) { \
+        double s = 0.0;                                                                      \
+        FA_SIMD_SUM_S for (ptrdiff_t j = 0; j < n; j++) {                                    \
+            T xv = x[j], dv = dy[j];                                                         \
+            s += xv > 0 ? 0.0 : (double)dv * (double)xv;                                     \
+            dx[j] = xv > 0 ? dv : (xv != xv ? xv : dv * w);                                  \
+        }                                                                                    \
+        return s;                                                                            \
+    }
+
 FA_FUSED_REDUCTIONS(float, f32)
 FA_FUSED_REDUCTIONS(double, f64)
+FA_PRELU_BACKWARD(float, f32)
+FA_PRELU_BACKWARD(double, f64)
 
 #endif
