@@ -452,7 +452,7 @@ def _maxout_forward(fname, op, x, values, out):
     xk, moved_shape, _ = _last_axis_2d(fname, x, axis, kdt)
     groups = xk.shape[1] // pieces
     y, direct = _target_2d(out, kdt, (xk,), ax, x.ndim, (xk.shape[0], groups))
-    _special.maxout_forward(xk, y, pieces, _threads_for(op, xk.size))
+    _elementwise.maxout_forward(xk.reshape(-1), y.reshape(-1), pieces, _threads_for(op, xk.size))
     if direct:
         return out
     return _place(y, moved_shape[:-1] + (groups,), ax, yshape, out, rdt)

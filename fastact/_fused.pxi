@@ -619,6 +619,63 @@ def prelu_backward(cnp.ndarray dy, cnp.ndarray x, cnp.ndarray w, cnp.ndarray dx,
     return res
 
 
+# ================================================================ maxout
+
+cdef inline floating _max2(floating top, floating v) noexcept nogil:
+    # the running maximum of a group: the first maximum, the first NaN wins
+    return v if (v > top) or ((v != v) and (top == top)) else top
+
+
+cdef inline void _maxout_block(const floating* x, floating* y, Py_ssize_t n, Py_ssize_t k) noexcept nogil:
+    # y[i] = max(x[i k : i k + k]); k = 2, 3, 4 with the stride known to the
+    # vectorizer, any other k one group at a time
+    cdef Py_ssize_t i, j
+    cdef floating top
+    if k == 2:
+        for i in range(n):
+            y[i] = _max2(x[2 * i], x[2 * i + 1])
+    elif k == 3:
+        for i in range(n):
+            y[i] = _max2(_max2(x[3 * i], x[3 * i + 1]), x[3 * i + 2])
+    elif k == 4:
+        for i in range(n):
+            y[i] = _max2(_max2(_max2(x[4 * i], x[4 * i + 1]), x[4 * i + 2]), x[4 * i + 3])
+    else:
+        for i in range(n):
+            top = x[i * k]
+            for j in range(1, k):
+                top = _max2(top, x[i * k + j])
+            y[i] = top
+
+
+def maxout_forward(cnp.ndarray x, cnp.ndarray y, Py_ssize_t k, int nthreads):
+    """y[g] = max(x[g k : g k + k]) (the first maximum; the first NaN wins) over
+    flat C-contiguous arrays, x of k times y's size."""
+    cdef int typenum = cnp.PyArray_TYPE(x)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError("maxout_forward: float32 or float64 arrays")
+    _kernel_array(x, typenum, False)
+    _kernel_array(y, typenum, True)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(y), u, lo, nb
+    if k < 1 or cnp.PyArray_SIZE(x) != n * k:
+        raise ValueError("maxout_forward: x must hold k elements per element of y")
+    cdef const char* xp = <const char*>cnp.PyArray_DATA(x)
+    cdef char* yp = <char*>cnp.PyArray_DATA(y)
+    cdef Py_ssize_t sz = cnp.PyArray_ITEMSIZE(x)
+    cdef fa_fpflags_t flags
+    nb = (n + BLOCK - 1) // BLOCK
+    with nogil:
+        flags = fa_fpflags_save()
+        for u in prange(nb, num_threads=nthreads if nthreads > 1 and nb > 1 else 1, schedule='static'):
+            lo = u * BLOCK
+            if typenum == cnp.NPY_FLOAT32:
+                _maxout_block(<const float*>(xp + lo * k * sz), <float*>(yp + lo * sz), min(<Py_ssize_t>BLOCK, n - lo), k)
+            else:
+                _maxout_block(<const double*>(xp + lo * k * sz), <double*>(yp + lo * sz), min(<Py_ssize_t>BLOCK, n - lo),
+                              k)
+        fa_fpflags_restore(flags)
+
+
 # ================================================================ linear
 
 _matmul = numpy.matmul

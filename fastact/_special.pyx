@@ -2,7 +2,7 @@
 #
 # Kernels that are not one-in-one-out elementwise and not row-wise (softmax
 # and log_softmax live in _rows.pxi, compiled per ISA with the elementwise
-# kernels; prelu lives in _fused.pxi, with bias_act's layout): maxout
+# kernels; prelu and the maxout forward live in _fused.pxi, per ISA): maxout
 # (groups), rrelu in training mode (per-element noise from a seed); and the
 # OpenMP/build facts the Python side reports.
 #

@@ -131,6 +131,29 @@ def test_maxout_backward_finite_differences_and_ties(name, dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("pieces", [1, 2, 3, 4, 5, 7])
+def test_maxout_groups_first_maximum_first_nan(pieces, dtype, rng):
+    """Every group size (2, 3 and 4 have loops of their own): the group's first
+    maximum, -0.0 and +0.0 in the order given, the first NaN (its payload) when
+    a group holds one; over more than one block of groups."""
+    x = rng.integers(-2, 3, (3, 1500 * pieces)).astype(dtype)
+    x[x == 0] = np.where(rng.random(np.count_nonzero(x == 0)) < 0.5, -0.0, 0.0).astype(dtype)
+    nans = np.array([np.nan, -np.nan], dtype)
+    x.flat[rng.choice(x.size, x.size // 50, replace=False)] = nans[rng.integers(0, 2, x.size // 50)]
+    g = x.reshape(3, -1, pieces).astype(np.float64)
+    want = np.empty(g.shape[:2])
+    for i in np.ndindex(*g.shape[:2]):          # the rule, element by element
+        top = g[i][0]
+        for v in g[i][1:]:
+            if v > top or (np.isnan(v) and not np.isnan(top)):
+                top = v
+        want[i] = top
+    got = fa.maxout(x, pieces)
+    assert np.array_equal(got, want.astype(dtype), equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(want.astype(dtype)))
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
 @pytest.mark.parametrize("weight", ["scalar", "channels"])
 @pytest.mark.parametrize("name", util.name_params([n for op, n in util.NAMES if op.kind == "prelu"]))
 def test_prelu_backward_finite_differences(name, weight, dtype, rng):
