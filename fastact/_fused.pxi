@@ -688,6 +688,43 @@ cdef inline bint _disjoint(cnp.ndarray a, cnp.ndarray b):
     return pa >= pb + cnp.PyArray_NBYTES(b) or pb >= pa + cnp.PyArray_NBYTES(a)
 
 
+def bias_act_fast(int kernel, object x, object bias, object out, double p0, double p1, Py_ssize_t grain,
+                  object threads):
+    """act(x + bias) along the last axis for the common call, or None to
+    decline: x a float32 or float64 C-contiguous aligned native array of at
+    least 1 dimension, bias None or such a 1-D array of x.shape[-1] entries,
+    out None, x itself, or a writable such array of x's shape sharing no
+    memory with x or bias.  threads() is asked only for grain elements or
+    more."""
+    if not cnp.PyArray_Check(x):
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x, ba = None, ya
+    cdef int typenum = cnp.PyArray_TYPE(xa)
+    cdef int nd = cnp.PyArray_NDIM(xa)
+    if (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64) or nd < 1 or not _plain(x, typenum):
+        return None
+    cdef Py_ssize_t C = cnp.PyArray_DIM(xa, nd - 1), n = cnp.PyArray_SIZE(xa)
+    if bias is not None:
+        if not _plain(bias, typenum) or cnp.PyArray_NDIM(<cnp.ndarray>bias) != 1 \
+                or cnp.PyArray_DIM(<cnp.ndarray>bias, 0) != C:
+            return None
+        ba = <cnp.ndarray>bias
+    if out is None:
+        ya = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(xa), typenum, 0)
+    else:
+        if not _plain(out, typenum) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) \
+                or not _same_shape(<cnp.ndarray>out, xa):
+            return None
+        ya = <cnp.ndarray>out
+        if (ya is not xa and not _disjoint(ya, xa)) or (ba is not None and not _disjoint(ya, ba)):
+            return None
+    if n == 0 or C == 0:
+        return ya
+    bias_act(kernel, False, xa.reshape(n), None, ba, ya.reshape(n), C, 1, RED_NONE, 0.0, 0.0, p0, p1,
+             threads() if n >= grain else 1)
+    return ya
+
+
 def linear_fast(int kernel, object x, object w, object bias, object out, double p0, double p1, bint epilogue,
                 Py_ssize_t grain, object threads):
     """act(x @ w.T + bias) for the common call, or None to decline: float32 or

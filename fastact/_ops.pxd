@@ -51,6 +51,8 @@ cdef extern from "fa_math32.h" nogil:
     float ZEROF "0.0f"
     void fa_splitf(double c, float *hi, float *lo)
     float fa_mulf_split(float x, float hi, float lo)
+    float fa_float_down(double v)
+    float fa_float_up(double v)
     void fa_mulf_split2(float x, float hi, float lo, float *vh, float *vl)
     float fa_rcpf_rough(float d)
     float fabsf(float x)
@@ -184,6 +186,12 @@ cdef inline floating hardtanh_fwd(floating x, double lo, double hi) noexcept nog
 
 cdef inline floating hardtanh_bwd(floating dy, floating x, double lo, double hi) noexcept nogil:
     cdef double xd = x
+    cdef float tl, th
+    if floating is float:
+        # the comparisons with the bounds, exact in float (fa_float_down/up)
+        tl = fa_float_down(lo)
+        th = fa_float_up(hi)
+        return x if x != x else (dy if (x > tl) & (x < th) else dy * 0)
     return <floating>_nanprop(xd, <double>dy * (1.0 if (xd > lo) & (xd < hi) else 0.0))
 
 # ------------------------------------------------------------------- silu
@@ -229,6 +237,11 @@ cdef inline floating hard_sigmoid_fwd(floating x, double p0, double p1) noexcept
 
 cdef inline floating hard_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     cdef double xd = x
+    cdef float v
+    if floating is float:
+        # as the forward: the value in double, the selects in float
+        v = <float>(<double>dy * (1.0 / 6.0))
+        return x if x != x else (v if (x > -3) & (x < 3) else dy * 0)
     return <floating>_nanprop(xd, <double>dy / 6.0 if (xd > -3.0) & (xd < 3.0) else <double>dy * 0.0)
 
 # ------------------------------------------------------------- hard_swish
@@ -244,6 +257,11 @@ cdef inline floating hard_swish_fwd(floating x, double p0, double p1) noexcept n
 cdef inline floating hard_swish_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     # as torch: 0 below -3, (2x + 3)/6 on [-3, 3], 1 above
     cdef double xd = x
+    cdef float v
+    if floating is float:
+        # as the forward: the value in double, the selects in float
+        v = <float>(<double>dy * ((2.0 * xd + 3.0) * (1.0 / 6.0)))
+        return x if x != x else (dy * 0 if x < -3 else (v if x <= 3 else dy))
     cdef double d = 0.0 if xd < -3.0 else ((2.0 * xd + 3.0) / 6.0 if xd <= 3.0 else 1.0)
     return <floating>_nanprop(xd, <double>dy * d)
 

@@ -48,6 +48,32 @@ def _inputs(name, params, shape, axis, dtype, rng):
     return x, b, pre
 
 
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name,params", ELEMENTWISE)
+def test_bias_act_fast_path_is_the_general_path(name, params, dtype, rng):
+    """The common call (axis=-1, plain arrays) runs in C; the same call with
+    the axis spelled positively takes the Python path: the same bits, for a
+    fresh result, out=x and another out, with and without a bias; and calls
+    the C path declines (a scalar bias, partial overlap) give the same values."""
+    x, b, _ = _inputs(name, params, (9, 70), -1, dtype, rng)
+    for bias in (b, None):
+        want = fa.bias_act(x, bias, name, axis=1, **params)
+        util.assert_same(fa.bias_act(x, bias, name, **params), want, "fresh result")
+        out = np.empty_like(x)
+        assert fa.bias_act(x, bias, name, out=out, **params) is out
+        util.assert_same(out, want, "out")
+        xx = x.copy()
+        assert fa.bias_act(xx, bias, name, out=xx, **params) is xx
+        util.assert_same(xx, want, "in place")
+    util.assert_same(fa.bias_act(x, 0.5, name, **params), fa.bias_act(x, np.full(70, 0.5, dtype), name, **params),
+                     "scalar bias")
+    big = np.zeros(x.size + 1, dtype)
+    big[:x.size] = x.reshape(-1)
+    want = fa.bias_act(x, b, name, **params)
+    got = fa.bias_act(big[:x.size].reshape(x.shape), b, name, out=big[1:].reshape(x.shape), **params)
+    util.assert_same(got, want, "out overlapping x by all but one element")
+
+
 @pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUT_IDS)
 @pytest.mark.parametrize("dtype", util.dtype_params())
 @pytest.mark.parametrize("name,params", ELEMENTWISE)

@@ -312,6 +312,21 @@ FA_INLINE32 float fa_tanhf(float x)
     return x != x ? x : y;
 }
 
+/* The largest float <= v and the smallest float >= v (v not NaN): for
+ * every float x, x > v <=> x > fa_float_down(v) and x < v <=> x < fa_float_up(v),
+ * so a float kernel can compare with a double parameter exactly. */
+FA_INLINE32 float fa_float_down(double v)
+{
+    float f = (float)v;
+    if ((double)f > v) {
+        uint32_t u = fa_asuint32(f);
+        f = f > 0.0f ? fa_asfloat(u - 1u) : (f < 0.0f ? fa_asfloat(u + 1u) : -0x1p-149f);
+    }
+    return f;
+}
+
+FA_INLINE32 float fa_float_up(double v) { return -fa_float_down(-v); }
+
 /* c = *hi + *lo for a double parameter c, so that c x can be formed in float
  * without c's rounding (fa_mulf_split). */
 FA_INLINE32 void fa_splitf(double c, float *hi, float *lo)
