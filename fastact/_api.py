@@ -335,6 +335,10 @@ def _prelu_weight(fname, weight, x, axis, kdt):
 
 def _prelu_forward(fname, op, x, values, out):
     weight, axis = values
+    # the common call in C; None for anything else
+    y = _elementwise.prelu_fast(x, weight, axis, out, GRAIN[op.cls], get_num_threads)
+    if y is not None:
+        return y
     axis = _integer(fname, "axis", axis)
     xk, y, rdt, kdt = _unary(fname, x, out)
     w, view, _ = _prelu_weight(fname, weight, xk, axis, kdt)
@@ -347,6 +351,10 @@ def _prelu_backward(fname, op, dy, x, values, out, sname, dw64=False):
     """Returns (dx, dweight); dweight has weight's shape (dw64: 1-D float64,
     not rounded to the result dtype, for fastact._dask to add up blocks)."""
     weight, axis = values
+    # the common call in C; None for anything else
+    r = _elementwise.prelu_backward_fast(dy, x, weight, axis, out, GRAIN[op.cls], get_num_threads, dw64)
+    if r is not None:
+        return r
     axis = _integer(fname, "axis", axis)
     dyk, xk, dx, rdt, kdt = _binary(fname, dy, x, out, sname)
     w, view, wshape = _prelu_weight(fname, weight, xk, axis, kdt)

@@ -33,6 +33,7 @@
 import numpy
 from libc.math cimport INFINITY
 from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy
 
 cdef extern from "fa_fused.h" nogil:
     void fa_sum_into_f32(const float *v, double *acc, Py_ssize_t n)
@@ -243,6 +244,25 @@ cdef _Layout _layout(Py_ssize_t n, Py_ssize_t C, Py_ssize_t inner):
     return L
 
 
+cdef cnp.ndarray _pattern(cnp.ndarray v, Py_ssize_t C, Py_ssize_t inner, Py_ssize_t T):
+    # the per-unit values of one tile: e[j] = v[(j // inner) % C], j < T (T a
+    # multiple of C inner); in C, as np.tile(np.repeat(v, inner), ...) costs
+    # more than a small call's kernel
+    cdef Py_ssize_t sz = cnp.PyArray_ITEMSIZE(v), P = C * inner, j, c
+    cdef cnp.npy_intp dim = T
+    cdef cnp.ndarray e = cnp.PyArray_EMPTY(1, &dim, cnp.PyArray_TYPE(v), 0)
+    cdef const char* src = <const char*>cnp.PyArray_DATA(v)
+    cdef char* dst = <char*>cnp.PyArray_DATA(e)
+    for c in range(C):
+        for j in range(inner):
+            memcpy(dst + (c * inner + j) * sz, src + c * sz, sz)
+    j = P
+    while j < T:
+        memcpy(dst + j * sz, dst, min(P, T - j) * sz)
+        j += P
+    return e
+
+
 cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward, const floating* a,
                             const floating* s, const floating* b, bint bias_in, floating* out, int red,
                             floating hi, floating lo, void* part, double p0, double p1) noexcept nogil:
@@ -359,7 +379,7 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
         e = bias
         if not L.seg and (L.T != C or inner != 1):
             # the bias pattern of one tile: b[(j // inner) % C], j < T
-            e = numpy.tile(numpy.repeat(bias, inner), L.T // (C * inner))
+            e = _pattern(bias, C, inner, L.T)
     # partials: tile counts in the data's type (see _bias_unit), the rest in
     # double; C memory, zeroed (tile partials accumulate)
     cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(a) if red == RED_COUNT and not L.seg else sizeof(double)
@@ -519,7 +539,7 @@ def prelu_forward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, Py_ssize_t C, Py_
     cdef _Layout L = _layout(n, C, inner)
     cdef cnp.ndarray e = w
     if not L.seg and (L.T != C or inner != 1):
-        e = numpy.tile(numpy.repeat(w, inner), L.T // (C * inner))
+        e = _pattern(w, C, inner, L.T)
     cdef const void* ep = cnp.PyArray_DATA(e)
     cdef const void* xp = cnp.PyArray_DATA(x)
     cdef void* yp = cnp.PyArray_DATA(y)
@@ -598,7 +618,7 @@ def prelu_backward(cnp.ndarray dy, cnp.ndarray x, cnp.ndarray w, cnp.ndarray dx,
         L.nparts = ((ntiles + L.G - 1) // L.G) * L.T
     cdef cnp.ndarray e = w
     if not L.seg and (L.T != C or inner != 1):
-        e = numpy.tile(numpy.repeat(w, inner), L.T // (C * inner))
+        e = _pattern(w, C, inner, L.T)
     cdef double* pp = <double*>calloc(max(L.nparts, 1), sizeof(double))
     if pp == NULL:
         raise MemoryError()
@@ -617,6 +637,92 @@ def prelu_backward(cnp.ndarray dy, cnp.ndarray x, cnp.ndarray w, cnp.ndarray dx,
     finally:
         free(pp)
     return res
+
+
+cdef int _prelu_plain(object x, object w, object axis, Py_ssize_t* C, Py_ssize_t* inner) except -2:
+    # the typenum of the common prelu call (plain x, weight a plain finite 1-D
+    # array of x's dtype with x.shape[axis] entries, int axis), -1 otherwise
+    if not cnp.PyArray_Check(x) or type(axis) is not int:
+        return -1
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef int typenum = cnp.PyArray_TYPE(xa), nd = cnp.PyArray_NDIM(xa), i
+    cdef Py_ssize_t ax = <Py_ssize_t>axis
+    if (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64) or nd < 1 or not _plain(x, typenum):
+        return -1
+    if ax < 0:
+        ax += nd
+    if not 0 <= ax < nd or not _plain(w, typenum) or cnp.PyArray_NDIM(<cnp.ndarray>w) != 1 \
+            or cnp.PyArray_DIM(<cnp.ndarray>w, 0) != cnp.PyArray_DIM(xa, ax) or cnp.PyArray_DIM(xa, ax) == 0:
+        return -1
+    if not all_finite(<cnp.ndarray>w):
+        return -1
+    C[0] = cnp.PyArray_DIM(xa, ax)
+    inner[0] = 1
+    for i in range(ax + 1, nd):
+        inner[0] *= cnp.PyArray_DIM(xa, i)
+    return typenum
+
+
+cdef object _fast_target(object out, cnp.ndarray like, int typenum, tuple inputs):
+    # out, or a new array like `like`; None where the general path must decide
+    # (a foreign out, or one that overlaps an input other than by being it)
+    if out is None:
+        return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(like), cnp.PyArray_DIMS(like), typenum, 0)
+    if not _plain(out, typenum) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) \
+            or not _same_shape(<cnp.ndarray>out, like):
+        return None
+    for a in inputs:
+        if out is not a and not _disjoint(<cnp.ndarray>out, <cnp.ndarray>a):
+            return None
+    return out
+
+
+def prelu_fast(object x, object w, object axis, object out, Py_ssize_t grain, object threads):
+    """prelu's forward for the common call (see _prelu_plain; out None, x or a
+    disjoint plain array of x's shape), or None to decline."""
+    cdef Py_ssize_t C, inner
+    cdef int typenum = _prelu_plain(x, w, axis, &C, &inner)
+    if typenum < 0:
+        return None
+    y = _fast_target(out, <cnp.ndarray>x, typenum, (x,))
+    if y is None:
+        return None
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(<cnp.ndarray>x)
+    if n:
+        prelu_forward((<cnp.ndarray>x).reshape(n), w, (<cnp.ndarray>y).reshape(n), C, inner,
+                      threads() if n >= grain else 1)
+    return y
+
+
+def prelu_backward_fast(object dy, object x, object w, object axis, object out, Py_ssize_t grain, object threads,
+                        bint dw64):
+    """prelu's backward for the common call (x as prelu_fast's, dy a plain
+    array of x's shape and dtype, out None, dy, x or disjoint): (dx, dweight in
+    x's dtype, or float64 with dw64), or None to decline."""
+    cdef Py_ssize_t C, inner
+    cdef int typenum = _prelu_plain(x, w, axis, &C, &inner)
+    if typenum < 0 or not _plain(dy, typenum) or not _same_shape(<cnp.ndarray>dy, <cnp.ndarray>x):
+        return None
+    dx = _fast_target(out, <cnp.ndarray>x, typenum, (x, dy))
+    if dx is None:
+        return None
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(<cnp.ndarray>x), c
+    cdef cnp.ndarray dw = numpy.zeros(C)
+    if n:
+        dw = prelu_backward((<cnp.ndarray>dy).reshape(n), (<cnp.ndarray>x).reshape(n), w,
+                            (<cnp.ndarray>dx).reshape(n), C, inner, threads() if n >= grain else 1)
+    if dw64 or typenum == cnp.NPY_FLOAT64:
+        return dx, dw
+    # rounded to float32 (a sum beyond its range is inf), the overflow flag not left behind
+    cdef cnp.npy_intp dim = C
+    cdef cnp.ndarray d32 = cnp.PyArray_EMPTY(1, &dim, cnp.NPY_FLOAT32, 0)
+    cdef const double* src = <const double*>cnp.PyArray_DATA(dw)
+    cdef float* dst = <float*>cnp.PyArray_DATA(d32)
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    for c in range(C):
+        dst[c] = <float>src[c]
+    fa_fpflags_restore(flags)
+    return dx, d32
 
 
 # ================================================================ maxout

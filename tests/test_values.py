@@ -154,6 +154,31 @@ def test_maxout_groups_first_maximum_first_nan(pieces, dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", util.dtype_params())
+def test_prelu_fast_path_is_the_general_path(dtype, rng):
+    """The common prelu call (plain arrays, a weight per channel, an int axis)
+    runs in C; with the axis as a NumPy integer it takes the Python path: the
+    same bits forward and backward (dweight too), fresh, in place and into out."""
+    for shape, axis in [((16, 64), 1), ((3, 5, 300), 1), ((7,), 0), ((4, 3, 2), -1), ((2, 3), 0)]:
+        x = rng.uniform(-3, 3, shape).astype(dtype)
+        dy = rng.uniform(-2, 2, shape).astype(dtype)
+        w = rng.uniform(-0.5, 0.7, shape[axis]).astype(dtype)
+        slow = np.int64(axis)
+        want = fa.prelu(x, w, axis=slow)
+        util.assert_same(fa.prelu(x, w, axis=axis), want, "prelu %s" % (shape,))
+        xx = x.copy()
+        assert fa.prelu(xx, w, axis=axis, out=xx) is xx
+        util.assert_same(xx, want, "prelu in place")
+        wdx, wdw = fa.prelu_backward(dy, x, w, axis=slow)
+        for out in ("new", "other", "dy"):
+            d = dy.copy()
+            o = {"new": None, "other": np.empty_like(x), "dy": d}[out]
+            dx, dw = fa.prelu_backward(d, x, w, axis=axis, out=o)
+            util.assert_same(dx, wdx, "prelu_backward dx %s out=%s" % (shape, out))
+            util.assert_same(dw, wdw, "prelu_backward dweight %s" % (shape,))
+            assert dw.dtype == dtype and dw.shape == w.shape
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
 @pytest.mark.parametrize("weight", ["scalar", "channels"])
 @pytest.mark.parametrize("name", util.name_params([n for op, n in util.NAMES if op.kind == "prelu"]))
 def test_prelu_backward_finite_differences(name, weight, dtype, rng):
