@@ -140,22 +140,6 @@ def openmp_flags():
     return [], []
 
 
-def accepted(flags):
-    """flags if the compiler accepts them (compiling an empty file), else []."""
-    tmp = tempfile.mkdtemp()
-    try:
-        src = os.path.join(tmp, "probe.c")
-        with open(src, "w") as f:
-            f.write("int fastact_probe;\n")
-        subprocess.run(compiler_command() + ["-Werror"] + flags + ["-c", src, "-o", os.path.join(tmp, "probe.o")],
-                       check=True, capture_output=True)
-        return flags
-    except (OSError, subprocess.CalledProcessError):
-        return []
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def main():
     built = variants()
     for suffix, name, _ in built:
@@ -165,7 +149,9 @@ def main():
     # GCC: let the vectorizer version the multi-row loops (_fused.pxi's four-row
     # count loop checks 9 pointers against each other at run time; the default
     # limit of 10 checks would leave it scalar)
-    base += accepted(["--param=vect-max-version-for-alias-checks=64"])
+    alias_checks = ["--param=vect-max-version-for-alias-checks=64"]
+    if compiler_accepts(["-Werror"] + alias_checks):
+        base += alias_checks
     if os.environ.get("FASTACT_VEC_REPORT"):
         base.append("-fopt-info-vec-all=" + os.environ["FASTACT_VEC_REPORT"])
     if os.environ.get("FASTACT_EXTRA_CFLAGS"):
