@@ -663,20 +663,6 @@ cdef int _prelu_plain(object x, object w, object axis, Py_ssize_t* C, Py_ssize_t
     return typenum
 
 
-cdef object _fast_target(object out, cnp.ndarray like, int typenum, tuple inputs):
-    # out, or a new array like `like`; None where the general path must decide
-    # (a foreign out, or one that overlaps an input other than by being it)
-    if out is None:
-        return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(like), cnp.PyArray_DIMS(like), typenum, 0)
-    if not _plain(out, typenum) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) \
-            or not _same_shape(<cnp.ndarray>out, like):
-        return None
-    for a in inputs:
-        if out is not a and not _disjoint(<cnp.ndarray>out, <cnp.ndarray>a):
-            return None
-    return out
-
-
 def prelu_fast(object x, object w, object axis, object out, Py_ssize_t grain, object threads):
     """prelu's forward for the common call (see _prelu_plain; out None, x or a
     disjoint plain array of x's shape), or None to decline."""
@@ -794,14 +780,27 @@ cdef inline bint _disjoint(cnp.ndarray a, cnp.ndarray b):
     return pa >= pb + cnp.PyArray_NBYTES(b) or pb >= pa + cnp.PyArray_NBYTES(a)
 
 
+cdef object _fast_target(object out, cnp.ndarray like, int typenum, tuple inputs):
+    # out, or a new array like `like`; None where the general path must decide
+    # (a foreign out, or one that overlaps an input other than by being it)
+    if out is None:
+        return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(like), cnp.PyArray_DIMS(like), typenum, 0)
+    if not _plain(out, typenum) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) \
+            or not _same_shape(<cnp.ndarray>out, like):
+        return None
+    for a in inputs:
+        if out is not a and not _disjoint(<cnp.ndarray>out, <cnp.ndarray>a):
+            return None
+    return out
+
+
 def bias_act_fast(int kernel, object x, object bias, object out, double p0, double p1, Py_ssize_t grain,
                   object threads):
     """act(x + bias) along the last axis for the common call, or None to
     decline: x a float32 or float64 C-contiguous aligned native array of at
     least 1 dimension, bias None or such a 1-D array of x.shape[-1] entries,
-    out None, x itself, or a writable such array of x's shape sharing no
-    memory with x or bias.  threads() is asked only for grain elements or
-    more."""
+    out None or as _fast_target takes it.  threads() is asked only for grain
+    elements or more."""
     if not cnp.PyArray_Check(x):
         return None
     cdef cnp.ndarray xa = <cnp.ndarray>x, ba = None, ya
@@ -815,15 +814,10 @@ def bias_act_fast(int kernel, object x, object bias, object out, double p0, doub
                 or cnp.PyArray_DIM(<cnp.ndarray>bias, 0) != C:
             return None
         ba = <cnp.ndarray>bias
-    if out is None:
-        ya = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(xa), typenum, 0)
-    else:
-        if not _plain(out, typenum) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) \
-                or not _same_shape(<cnp.ndarray>out, xa):
-            return None
-        ya = <cnp.ndarray>out
-        if (ya is not xa and not _disjoint(ya, xa)) or (ba is not None and not _disjoint(ya, ba)):
-            return None
+    y = _fast_target(out, xa, typenum, (xa,) if ba is None else (xa, ba))
+    if y is None:
+        return None
+    ya = <cnp.ndarray>y
     if n == 0 or C == 0:
         return ya
     bias_act(kernel, False, xa.reshape(n), None, ba, ya.reshape(n), C, 1, RED_NONE, 0.0, 0.0, p0, p1,
