@@ -183,7 +183,10 @@ cdef inline floating hardtanh_fwd(floating x, double lo, double hi) noexcept nog
     # and its rounding), without float32's mask conversions (4x faster)
     cdef floating l = <floating>lo
     cdef floating h = <floating>hi
-    return l if x < l else (h if x > h else x)
+    # min then max in the forms x86's minps/maxps compute (NaN x stays x;
+    # lo <= hi makes this the clip)
+    cdef floating t = h if h < x else x
+    return l if l > t else t
 
 cdef inline floating hardtanh_bwd(floating dy, floating x, double lo, double hi) noexcept nogil:
     cdef double xd = x
