@@ -225,7 +225,7 @@ cdef struct _Layout:
 
 cdef _Layout _layout(Py_ssize_t n, Py_ssize_t C, Py_ssize_t inner):
     cdef _Layout L
-    cdef Py_ssize_t P = C * inner, ntiles, npieces
+    cdef Py_ssize_t P = C * inner, npieces
     L.n, L.C, L.inner = n, C, inner
     L.seg = inner >= SEG_MIN
     if L.seg:
@@ -237,11 +237,28 @@ cdef _Layout _layout(Py_ssize_t n, Py_ssize_t C, Py_ssize_t inner):
         # rows of at least SEG_MIN run as they are; shorter ones are tiled
         L.T = P if P >= SEG_MIN else P * max(1, min((VEC_TILE + P - 1) // P, n // P))
         L.m = (L.T + BLOCK - 1) // BLOCK
-        L.G = max(<Py_ssize_t>GROUP_MIN, (GROUP_ELEMS + L.T - 1) // L.T)
-        ntiles = (n + L.T - 1) // L.T
-        L.units = ((ntiles + L.G - 1) // L.G) * L.m
-        L.nparts = ((ntiles + L.G - 1) // L.G) * L.T
+        _group_tiles(&L, max(<Py_ssize_t>GROUP_MIN, (GROUP_ELEMS + L.T - 1) // L.T))
     return L
+
+
+cdef inline Py_ssize_t _ntiles(_Layout* L) noexcept nogil:
+    return (L.n + L.T - 1) // L.T
+
+
+cdef void _group_tiles(_Layout* L, Py_ssize_t G) noexcept nogil:
+    # tiles: G tiles per group, and the work units and partials that follow
+    cdef Py_ssize_t ngroups = (_ntiles(L) + G - 1) // G
+    L.G = G
+    L.units = ngroups * L.m
+    L.nparts = ngroups * L.T
+
+
+cdef cnp.ndarray _tile_values(cnp.ndarray v, _Layout* L):
+    # what the kernels read per position: v itself, or (tiles whose pattern is
+    # not v) the pattern of one tile
+    if L.seg or (L.T == L.C and L.inner == 1):
+        return v
+    return _pattern(v, L.C, L.inner, L.T)
 
 
 cdef cnp.ndarray _pattern(cnp.ndarray v, Py_ssize_t C, Py_ssize_t inner, Py_ssize_t T):
@@ -299,7 +316,7 @@ cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward,
         acc = <void*>((<floating*>part) + g * L.T + q * BLOCK)
     else:
         acc = <void*>((<double*>part) + g * L.T + q * BLOCK)
-    rend = min((g + 1) * L.G, (L.n + L.T - 1) // L.T)
+    rend = min((g + 1) * L.G, _ntiles(L))
     r = g * L.G
     if red == RED_COUNT and bias_in:
         # four whole tiles at a time where the kernel has the loop
@@ -362,24 +379,18 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
             raise ValueError("bias_act: arrays differ in size")
         sp = cnp.PyArray_DATA(s)
     cdef _Layout L = _layout(n, C, inner)
-    cdef Py_ssize_t ntiles
     if red == RED_COUNT and not L.seg:
         # counts are exact integers in any grouping: one group of tiles per thread
         # (fewer partials to zero and fold), as long as a position's count per
         # group stays exact in float (< 2^24)
-        ntiles = (n + L.T - 1) // L.T
-        L.G = max(L.G, min((ntiles + max(nthreads, 1) - 1) // max(nthreads, 1), <Py_ssize_t>(1 << 24)))
-        L.units = ((ntiles + L.G - 1) // L.G) * L.m
-        L.nparts = ((ntiles + L.G - 1) // L.G) * L.T
+        _group_tiles(&L, max(L.G, min((_ntiles(&L) + max(nthreads, 1) - 1) // max(nthreads, 1),
+                                      <Py_ssize_t>(1 << 24))))
     cdef cnp.ndarray e = None
     if bias is not None:
         _kernel_array(bias, typenum, False)
         if cnp.PyArray_SIZE(bias) != C:
             raise ValueError("bias_act: the bias must have C entries")
-        e = bias
-        if not L.seg and (L.T != C or inner != 1):
-            # the bias pattern of one tile: b[(j // inner) % C], j < T
-            e = _pattern(bias, C, inner, L.T)
+        e = _tile_values(bias, &L)
     # partials: tile counts in the data's type (see _bias_unit), the rest in
     # double; C memory, zeroed (tile partials accumulate)
     cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(a) if red == RED_COUNT and not L.seg else sizeof(double)
@@ -512,7 +523,7 @@ cdef void _prelu_run(_Layout* L, const floating* x, const floating* w, floating*
             off = g * L.inner + q * BLOCK
             _prelu_sc(x + off, w[g % L.C], y + off, min(<Py_ssize_t>BLOCK, L.inner - q * BLOCK))
         else:
-            rend = min((g + 1) * L.G, (L.n + L.T - 1) // L.T)
+            rend = min((g + 1) * L.G, _ntiles(L))
             for r in range(g * L.G, rend):
                 off = r * L.T + q * BLOCK
                 ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
@@ -537,9 +548,7 @@ def prelu_forward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, Py_ssize_t C, Py_
     if n == 0:
         return
     cdef _Layout L = _layout(n, C, inner)
-    cdef cnp.ndarray e = w
-    if not L.seg and (L.T != C or inner != 1):
-        e = _pattern(w, C, inner, L.T)
+    cdef cnp.ndarray e = _tile_values(w, &L)
     cdef const void* ep = cnp.PyArray_DATA(e)
     cdef const void* xp = cnp.PyArray_DATA(x)
     cdef void* yp = cnp.PyArray_DATA(y)
@@ -577,7 +586,7 @@ cdef void _prelu_bwd_run(_Layout* L, const floating* dy, const floating* x, cons
             part[u] = _prelu_bwd_block(dy + off, x + off, NULL, w[g % L.C], dx + off, NULL,
                                        min(<Py_ssize_t>BLOCK, L.inner - q * BLOCK))
         else:
-            rend = min((g + 1) * L.G, (L.n + L.T - 1) // L.T)
+            rend = min((g + 1) * L.G, _ntiles(L))
             for r in range(g * L.G, rend):
                 off = r * L.T + q * BLOCK
                 ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
@@ -609,16 +618,9 @@ def prelu_backward(cnp.ndarray dy, cnp.ndarray x, cnp.ndarray w, cnp.ndarray dx,
     if n == 0:
         return res
     cdef _Layout L = _layout(n, C, inner)
-    cdef Py_ssize_t ntiles
     if not L.seg:
-        # groups of at least 64 tiles: at most one partial per 64 elements
-        ntiles = (n + L.T - 1) // L.T
-        L.G = max(L.G, 64)
-        L.units = ((ntiles + L.G - 1) // L.G) * L.m
-        L.nparts = ((ntiles + L.G - 1) // L.G) * L.T
-    cdef cnp.ndarray e = w
-    if not L.seg and (L.T != C or inner != 1):
-        e = _pattern(w, C, inner, L.T)
+        _group_tiles(&L, max(L.G, 64))     # at most one partial per 64 elements
+    cdef cnp.ndarray e = _tile_values(w, &L)
     cdef double* pp = <double*>calloc(max(L.nparts, 1), sizeof(double))
     if pp == NULL:
         raise MemoryError()
