@@ -180,11 +180,10 @@ cdef inline floating leaky_relu6_bwd(floating dy, floating x, double alpha, doub
 cdef inline floating hardtanh_fwd(floating x, double lo, double hi) noexcept nogil:
     # in x's own type against the bounds rounded to it: the results of the
     # comparison in double (no value of x's type lies strictly between a bound
-    # and its rounding), without float32's mask conversions (4x faster)
+    # and its rounding); min then max in the forms x86's minps/maxps compute
+    # (NaN x stays x; lo <= hi makes this the clip)
     cdef floating l = <floating>lo
     cdef floating h = <floating>hi
-    # min then max in the forms x86's minps/maxps compute (NaN x stays x;
-    # lo <= hi makes this the clip)
     cdef floating t = h if h < x else x
     return l if l > t else t
 
