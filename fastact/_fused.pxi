@@ -32,14 +32,15 @@
 
 import numpy
 from libc.math cimport INFINITY
+from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
 
 cdef extern from "fa_fused.h" nogil:
     void fa_sum_into_f32(const float *v, double *acc, Py_ssize_t n)
     void fa_sum_into_f64(const double *v, double *acc, Py_ssize_t n)
-    void fa_count_into_f32(const float *v, float *acc, Py_ssize_t n, float hi, float lo)
-    void fa_count_into_f64(const double *v, double *acc, Py_ssize_t n, double hi, double lo)
+    void fa_count_into_f32(const float *v, int32_t *acc, Py_ssize_t n, float hi, float lo)
+    void fa_count_into_f64(const double *v, fa_count_f64_t *acc, Py_ssize_t n, double hi, double lo)
     double fa_sum_f32(const float *v, Py_ssize_t n)
     double fa_sum_f64(const double *v, Py_ssize_t n)
     double fa_count_f32(const float *v, Py_ssize_t n, float hi, float lo)
@@ -58,6 +59,19 @@ cdef enum:
     GROUP_ELEMS = 65536  # a tile group covers at least this many elements ...
     GROUP_MIN = 16       # ... and at least this many tiles
     SUB = 2048           # stack buffer of the backward of kernels without bias loops
+
+# the per-position partials of a tile group: counts in an integer of the data's
+# width (the compare's lanes; fa_fused.h), sums in double; a group's count stays
+# below 2^31
+ctypedef fused partial_t:
+    double
+    int32_t
+    fa_count_f64_t
+
+# the per-unit totals: sums in double, counts in int64
+ctypedef fused total_t:
+    double
+    int64_t
 
 cdef enum:
     RED_NONE = 0
@@ -118,7 +132,7 @@ cdef inline bint _fused_loop(int kernel, bint backward, const floating* a, const
 
 
 cdef inline Py_ssize_t _count_loop(int kernel, const floating* a, const floating* b, floating bsc, int bias_mode,
-                                   floating* out, floating* acc, Py_ssize_t n, double p0, double p1, floating hi,
+                                   floating* out, void* acc, Py_ssize_t n, double p0, double p1, floating hi,
                                    floating lo) noexcept nogil:
     # the kernel's forward-and-count loop with a bias: vector b counts into acc (returns 0),
     # scalar bsc returns the count; -1 if the kernel has no such loop.  These loops count
@@ -127,13 +141,13 @@ cdef inline Py_ssize_t _count_loop(int kernel, const floating* a, const floating
         return -1
     if floating is float:
         if bias_mode == 1 and _FWDBC_f32[kernel] != NULL:
-            _FWDBC_f32[kernel](a, b, out, acc, n, p0, p1, hi, lo)
+            _FWDBC_f32[kernel](a, b, out, <int32_t*>acc, n, p0, p1, hi, lo)
             return 0
         if bias_mode == 2 and _FWDSC_f32[kernel] != NULL:
             return _FWDSC_f32[kernel](a, bsc, out, n, p0, p1, hi, lo)
     else:
         if bias_mode == 1 and _FWDBC_f64[kernel] != NULL:
-            _FWDBC_f64[kernel](a, b, out, acc, n, p0, p1, hi, lo)
+            _FWDBC_f64[kernel](a, b, out, <fa_count_f64_t*>acc, n, p0, p1, hi, lo)
             return 0
         if bias_mode == 2 and _FWDSC_f64[kernel] != NULL:
             return _FWDSC_f64[kernel](a, bsc, out, n, p0, p1, hi, lo)
@@ -141,7 +155,7 @@ cdef inline Py_ssize_t _count_loop(int kernel, const floating* a, const floating
 
 
 cdef inline bint _count4(int kernel, const floating* a, Py_ssize_t stride, const floating* b, floating* out,
-                         floating* acc, Py_ssize_t n, double p0, double p1, floating hi, floating lo) noexcept nogil:
+                         void* acc, Py_ssize_t n, double p0, double p1, floating hi, floating lo) noexcept nogil:
     # four rows `stride` apart through the kernel's four-row count loop; False if it has none
     if lo != -INFINITY:
         return False
@@ -149,12 +163,12 @@ cdef inline bint _count4(int kernel, const floating* a, Py_ssize_t stride, const
         if _FWDBC4_f32[kernel] == NULL:
             return False
         _FWDBC4_f32[kernel](a, a + stride, a + 2 * stride, a + 3 * stride, b, out, out + stride, out + 2 * stride,
-                            out + 3 * stride, acc, n, p0, p1, hi)
+                            out + 3 * stride, <int32_t*>acc, n, p0, p1, hi)
     else:
         if _FWDBC4_f64[kernel] == NULL:
             return False
         _FWDBC4_f64[kernel](a, a + stride, a + 2 * stride, a + 3 * stride, b, out, out + stride, out + 2 * stride,
-                            out + 3 * stride, acc, n, p0, p1, hi)
+                            out + 3 * stride, <fa_count_f64_t*>acc, n, p0, p1, hi)
     return True
 
 
@@ -194,16 +208,15 @@ cdef inline void _bias_block(int kernel, bint backward, const floating* a, const
 
 cdef inline void _reduce_into(int red, const floating* v, void* acc, Py_ssize_t n, floating hi,
                               floating lo) noexcept nogil:
-    # per-position partials: counts in the data's type (exact: at most GROUP tiles
-    # add to one), sums in double
+    # per-position partials: counts in an integer of the data's width, sums in double
     if floating is float:
         if red == RED_COUNT:
-            fa_count_into_f32(v, <float*>acc, n, hi, lo)
+            fa_count_into_f32(v, <int32_t*>acc, n, hi, lo)
         elif red == RED_SUM:
             fa_sum_into_f32(v, <double*>acc, n)
     else:
         if red == RED_COUNT:
-            fa_count_into_f64(v, <double*>acc, n, hi, lo)
+            fa_count_into_f64(v, <fa_count_f64_t*>acc, n, hi, lo)
         elif red == RED_SUM:
             fa_sum_into_f64(v, <double*>acc, n)
 
@@ -283,8 +296,7 @@ cdef cnp.ndarray _pattern(cnp.ndarray v, Py_ssize_t C, Py_ssize_t inner, Py_ssiz
 cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward, const floating* a,
                             const floating* s, const floating* b, bint bias_in, floating* out, int red,
                             floating hi, floating lo, void* part, double p0, double p1) noexcept nogil:
-    # part: segments, one double per unit; tiles, a row of T per group: counts in
-    # floating, sums in double
+    # part: segments, one double per unit; tiles, a row of T per group (partial_t)
     cdef Py_ssize_t g, q, r, off, ln, rend, c
     cdef int mode = 0
     cdef floating bsc = 0
@@ -313,7 +325,7 @@ cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward,
     if bias_in:
         mode = 1
     if red == RED_COUNT:
-        acc = <void*>((<floating*>part) + g * L.T + q * BLOCK)
+        acc = <void*>(<char*>part + (g * L.T + q * BLOCK) * sizeof(floating))   # partial_t, of floating's width
     else:
         acc = <void*>((<double*>part) + g * L.T + q * BLOCK)
     rend = min((g + 1) * L.G, _ntiles(L))
@@ -323,7 +335,7 @@ cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward,
         ln = min(<Py_ssize_t>BLOCK, L.T - q * BLOCK)
         while r + 4 <= rend and (r + 4) * L.T <= L.n and _count4(kernel, a + r * L.T + q * BLOCK, L.T,
                                                                 b + q * BLOCK, out + r * L.T + q * BLOCK,
-                                                                <floating*>acc, ln, p0, p1, hi, lo):
+                                                                acc, ln, p0, p1, hi, lo):
             r += 4
     while r < rend:
         off = r * L.T + q * BLOCK
@@ -332,7 +344,7 @@ cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward,
         if ln <= 0:
             break
         if red == RED_COUNT and bias_in and _count_loop(kernel, a + off, b + q * BLOCK, bsc, mode, out + off,
-                                                        <floating*>acc, ln, p0, p1, hi, lo) == 0:
+                                                        acc, ln, p0, p1, hi, lo) == 0:
             continue
         _bias_block(kernel, backward, a + off, (s + off) if s != NULL else NULL,
                     (b + q * BLOCK) if bias_in else NULL, bsc, mode, out + off, ln, p0, p1)
@@ -382,17 +394,17 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
     if red == RED_COUNT and not L.seg:
         # counts are exact integers in any grouping: one group of tiles per thread
         # (fewer partials to zero and fold), as long as a position's count per
-        # group stays exact in float (< 2^24)
+        # group fits its int32 (< 2^31)
         _group_tiles(&L, max(L.G, min((_ntiles(&L) + max(nthreads, 1) - 1) // max(nthreads, 1),
-                                      <Py_ssize_t>(1 << 24))))
+                                      <Py_ssize_t>0x7fffffff)))
     cdef cnp.ndarray e = None
     if bias is not None:
         _kernel_array(bias, typenum, False)
         if cnp.PyArray_SIZE(bias) != C:
             raise ValueError("bias_act: the bias must have C entries")
         e = _tile_values(bias, &L)
-    # partials: tile counts in the data's type (see _bias_unit), the rest in
-    # double; C memory, zeroed (tile partials accumulate)
+    # partials: tile counts in an integer of the data's width (see partial_t), the
+    # rest in double; C memory, zeroed (tile partials accumulate)
     cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(a) if red == RED_COUNT and not L.seg else sizeof(double)
     cdef void* pp = NULL
     if red != RED_NONE:
@@ -416,37 +428,42 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
                               bias_in, <double*>op, red, hi, lo, pp, p0, p1, nthreads)
         if red == RED_NONE:
             return None
-        res = cnp.PyArray_ZEROS(1, &dim, cnp.NPY_FLOAT64, 0)
+        # counts as int64, sums as float64
+        res = cnp.PyArray_ZEROS(1, &dim, cnp.NPY_INT64 if red == RED_COUNT else cnp.NPY_FLOAT64, 0)
         if n:
             with nogil:
-                if red == RED_COUNT and not L.seg and typenum == cnp.NPY_FLOAT32:
-                    _fold(&L, <const float*>pp, <double*>cnp.PyArray_DATA(res))
-                else:
+                if red == RED_SUM:
                     _fold(&L, <const double*>pp, <double*>cnp.PyArray_DATA(res))
-        # counts as int64 (exact integers), sums as float64
-        return res.astype(numpy.int64) if red == RED_COUNT else res
+                elif L.seg:
+                    _fold(&L, <const double*>pp, <int64_t*>cnp.PyArray_DATA(res))
+                elif typenum == cnp.NPY_FLOAT32:
+                    _fold(&L, <const int32_t*>pp, <int64_t*>cnp.PyArray_DATA(res))
+                else:
+                    _fold(&L, <const fa_count_f64_t*>pp, <int64_t*>cnp.PyArray_DATA(res))
+        return res
     finally:
         free(pp)
 
 
-cdef void _fold(_Layout* L, const floating* p, double* r) noexcept nogil:
-    # the per-unit totals into r (zeroed, C doubles), adding the partials in a
+cdef void _fold(_Layout* L, const partial_t* p, total_t* r) noexcept nogil:
+    # the per-unit totals into r (zeroed; counts are whole numbers in any
+    # partial_t, so the casts are exact), adding the partials in a
     # fixed order: segments, the pieces of each segment; tiles, position by
     # position through the groups' rows of T partials (T is a multiple of the
     # bias pattern C inner)
     cdef Py_ssize_t i, g, c, k, ngroups, P = L.C * L.inner
-    cdef const floating* q
-    cdef double t
+    cdef const partial_t* q
+    cdef total_t t
     if L.seg:
         # p[segment * m + piece]: segments cycle through the units
         c = k = 0
-        t = 0.0
+        t = 0
         for i in range(L.units):
-            t += p[i]
+            t += <total_t>p[i]
             k += 1
             if k == L.m:
                 r[c] += t
-                t = 0.0
+                t = 0
                 k = 0
                 c += 1
                 if c == L.C:
@@ -459,12 +476,12 @@ cdef void _fold(_Layout* L, const floating* p, double* r) noexcept nogil:
             q = p + g * L.T + i
             if L.inner == 1:
                 for c in range(L.C):
-                    r[c] += q[c]
+                    r[c] += <total_t>q[c]
             else:
                 for c in range(L.C):
-                    t = 0.0
+                    t = 0
                     for k in range(c * L.inner, (c + 1) * L.inner):
-                        t += q[k]
+                        t += <total_t>q[k]
                     r[c] += t
             i += P
 

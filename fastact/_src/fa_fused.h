@@ -5,8 +5,11 @@
  *
  * A "count" predicate is  v > hi || v < lo  (active: hi = 0, lo = -inf;
  * saturated: outside [lo, hi]); nan counts as neither.  Per-position counts
- * accumulate in the data's own type (exact below 2^24: the caller bounds
- * them), which keeps the loop at one vector width.
+ * accumulate in an integer of the data's width (int32 for float, int64 for
+ * double; the caller keeps them below 2^31), which keeps the loop at one
+ * vector width: the compare's mask (-1 or 0) is subtracted.  Plain SSE2 has
+ * no vector select of a double compare into int64 lanes (GCC leaves such a
+ * loop scalar), so there double data counts in double, exact below 2^53.
  *
  * The whole-block sums use `omp simd reduction`: the order of the additions
  * depends on the vector width of the build only (never on the thread count).
@@ -28,15 +31,21 @@
 #define FA_SIMD
 #endif
 
-#define FA_FUSED_REDUCTIONS(T, sfx)                                                        \
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__SSE4_2__)
+typedef double fa_count_f64_t;
+#else
+typedef int64_t fa_count_f64_t;
+#endif
+
+#define FA_FUSED_REDUCTIONS(T, IT, sfx)                                                    \
     /* acc[j] += v[j] */                                                                   \
     static inline void fa_sum_into_##sfx(const T *v, double *acc, ptrdiff_t n) {           \
         FA_SIMD for (ptrdiff_t j = 0; j < n; j++) acc[j] += (double)v[j];                  \
     }                                                                                      \
     /* acc[j] += 1 where v[j] > hi or v[j] < lo */                                         \
-    static inline void fa_count_into_##sfx(const T *v, T *acc, ptrdiff_t n, T hi, T lo) {  \
+    static inline void fa_count_into_##sfx(const T *v, IT *acc, ptrdiff_t n, T hi, T lo) { \
         FA_SIMD for (ptrdiff_t j = 0; j < n; j++)                                          \
-            acc[j] += (v[j] > hi || v[j] < lo) ? (T)1 : (T)0;                              \
+            acc[j] -= (v[j] > hi || v[j] < lo) ? (IT)-1 : (IT)0;                           \
     }                                                                                      \
     /* sum of v[0..n) in double */                                                         \
     static inline double fa_sum_##sfx(const T *v, ptrdiff_t n) {                           \
@@ -74,8 +83,8 @@
         return s;                                                                            \
     }
 
-FA_FUSED_REDUCTIONS(float, f32)
-FA_FUSED_REDUCTIONS(double, f64)
+FA_FUSED_REDUCTIONS(float, int32_t, f32)
+FA_FUSED_REDUCTIONS(double, fa_count_f64_t, f64)
 FA_PRELU_BACKWARD(float, f32)
 FA_PRELU_BACKWARD(double, f64)
 
