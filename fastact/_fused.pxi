@@ -814,12 +814,13 @@ cdef object _fast_target(object out, cnp.ndarray like, int typenum, tuple inputs
 
 
 def bias_act_fast(int kernel, object x, object bias, object out, double p0, double p1, Py_ssize_t grain,
-                  object threads):
+                  object threads, int red=RED_NONE, double hi=0.0, double lo=0.0):
     """act(x + bias) along the last axis for the common call, or None to
     decline: x a float32 or float64 C-contiguous aligned native array of at
     least 1 dimension, bias None or such a 1-D array of x.shape[-1] entries,
     out None or as _fast_target takes it.  threads() is asked only for grain
-    elements or more."""
+    elements or more.  red RED_COUNT (hi, lo as bias_act's) returns (y, the
+    int64 counts per unit of the last axis)."""
     if not cnp.PyArray_Check(x):
         return None
     cdef cnp.ndarray xa = <cnp.ndarray>x, ba = None, ya
@@ -838,10 +839,10 @@ def bias_act_fast(int kernel, object x, object bias, object out, double p0, doub
         return None
     ya = <cnp.ndarray>y
     if n == 0 or C == 0:
-        return ya
-    bias_act(kernel, False, xa.reshape(n), None, ba, ya.reshape(n), C, 1, RED_NONE, 0.0, 0.0, p0, p1,
-             threads() if n >= grain else 1)
-    return ya
+        return (ya, numpy.zeros(C, numpy.int64)) if red == RED_COUNT else ya
+    cnt = bias_act(kernel, False, xa.reshape(n), None, ba, ya.reshape(n), C, 1, red, hi, lo, p0, p1,
+                   threads() if n >= grain else 1)
+    return (ya, cnt) if red == RED_COUNT else ya
 
 
 def linear_fast(int kernel, object x, object w, object bias, object out, double p0, double p1, bint epilogue,

@@ -109,6 +109,24 @@ def _count_band(fname, op, t, kdt):
                      "sigmoid/tanh (saturated outputs), not for %r" % (fname, op.name))
 
 
+_ACTIVE = (0.0, -np.inf)
+_BANDS = {}
+
+
+def _fast_band(op, t, dtype):
+    """_count_band for the fast path, remembered (dtype float32 or float64:
+    the fast path declines any other, whatever the band)."""
+    if op.monitor == "active":
+        return _ACTIVE
+    key = (op.name, t, dtype.char)
+    band = _BANDS.get(key)
+    if band is None:
+        band = _count_band("bias_act", op, t, dtype if dtype.kind == "f" else np.dtype(np.float64))
+        if len(_BANDS) < 256:
+            _BANDS[key] = band
+    return band
+
+
 def _units(fname, shape, axis):
     """(axis, outer, C, inner) of shape viewed along axis (0-d: one unit)."""
     if len(shape) == 0:
@@ -230,11 +248,21 @@ def bias_act(x, bias, activation, axis=-1, out=None, *, counts=False, monitor=No
     """
     fname = "bias_act"
     op, kernel, p0, p1 = _activation(fname, activation, params)
-    if counts is False and monitor is None and axis == -1 and type(axis) is int:
+    if axis == -1 and type(axis) is int:
         # the common call in C (Python's checks cost ~15 us); None for anything else
-        y = _kernels.bias_act_fast(kernel, x, bias, out, p0, p1, _api.GRAIN[op.cls], _api.get_num_threads)
-        if y is not None:
-            return y
+        if counts is False and monitor is None:
+            y = _kernels.bias_act_fast(kernel, x, bias, out, p0, p1, _api.GRAIN[op.cls], _api.get_num_threads)
+            if y is not None:
+                return y
+        elif op.monitor is not None and type(x) is np.ndarray:
+            want, t = _monitor_args(fname, op, counts, monitor, saturation)
+            hi, lo = _fast_band(op, t, x.dtype)
+            r = _kernels.bias_act_fast(kernel, x, bias, out, p0, p1, _api.GRAIN[op.cls], _api.get_num_threads,
+                                       _RED_COUNT, hi, lo)
+            if r is not None:
+                C = x.shape[-1]
+                return _with_counts(r[0], r[1], C, x.size // C if C else math.prod(x.shape[:-1]), want,
+                                    counts, monitor)
     want, t = _monitor_args(fname, op, counts, monitor, saturation)
     if type(out) is tuple:
         out = _api._out_arg(fname, out)

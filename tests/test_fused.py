@@ -292,6 +292,36 @@ def test_counts_match_numpy(name, dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name", MONITORED)
+def test_counted_fast_path_is_the_general_path(name, dtype, rng):
+    """A counted call on the last axis (counts=True or a monitor) runs in C; the
+    same call with the axis spelled positively takes the Python path: the same
+    y bits, the same int64 counts, the same monitor totals, for short and long
+    rows, row counts around the four-row loop, and a non-default saturation."""
+    op = lookup(name)
+    sats = (1e-3, 0.05) if op.monitor == "saturated" else (1e-3,)
+    for shape in ((9, 70), (7, 300), (5, 2500), (1, 4096)):
+        x = (rng.standard_normal(shape) * 6).astype(dtype)
+        b = rng.uniform(-2, 2, shape[-1]).astype(dtype)
+        for bias in (b, None):
+            for sat in sats:
+                y, c = fa.bias_act(x, bias, name, counts=True, saturation=sat)
+                y2, c2 = fa.bias_act(x, bias, name, axis=1, counts=True, saturation=sat)
+                util.assert_same(y, y2, "%s %s y" % (name, shape))
+                assert c.dtype == np.int64 and np.array_equal(c, c2), (name, shape, sat)
+                xx = x.copy()
+                y3, c3 = fa.bias_act(xx, bias, name, out=xx, counts=True, saturation=sat)
+                assert y3 is xx and np.array_equal(c3, c2)
+                util.assert_same(y3, y2, "%s %s in place" % (name, shape))
+        m, m2 = fa.ActivityMonitor(name, saturation=sats[-1]), fa.ActivityMonitor(name, saturation=sats[-1])
+        for _ in range(2):
+            assert fa.bias_act(x, b, name, monitor=m) is not None
+            fa.bias_act(x, b, name, axis=1, monitor=m2)
+        assert np.array_equal(m.counts, m2.counts) and m.samples == m2.samples == 2 * shape[0]
+    assert fa.bias_act(np.empty((0, 5), dtype), None, name, counts=True)[1].tolist() == [0] * 5
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
 @pytest.mark.parametrize("name", [n for n in MONITORED if lookup(n).monitor == "active"])
 def test_counts_whole_and_partial_row_groups(name, dtype, rng):
     """Rows of at least 256 units run four at a time through the count loop,
