@@ -14,7 +14,9 @@ Contenders, on the same arrays in one process:
 - monitoring: fastact ``bias_act(..., counts=True)`` against the same call
   without counts: the overhead in percent.
 
-Every row is timed with ``bench.time_call`` (median of repeats).
+Every row times its contenders with ``bench.time_calls``: medians of
+repeats, the contenders' runs interleaved, so that the machine's drift
+(neighbours, the state of the caches) falls on all of a row alike.
 """
 
 import numpy as np
@@ -92,7 +94,7 @@ def _linear_calls(name, x, w, b, y):
 def run(dtypes=(np.float32,), min_time=0.01, repeats=5, contenders=None, acts=BIAS_ACTS,
         linear_shapes=LINEAR_SHAPES, monitored=MONITORED):
     """Time every row; returns a list of records (one per row and contender)."""
-    from .bench import time_call
+    from .bench import time_calls
 
     # NumPy's bundled OpenBLAS (0.3.31 here) keeps a slow path for small float32
     # products until a large product has run in the process (measured on this
@@ -106,40 +108,39 @@ def run(dtypes=(np.float32,), min_time=0.01, repeats=5, contenders=None, acts=BI
     rng = np.random.default_rng(0)
     records = []
 
-    def record(kind, label, dtype, n, contender, fn):
-        try:
-            med, lo, hi = time_call(fn, min_time, repeats)
-        except (NotImplementedError, TypeError, ValueError, RuntimeError) as exc:
-            records.append({"kind": kind, "row": label, "dtype": np.dtype(dtype).name, "elements": n,
-                            "contender": contender, "median_s": None, "error": str(exc)})
-            return
-        records.append({"kind": kind, "row": label, "dtype": np.dtype(dtype).name, "elements": n,
-                        "contender": contender, "median_s": med, "min_s": lo, "max_s": hi, "error": None})
+    def record(kind, label, dtype, n, calls):
+        # one row: {contender: call}, a contender whose call fails recorded with its error
+        base = {"kind": kind, "row": label, "dtype": np.dtype(dtype).name, "elements": n}
+        ok = {}
+        for contender, fn in calls.items():
+            try:
+                fn()
+                ok[contender] = fn
+            except (NotImplementedError, TypeError, ValueError, RuntimeError) as exc:
+                records.append(dict(base, contender=contender, median_s=None, error=str(exc)))
+        for contender, (med, lo, hi) in zip(ok, time_calls(tuple(ok.values()), min_time, repeats)):
+            records.append(dict(base, contender=contender, median_s=med, min_s=lo, max_s=hi, error=None))
 
     for dtype in dtypes:
         x = rng.standard_normal(BIAS_SHAPE).astype(dtype)
         b = rng.standard_normal(BIAS_SHAPE[1]).astype(dtype)
         y = np.empty_like(x)
         for name in acts:
-            for c, fn in _bias_act_calls(name, x, b, y).items():
-                if c in wanted:
-                    record("bias_act", "bias_act(%s) %dx%d" % ((name,) + BIAS_SHAPE), dtype, x.size, c, fn)
+            record("bias_act", "bias_act(%s) %dx%d" % ((name,) + BIAS_SHAPE), dtype, x.size,
+                   {c: fn for c, fn in _bias_act_calls(name, x, b, y).items() if c in wanted})
         for batch, fin, fout in linear_shapes:
             xs = rng.standard_normal((batch, fin)).astype(dtype)
             w = (rng.standard_normal((fout, fin)) / np.sqrt(fin)).astype(dtype)
             bs = rng.standard_normal(fout).astype(dtype)
             ys = np.empty((batch, fout), dtype)
-            for c, fn in _linear_calls(LINEAR_ACT, xs, w, bs, ys).items():
-                if c in wanted:
-                    record("linear", "linear(%s) %d x %d->%d" % (LINEAR_ACT, batch, fin, fout), dtype,
-                           ys.size, c, fn)
+            record("linear", "linear(%s) %d x %d->%d" % (LINEAR_ACT, batch, fin, fout), dtype, ys.size,
+                   {c: fn for c, fn in _linear_calls(LINEAR_ACT, xs, w, bs, ys).items() if c in wanted})
         for name in monitored:
             import fastact as fa
             plain = lambda name=name: fa.bias_act(x, b, name, out=y)          # noqa: E731
             counted = lambda name=name: fa.bias_act(x, b, name, out=y, counts=True)  # noqa: E731
-            label = "bias_act(%s) %dx%d" % ((name,) + BIAS_SHAPE)
-            record("monitor", label, dtype, x.size, "plain", plain)
-            record("monitor", label, dtype, x.size, "counts", counted)
+            record("monitor", "bias_act(%s) %dx%d" % ((name,) + BIAS_SHAPE), dtype, x.size,
+                   {"plain": plain, "counts": counted})
     return records
 
 

@@ -54,23 +54,34 @@ FULL_SIZES = (1000, 100_000, 1_000_000, 40_000_000)
 
 def time_call(fn, min_time=0.02, repeats=5):
     """(median, min, max) seconds per call of fn(); one warm-up call first."""
-    fn()
-    loops = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        t = time.perf_counter() - t0
-        if t >= min_time or loops >= 1 << 22:
-            break
-        loops = max(loops * 2, int(loops * min_time / max(t, 1e-9) * 1.2))
-    samples = [t / loops]
-    for _ in range(repeats - 1):
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        samples.append((time.perf_counter() - t0) / loops)
-    return float(np.median(samples)), float(min(samples)), float(max(samples))
+    return time_calls((fn,), min_time, repeats)[0]
+
+
+def time_calls(fns, min_time=0.02, repeats=5):
+    """time_call of each of fns, their runs interleaved (round r times every fn
+    once), so that a drift of the machine's speed (a neighbour, the caches'
+    state) falls on all of them alike: for ratios between them."""
+    loops = []
+    for fn in fns:
+        fn()
+        n = 1
+        while True:
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            t = time.perf_counter() - t0
+            if t >= min_time or n >= 1 << 22:
+                break
+            n = max(n * 2, int(n * min_time / max(t, 1e-9) * 1.2))
+        loops.append(n)
+    samples = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, n, out in zip(fns, loops, samples):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            out.append((time.perf_counter() - t0) / n)
+    return [(float(np.median(v)), float(min(v)), float(max(v))) for v in samples]
 
 
 # ------------------------------------------------------------ the machine
