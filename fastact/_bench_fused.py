@@ -12,7 +12,10 @@ Contenders, on the same arrays in one process:
   ``np.add(.., out=y)``, the in-place activation); PyTorch
   ``act(F.linear(x, W, b))`` (the activation in place on F.linear's result).
 - monitoring: fastact ``bias_act(..., counts=True)`` against the same call
-  without counts: the overhead in percent.
+  without counts: the overhead in percent, the median of the paired ratios
+  of many short interleaved runs (MONITOR_TIMING): the arrays (8 MB for
+  float32) sit at the edge of this machine's 8 MB L3, whose state a
+  neighbour changes from one millisecond to the next.
 
 Every row times its contenders with ``bench.time_calls``: medians of
 repeats, the contenders' runs interleaved, so that the machine's drift
@@ -32,6 +35,8 @@ BIAS_SHAPE = (1000, 1000)          # 1e6 elements, the bias along the last axis
 LINEAR_SHAPES = tuple((b, i, o) for i, o in ((256, 256), (1024, 4096)) for b in (1, 32, 256))
 LINEAR_ACT = "relu"
 MONITORED = ("relu", "sigmoid")
+# the monitor rows' timing: (seconds per sample, samples per repeat of the report)
+MONITOR_TIMING = (0.002, 10)
 PEERS = ("numpy", "torch")
 
 
@@ -94,7 +99,7 @@ def _linear_calls(name, x, w, b, y):
 def run(dtypes=(np.float32,), min_time=0.01, repeats=5, contenders=None, acts=BIAS_ACTS,
         linear_shapes=LINEAR_SHAPES, monitored=MONITORED):
     """Time every row; returns a list of records (one per row and contender)."""
-    from .bench import time_calls
+    from .bench import time_samples
 
     # NumPy's bundled OpenBLAS (0.3.31 here) keeps a slow path for small float32
     # products until a large product has run in the process (measured on this
@@ -108,7 +113,7 @@ def run(dtypes=(np.float32,), min_time=0.01, repeats=5, contenders=None, acts=BI
     rng = np.random.default_rng(0)
     records = []
 
-    def record(kind, label, dtype, n, calls):
+    def record(kind, label, dtype, n, calls, timing=(min_time, repeats)):
         # one row: {contender: call}, a contender whose call fails recorded with its error
         base = {"kind": kind, "row": label, "dtype": np.dtype(dtype).name, "elements": n}
         ok = {}
@@ -118,8 +123,9 @@ def run(dtypes=(np.float32,), min_time=0.01, repeats=5, contenders=None, acts=BI
                 ok[contender] = fn
             except (NotImplementedError, TypeError, ValueError, RuntimeError) as exc:
                 records.append(dict(base, contender=contender, median_s=None, error=str(exc)))
-        for contender, (med, lo, hi) in zip(ok, time_calls(tuple(ok.values()), min_time, repeats)):
-            records.append(dict(base, contender=contender, median_s=med, min_s=lo, max_s=hi, error=None))
+        for contender, v in zip(ok, time_samples(tuple(ok.values()), *timing)):
+            records.append(dict(base, contender=contender, median_s=float(np.median(v)), min_s=min(v),
+                                max_s=max(v), samples_s=v, error=None))
 
     for dtype in dtypes:
         x = rng.standard_normal(BIAS_SHAPE).astype(dtype)
@@ -140,8 +146,20 @@ def run(dtypes=(np.float32,), min_time=0.01, repeats=5, contenders=None, acts=BI
             plain = lambda name=name: fa.bias_act(x, b, name, out=y)          # noqa: E731
             counted = lambda name=name: fa.bias_act(x, b, name, out=y, counts=True)  # noqa: E731
             record("monitor", "bias_act(%s) %dx%d" % ((name,) + BIAS_SHAPE), dtype, x.size,
-                   {"plain": plain, "counts": counted})
+                   {"plain": plain, "counts": counted},
+                   (MONITOR_TIMING[0], max(repeats, 1) * MONITOR_TIMING[1]))
     return records
+
+
+def overhead(records, row, dtype):
+    """A monitor row's overhead: the median over rounds of counts / plain - 1
+    (paired samples of one interleaved run), else the ratio of the medians."""
+    v = {r["contender"]: r for r in records
+         if r["kind"] == "monitor" and r["row"] == row and r["dtype"] == dtype and r["median_s"]}
+    p, c = v["plain"], v["counts"]
+    if p.get("samples_s") and c.get("samples_s") and len(p["samples_s"]) == len(c["samples_s"]):
+        return float(np.median(np.divide(c["samples_s"], p["samples_s"]))) - 1.0
+    return c["median_s"] / p["median_s"] - 1.0
 
 
 def _table(records, kind):
@@ -176,6 +194,6 @@ def markdown(records):
         for (row, dt), v in table.items():
             if "plain" in v and "counts" in v:
                 lines.append("| %s | %s | %.1f | %.1f | %+.1f%% |" % (
-                    row, dt, v["plain"] * 1e6, v["counts"] * 1e6, 100.0 * (v["counts"] / v["plain"] - 1.0)))
+                    row, dt, v["plain"] * 1e6, v["counts"] * 1e6, 100.0 * overhead(records, row, dt)))
         lines.append("")
     return "\n".join(lines).rstrip()

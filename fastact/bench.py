@@ -54,13 +54,17 @@ FULL_SIZES = (1000, 100_000, 1_000_000, 40_000_000)
 
 def time_call(fn, min_time=0.02, repeats=5):
     """(median, min, max) seconds per call of fn(); one warm-up call first."""
-    return time_calls((fn,), min_time, repeats)[0]
+    v = time_samples((fn,), min_time, repeats)[0]
+    return float(np.median(v)), float(min(v)), float(max(v))
 
 
-def time_calls(fns, min_time=0.02, repeats=5):
-    """time_call of each of fns, their runs interleaved (round r times every fn
-    once), so that a drift of the machine's speed (a neighbour, the caches'
-    state) falls on all of them alike: for ratios between them."""
+def time_samples(fns, min_time=0.02, repeats=5):
+    """Seconds per call of each of fns: a list of `repeats` samples per fn, each
+    the mean over at least min_time of calls (after one warm-up call).  The
+    runs are interleaved (round r times every fn once), so that a drift of the
+    machine's speed (a neighbour, the caches' state) falls on all of them
+    alike, and sample r of one fn pairs with sample r of another: for ratios
+    between them."""
     loops = []
     for fn in fns:
         fn()
@@ -81,7 +85,7 @@ def time_calls(fns, min_time=0.02, repeats=5):
             for _ in range(n):
                 fn()
             out.append((time.perf_counter() - t0) / n)
-    return [(float(np.median(v)), float(min(v)), float(max(v))) for v in samples]
+    return samples
 
 
 # ------------------------------------------------------------ the machine
