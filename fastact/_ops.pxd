@@ -235,7 +235,10 @@ cdef inline floating hard_sigmoid_fwd(floating x, double p0, double p1) noexcept
         # loop's slowest step), the selects in float (float32's mask
         # conversions cost more than the arithmetic): 1.6 -> 0.7 ns/element
         v = <float>((xd + 3.0) * (1.0 / 6.0))
-        return 0 if x <= -3 else (1 if x >= 3 else v)
+        # two selects in a row, not nested: GCC then masks once per bound (16
+        # vector operations per 8 elements instead of 19)
+        v = 1 if x >= 3 else v
+        return 0 if x <= -3 else v
     return <floating>(0.0 if xd <= -3.0 else (1.0 if xd >= 3.0 else (xd + 3.0) / 6.0))
 
 cdef inline floating hard_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
@@ -254,7 +257,8 @@ cdef inline floating hard_swish_fwd(floating x, double p0, double p1) noexcept n
     if floating is float:
         # as hard_sigmoid_fwd (x (x + 3) is exact in double): 1.9 -> 0.8 ns/element
         v = <float>(xd * (xd + 3.0) * (1.0 / 6.0))
-        return 0 if x <= -3 else (x if x >= 3 else v)
+        v = x if x >= 3 else v           # as hard_sigmoid_fwd: 21 -> 16 operations
+        return 0 if x <= -3 else v
     return <floating>(0.0 if xd <= -3.0 else (xd if xd >= 3.0 else xd * (xd + 3.0) / 6.0))
 
 cdef inline floating hard_swish_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
