@@ -12,14 +12,15 @@ Contenders, on the same arrays in one process:
   ``np.add(.., out=y)``, the in-place activation); PyTorch
   ``act(F.linear(x, W, b))`` (the activation in place on F.linear's result).
 - monitoring: fastact ``bias_act(..., counts=True)`` against the same call
-  without counts: the overhead in percent, the median of the paired ratios
-  of many short interleaved runs (MONITOR_TIMING): the arrays (8 MB for
-  float32) sit at the edge of this machine's 8 MB L3, whose state a
-  neighbour changes from one millisecond to the next.
+  without counts: the overhead in percent.
 
-Every row times its contenders with ``bench.time_calls``: medians of
-repeats, the contenders' runs interleaved, so that the machine's drift
-(neighbours, the state of the caches) falls on all of a row alike.
+Every row times its contenders with ``bench.time_samples``: many short runs
+(TIMING), the contenders' runs interleaved, so that the machine's drift
+(neighbours, the state of the caches: the 1e6-element arrays, 8 MB for
+float32, sit at the edge of this machine's 8 MB L3, whose state a neighbour
+changes from one millisecond to the next) falls on all of a row alike.  The
+times shown are medians; the ratios (x peer, the overhead) are the medians
+of the paired ratios, round by round.
 """
 
 import numpy as np
@@ -35,8 +36,8 @@ BIAS_SHAPE = (1000, 1000)          # 1e6 elements, the bias along the last axis
 LINEAR_SHAPES = tuple((b, i, o) for i, o in ((256, 256), (1024, 4096)) for b in (1, 32, 256))
 LINEAR_ACT = "relu"
 MONITORED = ("relu", "sigmoid")
-# the monitor rows' timing: (seconds per sample, samples per repeat of the report)
-MONITOR_TIMING = (0.002, 10)
+# the rows' timing: (seconds per sample, samples per repeat of the report)
+TIMING = (0.002, 10)
 PEERS = ("numpy", "torch")
 
 
@@ -113,7 +114,9 @@ def run(dtypes=(np.float32,), min_time=0.01, repeats=5, contenders=None, acts=BI
     rng = np.random.default_rng(0)
     records = []
 
-    def record(kind, label, dtype, n, calls, timing=(min_time, repeats)):
+    timing = (min(min_time, TIMING[0]), max(repeats, 1) * TIMING[1])
+
+    def record(kind, label, dtype, n, calls):
         # one row: {contender: call}, a contender whose call fails recorded with its error
         base = {"kind": kind, "row": label, "dtype": np.dtype(dtype).name, "elements": n}
         ok = {}
@@ -146,20 +149,19 @@ def run(dtypes=(np.float32,), min_time=0.01, repeats=5, contenders=None, acts=BI
             plain = lambda name=name: fa.bias_act(x, b, name, out=y)          # noqa: E731
             counted = lambda name=name: fa.bias_act(x, b, name, out=y, counts=True)  # noqa: E731
             record("monitor", "bias_act(%s) %dx%d" % ((name,) + BIAS_SHAPE), dtype, x.size,
-                   {"plain": plain, "counts": counted},
-                   (MONITOR_TIMING[0], max(repeats, 1) * MONITOR_TIMING[1]))
+                   {"plain": plain, "counts": counted})
     return records
 
 
-def overhead(records, row, dtype):
-    """A monitor row's overhead: the median over rounds of counts / plain - 1
-    (paired samples of one interleaved run), else the ratio of the medians."""
+def ratio(records, kind, row, dtype, num, den):
+    """Contender num's time over den's in one row: the median over rounds of
+    their paired samples (one interleaved run), else the ratio of the medians."""
     v = {r["contender"]: r for r in records
-         if r["kind"] == "monitor" and r["row"] == row and r["dtype"] == dtype and r["median_s"]}
-    p, c = v["plain"], v["counts"]
-    if p.get("samples_s") and c.get("samples_s") and len(p["samples_s"]) == len(c["samples_s"]):
-        return float(np.median(np.divide(c["samples_s"], p["samples_s"]))) - 1.0
-    return c["median_s"] / p["median_s"] - 1.0
+         if r["kind"] == kind and r["row"] == row and r["dtype"] == dtype and r["median_s"]}
+    a, b = v[num], v[den]
+    if a.get("samples_s") and b.get("samples_s") and len(a["samples_s"]) == len(b["samples_s"]):
+        return float(np.median(np.divide(a["samples_s"], b["samples_s"])))
+    return a["median_s"] / b["median_s"]
 
 
 def _table(records, kind):
@@ -185,7 +187,7 @@ def markdown(records):
             f = v.get("fastact")
             cells = [row, dt, "%.1f" % (f * 1e6) if f else "—"]
             cells += ["%.1f" % (v[p] * 1e6) if p in v else "—" for p in peers]
-            cells += ["%.2f" % (v[p] / f) if f and p in v else "—" for p in peers]
+            cells += ["%.2f" % ratio(records, kind, row, dt, p, "fastact") if f and p in v else "—" for p in peers]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     table = _table(records, "monitor")
@@ -194,6 +196,7 @@ def markdown(records):
         for (row, dt), v in table.items():
             if "plain" in v and "counts" in v:
                 lines.append("| %s | %s | %.1f | %.1f | %+.1f%% |" % (
-                    row, dt, v["plain"] * 1e6, v["counts"] * 1e6, 100.0 * overhead(records, row, dt)))
+                    row, dt, v["plain"] * 1e6, v["counts"] * 1e6,
+                    100.0 * (ratio(records, "monitor", row, dt, "counts", "plain") - 1.0)))
         lines.append("")
     return "\n".join(lines).rstrip()

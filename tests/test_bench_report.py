@@ -64,18 +64,19 @@ def test_time_call_measures():
 
 
 def test_time_samples_interleave_the_calls():
-    """Each round times every function once, in order: sample r of one pairs
-    with sample r of the other."""
+    """Each round times every function once, starting at a different one each
+    round: sample r of one pairs with sample r of the other."""
     calls = []
     a, b = bench.time_samples((lambda: calls.append("a"), lambda: calls.append("b")), min_time=0.0, repeats=4)
     assert len(a) == len(b) == 4 and min(a + b) > 0
     # a warm-up and a one-call calibration each, then four rounds of one call each
-    assert "".join(calls) == "aabb" + "ab" * 4
+    assert "".join(calls) == "aabb" + "ab" + "ba" + "ab" + "ba"
 
 
-def test_monitor_overhead_pairs_the_rounds():
-    """The overhead is the median over rounds of counts / plain - 1: a round in
-    which the machine slowed both calls weighs like any other."""
+def test_ratios_pair_the_rounds():
+    """A ratio (here the monitoring overhead) is the median over rounds of
+    counts / plain: a round in which the machine slowed both calls weighs like
+    any other."""
     from fastact import _bench_fused
 
     def rec(contender, v):
@@ -83,7 +84,7 @@ def test_monitor_overhead_pairs_the_rounds():
                 "median_s": float(np.median(v)), "samples_s": v}
     recs = [rec("plain", [1.0, 2.0, 3.0]), rec("counts", [3.3, 1.1, 2.2])]
     # ratios 3.3, 0.55, 0.733: median 0.733 (the medians' ratio would say +10%)
-    assert _bench_fused.overhead(recs, "r", "float32") == pytest.approx(2.2 / 3.0 - 1.0)
+    assert _bench_fused.ratio(recs, "monitor", "r", "float32", "counts", "plain") == pytest.approx(2.2 / 3.0)
     assert "| r | float32 | 2000000.0 | 2200000.0 | -26.7% |" in _bench_fused.markdown(recs)
 
 
