@@ -417,8 +417,9 @@ def main(argv=None):
     if a.inference or not (a.no_inference or a.ops or a.accuracy):
         from . import _bench_fused
         fused = _bench_fused.run(dtypes, min_time, a.repeats, contenders)
-        text += "\n\nInference (fastact.bias_act, fastact.linear; median µs per call, x peer = its time / " \
-                "fastact's):\n\n" + _bench_fused.markdown(fused)
+        text += "\n\nInference (fastact.bias_act, fastact.linear; median µs per call of short runs, each row's " \
+                "contenders interleaved; x peer = its time / fastact's and the overhead, medians of the " \
+                "paired ratios):\n\n" + _bench_fused.markdown(fused)
     print(text)
     if a.markdown:
         with open(a.markdown, "w") as f:
