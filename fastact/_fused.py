@@ -92,10 +92,13 @@ def _saturation(fname, t):
     return t
 
 
+_ACTIVE = (0.0, -np.inf)      # the count band of active outputs: y > 0
+
+
 def _count_band(fname, op, t, kdt):
     """(hi, lo) of the kernel's count predicate y > hi or y < lo, exact in kdt."""
     if op.monitor == "active":
-        return 0.0, -np.inf
+        return _ACTIVE
     if op.monitor == "saturated":
         lo, hi = op.band(t)
         # y > hi (real) <=> y > hi rounded down; y < lo <=> y < lo rounded up (y in kdt)
@@ -109,7 +112,6 @@ def _count_band(fname, op, t, kdt):
                      "sigmoid/tanh (saturated outputs), not for %r" % (fname, op.name))
 
 
-_ACTIVE = (0.0, -np.inf)
 _BANDS = {}
 
 
