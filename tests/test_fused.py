@@ -346,6 +346,26 @@ def test_counts_whole_and_partial_row_groups(name, dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name", MONITORED)
+def test_counts_on_every_thread_count(name, dtype, rng):
+    """Arrays above the thread grain: one group of rows per thread, each
+    group's partials a row of their own (spread a page apart); on 1, 2 and 3
+    threads the counts equal NumPy's count of the kernel's predicate on y
+    (y > 0; outside the saturation band, whose bounds test_counts_match_numpy
+    checks), rows of 1000 (whole tiles) and of 17 (tiles of several rows), row
+    counts not dividing evenly."""
+    from fastact._fused import _count_band
+    hi, lo = _count_band("bias_act", lookup(name), 1e-3, np.dtype(dtype))
+    for shape in ((97, 1000), (5003, 17)):
+        x = (rng.standard_normal(shape) * 6).astype(dtype)
+        b = rng.uniform(-2, 2, shape[1]).astype(dtype)
+        for nt in (1, 2, 3):
+            with fa.threads(nt):
+                y, c = fa.bias_act(x, b, name, counts=True)
+            assert np.array_equal(c, ((y > hi) | (y < lo)).sum(axis=0)), (name, shape, nt)
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
 def test_monitor_finds_planted_dead_units(dtype, rng):
     """Units 3, 10 and 11 of 16 get pre-activations <= 0 on every sample of
     every batch (the rest are active somewhere); the monitor reports exactly
