@@ -15,7 +15,10 @@ loop; in place, the loop), which is what a memory-bound kernel can reach.
 
 Timing: one warm-up call, then a loop sized to last ~min_time, repeated
 (--repeats) times; the median per-call time is reported, with the spread
-(min and max) in the JSON.  Inputs: realistic values (see _bench_cases), the
+(min and max) in the JSON.  A cell's contenders run interleaved, round by
+round, each round starting at the next one (time_samples): a drift of the
+machine falls on all of them alike, and none always runs right after the
+same peer (whose thread pool may still spin).  Inputs: realistic values (see _bench_cases), the
 same arrays for every contender.
 
     python -m fastact.bench --quick                  # the default: < 1 minute
@@ -208,16 +211,20 @@ def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=
             r_out, r_in = _roof(case, min_time, repeats)
             roofs.append({"dtype": case.dtype.name, "size": n, "elements": case.n,
                           "copy_melem_s": r_out, "inplace_copy_melem_s": r_in})
+        # the cell's contenders that run, timed interleaved (time_samples)
+        calls = {}
         for c in contenders:
             fn = bind(c, case, direction == "backward")
             if fn is None:
                 continue
             try:
-                med, lo, hi = time_call(fn, min_time, repeats)
+                fn()
             except (NotImplementedError, TypeError, ValueError, RuntimeError) as exc:
                 records.append(_record(case, n, direction, c, None, None, None, str(exc)))
                 continue
-            records.append(_record(case, n, direction, c, med, lo, hi, None))
+            calls[c] = fn
+        for c, v in zip(calls, time_samples(tuple(calls.values()), min_time, repeats)):
+            records.append(_record(case, n, direction, c, float(np.median(v)), min(v), max(v), None))
     show(len(jobs), len(jobs), "done")
     return records, roofs
 
