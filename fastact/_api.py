@@ -142,8 +142,9 @@ def _cast(a, dtype):
     return res
 
 
-def _threads_for(op, n):
-    return 1 if n < GRAIN[op.cls] else get_num_threads()
+def _threads_for(op, n, grain=None):
+    """Threads for n elements of op: one below its grain (GRAIN, or `grain`)."""
+    return 1 if n < (GRAIN[op.cls] if grain is None else grain) else get_num_threads()
 
 
 def _real(fname, name, v):

@@ -201,7 +201,7 @@ def _with_counts(y, raw, units, samples, want, counts, monitor):
 
 def _run(fname, op, kernel, p0, p1, backward, a, s, bias_k, out_k, C, inner, red, band, grain=None):
     hi, lo = band if band is not None else (0.0, 0.0)
-    nt = 1 if a.size < (_api.GRAIN[op.cls] if grain is None else grain) else _api.get_num_threads()
+    nt = _api._threads_for(op, a.size, grain)
     return _kernels.bias_act(kernel, backward, a.reshape(-1), None if s is None else s.reshape(-1), bias_k,
                              out_k.reshape(-1), max(C, 1), max(inner, 1), red, hi, lo, p0, p1, nt)
 
@@ -266,6 +266,7 @@ def bias_act(x, bias, activation, axis=-1, out=None, *, counts=False, monitor=No
     """
     fname = "bias_act"
     op, kernel, p0, p1 = _activation(fname, activation, params)
+    want = None
     if axis == -1 and type(axis) is int:
         # the common call in C (Python's checks cost ~15 us); None for anything else
         if counts is False and monitor is None:
@@ -281,7 +282,8 @@ def bias_act(x, bias, activation, axis=-1, out=None, *, counts=False, monitor=No
                 C = x.shape[-1]
                 return _with_counts(r[0], r[1], C, x.size // C if C else math.prod(x.shape[:-1]), want,
                                     counts, monitor)
-    want, t = _monitor_args(fname, op, counts, monitor, saturation)
+    if want is None:
+        want, t = _monitor_args(fname, op, counts, monitor, saturation)
     if type(out) is tuple:
         out = _api._out_arg(fname, out)
     xk, y, rdt, kdt = _api._unary(fname, x, out)
