@@ -49,10 +49,13 @@ cdef extern from "fa_math32.h" nogil:
     float TWO_M32F "0x1p-32f"      # undoes fa_expn2's scaling
     float ONEF "1.0f"               # float constants: a Python literal is a C double
     float ZEROF "0.0f"
+    float SIXTHF "0x1.555556p-3f"   # 1/6 rounded to float
+    float THREEF "3.0f"
     void fa_splitf(double c, float *hi, float *lo)
     float fa_mulf_split(float x, float hi, float lo)
     float fa_float_down(double v)
     float fa_softsignf(float x)
+    float fa_hard_sigmoid_rampf(float x)
     float fa_float_up(double v)
     void fa_mulf_split2(float x, float hi, float lo, float *vh, float *vl)
     float fa_rcpf_rough(float d)
@@ -75,6 +78,13 @@ cdef extern from "fa_special.h" nogil:
 
 cdef inline double _nanprop(double s, double d) noexcept nogil:
     return s if s != s else d
+
+
+cdef inline floating _nan_or(floating s, floating v) noexcept nogil:
+    # v, or s where s is nan: the last select of a backward, on its own
+    # (GCC merges a nested `s if s != s else (.. if .. else ..)` into several
+    # masks: leaky_relu's backward took 9 vector operations instead of 5)
+    return v if s == s else s
 
 
 cdef inline double _exp_neg_abs_prod(floating x, double beta, double *vh) noexcept nogil:
@@ -137,13 +147,22 @@ cdef inline floating relu_fwd(floating x, double p0, double p1) noexcept nogil:
 
 cdef inline floating relu_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
     # exact in the array's own type: dy * 1 or dy * 0
-    return y if y != y else dy * (1 if y > 0 else 0)
+    return _nan_or(y, dy if y > 0 else dy * 0)
 
 # ------------------------------------------------------------- leaky_relu
 cdef inline floating leaky_relu_fwd(floating x, double alpha, double p1) noexcept nogil:
+    cdef float ah, al
+    if floating is float:
+        # alpha x rounded once in float (as leaky_relu6), without the double
+        # form's conversions: 0.56 -> 0.2x ns/element; -0 and nan are x itself
+        fa_splitf(alpha, &ah, &al)
+        return fa_mulf_split(x, ah, al) if x < 0 else x
     return x if x > 0 else <floating>(alpha * <double>x)
 
 cdef inline floating leaky_relu_bwd(floating dy, floating s, double alpha, double p1) noexcept nogil:
+    if floating is float:
+        # dy alpha in float (alpha rounded to float: within 1 ULP)
+        return _nan_or(s, dy if s > 0 else dy * <float>alpha)
     return <floating>_nanprop(s, <double>dy * (1.0 if s > 0 else alpha))
 
 # ------------------------------------------------------------------ relu6
@@ -151,7 +170,7 @@ cdef inline floating relu6_fwd(floating x, double p0, double p1) noexcept nogil:
     return 0 if x <= 0 else (6 if x >= 6 else x)
 
 cdef inline floating relu6_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
-    return y if y != y else dy * (1 if (y > 0) & (y < 6) else 0)
+    return _nan_or(y, dy if (y > 0) & (y < 6) else dy * 0)
 
 # ------------------------------------------------------------ leaky_relu6
 cdef inline floating leaky_relu6_fwd(floating x, double alpha, double p1) noexcept nogil:
@@ -173,6 +192,12 @@ cdef inline floating leaky_relu6_fwd(floating x, double alpha, double p1) noexce
     return <floating>(6.0 if m >= 6.0 else m)
 
 cdef inline floating leaky_relu6_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:
+    cdef float v
+    if floating is float:
+        # as leaky_relu_bwd, the selects in a row
+        v = dy if x > 0 else dy * <float>alpha
+        v = dy * 0 if x >= 6 else v
+        return _nan_or(x, v)
     cdef double d = 0.0 if x >= 6 else (1.0 if x > 0 else alpha)
     return <floating>_nanprop(x, <double>dy * d)
 
@@ -194,7 +219,7 @@ cdef inline floating hardtanh_bwd(floating dy, floating x, double lo, double hi)
         # the comparisons with the bounds, exact in float (fa_float_down/up)
         tl = fa_float_down(lo)
         th = fa_float_up(hi)
-        return x if x != x else (dy if (x > tl) & (x < th) else dy * 0)
+        return _nan_or(x, dy if (x > tl) & (x < th) else dy * 0)
     return <floating>_nanprop(xd, <double>dy * (1.0 if (xd > lo) & (xd < hi) else 0.0))
 
 # ------------------------------------------------------------------- silu
@@ -231,10 +256,9 @@ cdef inline floating hard_sigmoid_fwd(floating x, double p0, double p1) noexcept
     cdef double xd = x
     cdef float v
     if floating is float:
-        # the value in double (times 1/6: a division by 6 in double is the
-        # loop's slowest step), the selects in float (float32's mask
-        # conversions cost more than the arithmetic): 1.6 -> 0.7 ns/element
-        v = <float>((xd + 3.0) * (1.0 / 6.0))
+        # the ramp rounded once in float (fa_math32.h), the selects in float
+        # (float32's mask conversions cost more than the arithmetic)
+        v = fa_hard_sigmoid_rampf(x)
         # two selects in a row, not nested: GCC then masks once per bound (16
         # vector operations per 8 elements instead of 19)
         v = 1 if x >= 3 else v
@@ -245,9 +269,11 @@ cdef inline floating hard_sigmoid_bwd(floating dy, floating x, double p0, double
     cdef double xd = x
     cdef float v
     if floating is float:
-        # as the forward: the value in double, the selects in float
-        v = <float>(<double>dy * (1.0 / 6.0))
-        return x if x != x else (v if (x > -3) & (x < 3) else dy * 0)
+        # dy / 6 in float (1/6 rounded to float: within 1 ULP); the selects in a
+        # row (_nan_or), not nested
+        v = dy * SIXTHF
+        v = v if (x > -3) & (x < 3) else dy * 0
+        return _nan_or(x, v)
     return <floating>_nanprop(xd, <double>dy / 6.0 if (xd > -3.0) & (xd < 3.0) else <double>dy * 0.0)
 
 # ------------------------------------------------------------- hard_swish
@@ -266,9 +292,11 @@ cdef inline floating hard_swish_bwd(floating dy, floating x, double p0, double p
     cdef double xd = x
     cdef float v
     if floating is float:
-        # as the forward: the value in double, the selects in float
-        v = <float>(<double>dy * ((2.0 * xd + 3.0) * (1.0 / 6.0)))
-        return x if x != x else (dy * 0 if x < -3 else (v if x <= 3 else dy))
+        # in float: 2x + 3 is exact where it nears 0 (Sterbenz), so within 2 ULP
+        v = (dy * (x + x + THREEF)) * SIXTHF
+        v = v if x <= 3 else dy
+        v = dy * 0 if x < -3 else v
+        return _nan_or(x, v)
     cdef double d = 0.0 if xd < -3.0 else ((2.0 * xd + 3.0) / 6.0 if xd <= 3.0 else 1.0)
     return <floating>_nanprop(xd, <double>dy * d)
 
@@ -375,6 +403,12 @@ cdef inline floating elu_fwd(floating x, double alpha, double p1) noexcept nogil
 
 cdef inline floating elu_bwd(floating dy, floating y, double alpha, double p1) noexcept nogil:
     cdef double yd = y
+    cdef float ah, al
+    if floating is float:
+        # y + alpha in float with alpha split in two (y + ah is exact where it
+        # nears 0, Sterbenz), then the product: within 2 ULP
+        fa_splitf(alpha, &ah, &al)
+        return dy if y > 0 else dy * ((y + ah) + al)
     return <floating>(<double>dy * (1.0 if yd > 0 else yd + alpha))
 
 # ------------------------------------------------------------------- selu
@@ -388,6 +422,11 @@ cdef inline floating selu_fwd(floating x, double p0, double p1) noexcept nogil:
 
 cdef inline floating selu_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
     cdef double yd = y
+    cdef float ah, al
+    if floating is float:
+        # as elu_bwd, lambda alpha split in two; lambda rounded to float
+        fa_splitf(SELU_LAMBDA_ALPHA, &ah, &al)
+        return dy * <float>SELU_LAMBDA if y > 0 else dy * ((y + ah) + al)
     return <floating>(<double>dy * (SELU_LAMBDA if yd > 0 else yd + SELU_LAMBDA_ALPHA))
 
 # ------------------------------------------------------------------- celu
@@ -443,6 +482,12 @@ cdef inline floating softsign_fwd(floating x, double p0, double p1) noexcept nog
     return <floating>(copysign(1.0, xd) if a == INFINITY else xd / (1.0 + a))
 
 cdef inline floating softsign_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    cdef float af
+    if floating is float:
+        # in float: three roundings, within 2.5 ULP (a * a overflows only where
+        # the derivative is below 1e-38)
+        af = ONEF + fabsf(x)
+        return dy / (af * af)
     cdef double a = 1.0 + fabs(<double>x)
     return <floating>(<double>dy / (a * a))
 

@@ -349,23 +349,49 @@ FA_INLINE32 float fa_float_down(double v)
 FA_INLINE32 float fa_float_up(double v) { return -fa_float_down(-v); }
 
 /* c = *hi + *lo for a double parameter c, so that c x can be formed in float
- * without c's rounding (fa_mulf_split). */
+ * without c's rounding (fa_mulf_split).  hi is c rounded toward zero, so lo
+ * has c's sign or is 0 (c a float). */
 FA_INLINE32 void fa_splitf(double c, float *hi, float *lo)
 {
     float h = (float)c;
+    /* one ulp nearer zero where the rounding went away from it; a select, not
+     * a branch: a branch here kept elu's loop from vectorizing */
+    uint32_t down = (uint32_t)(__builtin_fabs((double)h) > __builtin_fabs(c));
+    h = fa_asfloat(fa_asuint32(h) - down);
     *hi = h;
     *lo = (float)(c - (double)h);
 }
 
-/* (hi + lo) x rounded once: with an FMA in float, without one in double
- * (hi + lo and the product exact to 2^-48, then one rounding to float). */
+/* (hi + lo) x rounded once, for hi and lo from fa_splitf: with an FMA in
+ * float (lo x within 2^-48 of the product, so the correctly rounded product
+ * but within 2^-48 of a tie; exactly it where lo = 0), without one in double
+ * (hi + lo and the product exact to 2^-48, then one rounding to float).  At
+ * x = +-inf, hi x and lo x are infinities of one sign, or lo x is left out
+ * (lo = 0; a select on a loop invariant), so the result is not nan; a zero
+ * product keeps its sign (hi x and lo x are zeros of one sign). */
 FA_INLINE32 float fa_mulf_split(float x, float hi, float lo)
 {
 #ifdef __FMA__
-    float y = FA_FMAF(hi, x, lo * x);
-    return y != y ? hi * x : y;                 /* x = inf: inf - inf when lo < 0 */
+    return FA_FMAF(hi, x, lo != 0.0f ? lo * x : -0.0f);     /* -0: hi x + -0 is hi x, -0 too */
 #else
     return (float)(((double)hi + (double)lo) * (double)x);
+#endif
+}
+
+/* (x + 3) / 6 rounded once, for |x| <= 3 (hard_sigmoid's ramp): x + 3 as an
+ * exact pair (Fast2Sum, 3 >= |x|), times 1/6 split in two floats; with an FMA
+ * in float (the correctly rounded quotient but within 2^-47 of a tie; 10
+ * vector operations with the caller's selects instead of the double form's
+ * 16), without one in double. */
+FA_INLINE32 float fa_hard_sigmoid_rampf(float x)
+{
+#ifdef __FMA__
+    const float h6 = 0x1.555556p-3f, l6 = -0x1.555556p-28f;   /* 1/6 = h6 + l6 + 1e-16 */
+    float s = x + 3.0f;
+    float e = (3.0f - s) + x;
+    return FA_FMAF(s, h6, FA_FMAF(s, l6, e * h6));
+#else
+    return (float)(((double)x + 3.0) * (1.0 / 6.0));
 #endif
 }
 
