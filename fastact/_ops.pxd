@@ -11,10 +11,12 @@
 #   twice the SIMD lanes of double), carrying rounding errors as float pairs
 #   where they would otherwise add up, so they stay within ~0.9 ULP (v3); the
 #   erf form of GELU, forward and backward, likewise (fa_phi32.h, <= 1.4 ULP
-#   forward).  The float32 backwards of relu, relu6, sigmoid, tanh and of the
-#   sigmoid family (silu, softplus, log_sigmoid, gelu tanh) compute in float
-#   too: a few roundings, well inside the backward tolerance.  The other
-#   float32 kernels compute in double and round once (~0.5 ULP).
+#   forward).  The float32 backwards compute in float too (a few roundings,
+#   well inside the backward tolerance), as do leaky_relu's, leaky_relu6's,
+#   elu's and selu's products with a double parameter (fa_mulf_split: one
+#   rounding) and hard_sigmoid's ramp; the other float32 forwards compute in
+#   double and round once (~0.5 ULP).  Where a float32 kernel has a select
+#   that passes nan on, it comes last and on its own (_nan_or).
 #   Double kernels use double-double steps where an argument would otherwise
 #   lose digits (beta*x in silu/softplus, the tanh-GELU argument, x^2 in GELU).
 # - Selects only (`a if c else b` compiles to a C ternary GCC turns into a
