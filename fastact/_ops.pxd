@@ -58,6 +58,7 @@ cdef extern from "fa_math32.h" nogil:
     float fa_float_down(double v)
     float fa_softsignf(float x)
     float fa_hard_sigmoid_rampf(float x)
+    float fa_mulf_split_pair(float xh, float xl, float hi, float lo)
     float fa_float_up(double v)
     void fa_mulf_split2(float x, float hi, float lo, float *vh, float *vl)
     float fa_rcpf_rough(float d)
@@ -431,17 +432,20 @@ cdef inline floating selu_bwd(floating dy, floating y, double p0, double p1) noe
 
 # ------------------------------------------------------------------- celu
 cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogil:
-    cdef float ah, al, th, em
-    cdef double td
+    cdef float ah, al, th, tl, em, xc
     if floating is float:
         fa_splitf(alpha, &ah, &al)
-        # x / alpha as a float pair th + tl: expm1(th + tl) ~ em + tl (1 + em)
-        td = <double>x / alpha
-        td = -100.0 if td < -100.0 else td     # expm1 is -1 long before; keeps th finite
-        th = <float>td
+        # x / alpha as x (1/alpha), a float pair th + tl (as celu_bwd; not a
+        # division in double and its conversions: 7.4 -> 3.2 ns/element), x
+        # clamped to -100 alpha first (expm1 is -1 long before; keeps th finite):
+        # expm1(th + tl) ~ em + tl (1 + em)
+        xc = <float>(-100.0 * alpha)
+        xc = x if x > xc else xc
+        _beta_x(xc, 1.0 / alpha, &th, &tl)
         em = fa_expm1f(th)
-        em = em + <float>(td - <double>th) * (1.0 + em)
-        return x if not x < 0 else fa_mulf_split(em, ah, al)     # x = -0 (and nan) too
+        # alpha (em + tl (1 + em)) rounded once (the sum left unrounded: 2.07 ULP
+        # with it rounded, for alpha = 0.7)
+        return x if not x < 0 else fa_mulf_split_pair(em, tl * (ONEF + em), ah, al)   # x = -0 (and nan) too
     return x if x > 0 else <floating>(alpha * fa_expm1(<double>x / alpha))
 
 cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:

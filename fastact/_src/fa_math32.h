@@ -378,6 +378,18 @@ FA_INLINE32 float fa_mulf_split(float x, float hi, float lo)
 #endif
 }
 
+/* (hi + lo)(xh + xl) rounded once, for hi and lo from fa_splitf and a
+ * small xl (|xl| a few ulp of xh at most): fa_mulf_split of an unrounded
+ * pair.  The caller handles xh = +-inf. */
+FA_INLINE32 float fa_mulf_split_pair(float xh, float xl, float hi, float lo)
+{
+#ifdef __FMA__
+    return FA_FMAF(hi, xh, FA_FMAF(lo, xh, hi * xl));
+#else
+    return (float)(((double)hi + (double)lo) * ((double)xh + (double)xl));
+#endif
+}
+
 /* (x + 3) / 6 rounded once, for |x| <= 3 (hard_sigmoid's ramp): x + 3 as an
  * exact pair (Fast2Sum, 3 >= |x|), times 1/6 split in two floats; with an FMA
  * in float (the correctly rounded quotient but within 2^-47 of a tie; 10
