@@ -272,4 +272,27 @@ static inline double fa_rows_dot_f32(const float *a, const float *b, ptrdiff_t m
     return s;
 }
 
+/* sum(a b) of a float64 row, for softmax's backward: 16 lanes of FMAs, the
+ * lanes then added in order, the last m % 16 terms after them.  Within
+ * m/16 2^-53 of the sum of |a b| (7e-15 on a row of 1000), like a float32
+ * row's blocks (fa_rows_dot_f32); the compensated sums (fa_rows_csum_f64)
+ * took 1.4 ns/element of the backward against torch's 1.0.  The order of
+ * the additions is fixed by m alone. */
+static inline double fa_rows_dot_f64(const double *a, const double *b, ptrdiff_t m)
+{
+    double acc[16] = {0};
+    ptrdiff_t j, full = m - m % 16;
+    int k;
+    double s = 0.0;
+    for (j = 0; j < full; j += 16)
+        _Pragma("omp simd")
+        for (k = 0; k < 16; k++)
+            acc[k] = FA_FMA(a[j + k], b[j + k], acc[k]);
+    for (k = 0; k < 16; k++)
+        s += acc[k];
+    for (; j < m; j++)
+        s = FA_FMA(a[j], b[j], s);
+    return s;
+}
+
 #endif /* FA_ROWS_H */
