@@ -195,16 +195,32 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
 FA_INLINE32 float fa_sigmoidf(float v) { return fa_mul_sigmoidf_(1.0f, v, 0.0f, 1); }
 FA_INLINE32 float fa_mul_sigmoidf(float m, float vh, float vl) { return fa_mul_sigmoidf_(m, vh, vl, 0); }
 
-/* sigma(v) and sigma(-v) for v = vh + vl, each within ~2 ULP (one
- * division shared): the derivatives of silu and the tanh form of GELU, whose
- * products need relative, not last-bit, accuracy.  Beyond |v| = 104 the
- * limits (1, 0) or (0, 1). */
+/* exp(v) 2^32 for v in [-104, 0] (below, exp(-104) 2^32; nan gives nan),
+ * to about 1 ULP: fa_expn2 without the rounding errors it carries (13 vector
+ * operations instead of 22), for the backwards, whose tolerance is far wider
+ * than their forwards'. */
+FA_INLINE32 float fa_expn2_lean(float v)
+{
+    float vc = v < -104.0f ? -104.0f : v;
+    float tt = FA_FMAF(vc, FA_LOG2EF, FA_SHIFTF);
+    float n = tt - FA_SHIFTF;
+    float r = FA_FMAF(n, -FA_LN2LOF, FA_FMAF(n, -FA_LN2HIF, vc));
+    float r2 = r * r;
+    float p = FA_FMAF(r2, fa_expm1f_q(r, r2), r) + 1.0f;
+    return p * fa_asfloat((fa_asuint32(tt) << 23) + ((uint32_t)(127 + 32) << 23));
+}
+
+/* sigma(v) and sigma(-v) for v = vh + vl, each within ~4 ULP (one
+ * division shared; vl enters to first order): the derivatives of silu,
+ * softplus, log_sigmoid and the tanh form of GELU, whose products need
+ * relative, not last-bit, accuracy (fa_expn2_lean: 4.6 -> 3.3-3.6 ns/element for
+ * softplus's backward).  Beyond |v| = 104 the limits (1, 0) or (0, 1). */
 FA_INLINE32 void fa_sigmoid_pm2f(float vh, float vl, float *sp, float *sm)
 {
     int pos = vh >= 0.0f;
     float a = __builtin_fabsf(vh);
-    float ebl;
-    float e = fa_expn2(-a, pos ? -vl : vl, &ebl) * 0x1p-32f;
+    float e = fa_expn2_lean(-a) * 0x1p-32f;
+    e = FA_FMAF(e, pos ? -vl : vl, e);          /* exp(-|v|), to first order in vl */
     float rd = 1.0f / (1.0f + e);
     float se = e * rd;
     int big = a > 104.0f;
