@@ -43,7 +43,7 @@ cdef extern from "fa_rows.h" nogil:
     double fa_rows_div(double num, double dh, double dl, double rcp)
     float fa_rows_max_f32(const float *x, Py_ssize_t m, int *has_nan)
     double fa_rows_max_f64(const double *x, Py_ssize_t m, int *has_nan)
-    void fa_rows_csum_f64(const double *a, const double *b, Py_ssize_t m, double *acc, double *cmp)
+    void fa_rows_csum_f64(const double *a, Py_ssize_t m, double *acc, double *cmp)
     double fa_rows_dot_f32(const float *a, const float *b, Py_ssize_t m)
     double fa_rows_dot_f64(const double *a, const double *b, Py_ssize_t m)
     double fa_exp(double x)
@@ -252,7 +252,7 @@ cdef inline void _row_dot(const floating* dy, const floating* y, Py_ssize_t m, b
         lo[0] = 0.0
         return
     if floating is double:
-        fa_rows_csum_f64(dy, NULL if logsm else y, m, acc, cmp)
+        fa_rows_csum_f64(dy, m, acc, cmp)
     else:
         for k in range(LANES):
             acc[k] = 0.0
@@ -262,7 +262,7 @@ cdef inline void _row_dot(const floating* dy, const floating* y, Py_ssize_t m, b
             for k in range(LANES):
                 _lane_add(acc, cmp, k, <double>dy[j + k], False)
     for j in range(full, m):
-        _lane_add(acc, cmp, 0, <double>dy[j] if logsm else <double>dy[j] * <double>y[j], floating is double)
+        _lane_add(acc, cmp, 0, <double>dy[j], floating is double)
     _lanes_total(acc, cmp, m, hi, lo, floating is double)
 
 

@@ -176,8 +176,9 @@ FA_ROWS_MAX(fa_rows_max_f64, double, fa_v4df, fa_v4di)
 /* The compensated partial sums of a float64 row: for the first
  * m - m % 8 entries, lane k (k < 8) adds the terms of the entries j = k
  * mod 8 in order with Knuth's two-sum, acc[k] the sum and cmp[k] the
- * rounding errors; the caller adds the rest of the row.  The terms are
- * a[j] b[j] (the product rounded) or, b NULL, a[j].  Written with vector
+ * rounding errors; the caller adds the rest of the row (log_softmax's
+ * backward: the row's sum of dy; softmax's products go to fa_rows_dot_f64).
+ * Written with vector
  * types for the reason of fa_rows_max_*: GCC does not vectorize this
  * reduction (a two-sum chain) by itself; the scalar fallback gives the
  * same bits. */
@@ -189,29 +190,15 @@ FA_ROWS_MAX(fa_rows_max_f64, double, fa_v4df, fa_v4di)
         s = t_;                                                               \
     } while (0)
 
-static inline void fa_rows_csum_f64(const double *a, const double *b, ptrdiff_t m, double *acc,
-                                    double *cmp)
+static inline void fa_rows_csum_f64(const double *a, ptrdiff_t m, double *acc, double *cmp)
 {
-    fa_v4df s0 = {0}, s1 = {0}, c0 = {0}, c1 = {0}, v0, v1, w0, w1;
+    fa_v4df s0 = {0}, s1 = {0}, c0 = {0}, c1 = {0}, v0, v1;
     ptrdiff_t j, full = m - m % 8;
-    if (b) {
-        for (j = 0; j < full; j += 8) {
-            memcpy(&v0, a + j, sizeof v0);
-            memcpy(&v1, a + j + 4, sizeof v1);
-            memcpy(&w0, b + j, sizeof w0);
-            memcpy(&w1, b + j + 4, sizeof w1);
-            v0 = v0 * w0;
-            v1 = v1 * w1;
-            FA_TWO_SUM_V(s0, c0, v0);
-            FA_TWO_SUM_V(s1, c1, v1);
-        }
-    } else {
-        for (j = 0; j < full; j += 8) {
-            memcpy(&v0, a + j, sizeof v0);
-            memcpy(&v1, a + j + 4, sizeof v1);
-            FA_TWO_SUM_V(s0, c0, v0);
-            FA_TWO_SUM_V(s1, c1, v1);
-        }
+    for (j = 0; j < full; j += 8) {
+        memcpy(&v0, a + j, sizeof v0);
+        memcpy(&v1, a + j + 4, sizeof v1);
+        FA_TWO_SUM_V(s0, c0, v0);
+        FA_TWO_SUM_V(s1, c1, v1);
     }
     memcpy(acc, &s0, sizeof s0);
     memcpy(acc + 4, &s1, sizeof s1);
@@ -219,17 +206,16 @@ static inline void fa_rows_csum_f64(const double *a, const double *b, ptrdiff_t 
     memcpy(cmp + 4, &c1, sizeof c1);
 }
 #else
-static inline void fa_rows_csum_f64(const double *a, const double *b, ptrdiff_t m, double *acc,
-                                    double *cmp)
+static inline void fa_rows_csum_f64(const double *a, ptrdiff_t m, double *acc, double *cmp)
 {
     ptrdiff_t j, full = m - m % 8;
     int k;
     for (k = 0; k < 8; k++)
         acc[k] = cmp[k] = 0.0;
     for (j = 0; j < full; j++) {
-        double v = b ? a[j] * b[j] : a[j], t, e;
+        double t, e;
         k = (int)(j % 8);
-        fa_two_sum(acc[k], v, &t, &e);
+        fa_two_sum(acc[k], a[j], &t, &e);
         acc[k] = t;
         cmp[k] += e;
     }
