@@ -51,7 +51,6 @@ cdef extern from "fa_math32.h" nogil:
     float TWO_M32F "0x1p-32f"      # undoes fa_expn2's scaling
     float ONEF "1.0f"               # float constants: a Python literal is a C double
     float ZEROF "0.0f"
-    float SIXTHF "0x1.555556p-3f"   # 1/6 rounded to float
     float THREEF "3.0f"
     void fa_splitf(double c, float *hi, float *lo)
     float fa_mulf_split(float x, float hi, float lo)
@@ -264,16 +263,10 @@ cdef inline floating hard_sigmoid_fwd(floating x, double p0, double p1) noexcept
     return <floating>(0.0 if xd <= -3.0 else (1.0 if xd >= 3.0 else (xd + 3.0) / 6.0))
 
 cdef inline floating hard_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
-    cdef double xd = x
-    cdef float v
-    if floating is float:
-        # dy / 6 in float (1/6 rounded to float: within 1 ULP); the selects in a
-        # row (_nan_or), not nested
-        v = dy * SIXTHF
-        v = v if (x > -3) & (x < 3) else dy * 0
-        return _nan_or(x, v)
-    # as float32's: dy times 1/6 (within 1 ULP; a division by 6 was 1.0 ns/element, 0.85 torch's)
-    return _nan_or(x, <floating>(<double>dy * (1.0 / 6.0)) if (xd > -3.0) & (xd < 3.0) else dy * 0)
+    # dy times 1/6 rounded to the array's type (within 1 ULP; float32's product
+    # had gone through double, float64's was a division: 1.0 ns/element against
+    # torch's 0.85), the nan select last and on its own (_nan_or)
+    return _nan_or(x, dy * <floating>(1.0 / 6.0) if (x > -3) & (x < 3) else dy * 0)
 
 # ------------------------------------------------------------- hard_swish
 cdef inline floating hard_swish_fwd(floating x, double p0, double p1) noexcept nogil:
@@ -292,7 +285,7 @@ cdef inline floating hard_swish_bwd(floating dy, floating x, double p0, double p
     cdef float v
     if floating is float:
         # in float: 2x + 3 is exact where it nears 0 (Sterbenz), so within 2 ULP
-        v = (dy * (x + x + THREEF)) * SIXTHF
+        v = (dy * (x + x + THREEF)) * <float>(1.0 / 6.0)
         v = v if x <= 3 else dy
         v = dy * 0 if x < -3 else v
         return _nan_or(x, v)
