@@ -15,6 +15,7 @@ import pytest
 
 import fastact as fa
 from fastact._api import GRAIN
+from fastact._dispatch import kernels
 from fastact._registry import OPS, lookup
 
 import util
@@ -127,3 +128,40 @@ def test_prelu_dweight_over_many_slabs(shape, dtype, rng):
     util.check_backward("prelu", p, x, dy, x, g1, "prelu_backward %s" % (shape,))
     for nt in (2, 3):
         _same(_run("prelu", x, p, dy, x, nt)[1], g1, "prelu_backward %s, %d threads vs 1" % (shape, nt))
+
+
+def _stream_cases():
+    return [pytest.param(op.name, id=op.name) for op in OPS if util.is_elementwise_like(op.name)]
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("name", _stream_cases())
+def test_streamed_outputs(name, dtype, rng):
+    """Out-of-place outputs of STREAM_MIN bytes or more are written with
+    streaming stores through a block buffer (fa_stream.h): the same bits as
+    in place (which never streams) and as small calls, on 1 and 2 threads,
+    with an output 16-byte aligned or not, over a length that is no multiple
+    of the block."""
+    op = lookup(name)
+    itemsize = np.dtype(dtype).itemsize
+    n = kernels.STREAM_MIN // itemsize + 2048 + 37
+    x = rng.uniform(*op.domain, n).astype(dtype)
+    x[:8] = _specials(dtype)
+    p = util.fit_params(op, x.shape, {})
+    dy = rng.uniform(-2, 2, n).astype(dtype)
+    y_in = x.copy()
+    util.forward(name, y_in, p, out=y_in)
+    saved = y_in if op.saves == "y" else x
+    g_in = dy.copy()
+    util.backward(name, g_in, saved, p, out=g_in)
+    for nt in (1, 2):
+        for shift in (0, 1):
+            what = "%s %s, %d threads, output shifted by %d" % (name, np.dtype(dtype).name, nt, shift)
+            y = np.empty(n + 1, dtype)[shift:shift + n]
+            g = np.empty(n + 1, dtype)[shift:shift + n]
+            with fa.threads(nt):
+                util.forward(name, x, p, out=y)
+                util.backward(name, dy, saved, p, out=g)
+            util.assert_same(y, y_in, what + " forward")
+            util.assert_same(g, g_in, what + " backward")
+    util.assert_same(util.forward(name, x[-3000:], p), y_in[-3000:], name + " forward, small call")
