@@ -19,9 +19,9 @@
 #endif
 
 /* dst[0:nbytes] = src[0:nbytes], dst's 16-byte-aligned part with streaming
- * stores (SSE2: every x86-64 build), then a store fence, so the data are in
- * memory's order before the caller's threads meet at their barrier; plain
- * memcpy elsewhere.  nbytes a multiple of 4. */
+ * stores (SSE2: every x86-64 build); plain memcpy elsewhere.  nbytes a
+ * multiple of 4.  Streaming stores are weakly ordered: fa_stream_fence()
+ * after the last copy, before the caller's threads meet at their barrier. */
 static inline void fa_stream_copy(void *dst, const void *src, size_t nbytes)
 {
 #if defined(__SSE2__)
@@ -45,9 +45,15 @@ static inline void fa_stream_copy(void *dst, const void *src, size_t nbytes)
         _mm_stream_si128((__m128i *)(d + 48), e);
     }
     memcpy(d, s, nbytes);
-    _mm_sfence();
 #else
     memcpy(dst, src, nbytes);
+#endif
+}
+
+static inline void fa_stream_fence(void)
+{
+#if defined(__SSE2__)
+    _mm_sfence();
 #endif
 }
 
