@@ -423,6 +423,29 @@ FA_INLINE32 float fa_hard_sigmoid_rampf(float x)
 #endif
 }
 
+/* x (x + 3) / 6 for |x| < 3 (hard_swish's middle piece), rounded once: x
+ * times A + C, where A = (x + 3) h6 rounded and C its error plus the low
+ * parts of x + 3 (Fast2Sum, 3 >= |x|) and of 1/6 = h6 + l6: 0.5 ULP over
+ * every 3rd float32 pattern of (-3.5, 3.5) (C harness); 14 vector operations
+ * with the caller's selects instead of the double form's 16 (0.65 -> 0.56
+ * ns/element).  h6 is rounded down so that l6 > 0 and C >= 0 at x = +-0:
+ * x C then has x's sign, so hard_swish(-0) = -0 (the form x (x + 3) split
+ * as a product and its error gives +0 there).  Without an FMA in double
+ * (0.5 ULP). */
+FA_INLINE32 float fa_hard_swish_midf(float x)
+{
+#ifdef __FMA__
+    const float h6 = 0x1.555554p-3f, l6 = 0x1.555556p-27f;   /* 1/6 = h6 + l6 - 3e-16 */
+    float s = x + 3.0f;
+    float e = (3.0f - s) + x;
+    float a = s * h6;
+    float c = FA_FMAF(s, l6, FA_FMAF(e, h6, FA_FMAF(s, h6, -a)));
+    return FA_FMAF(x, a, x * c);
+#else
+    return (float)((double)x * ((double)x + 3.0) * (1.0 / 6.0));
+#endif
+}
+
 /* (hi + lo) x as a float pair, for arguments that feed exp. */
 FA_INLINE32 void fa_mulf_split2(float x, float hi, float lo, float *vh, float *vl)
 {
