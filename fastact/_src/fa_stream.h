@@ -4,7 +4,7 @@
  * an out-of-place elementwise call over arrays far larger than the last-level
  * cache moves three bytes of memory traffic per byte of output where a copy
  * with non-temporal stores (glibc's memcpy at that size) moves two: relu over
- * 4e7 float32 reached 60% of the copy roof.  The drivers of _elementwise.pyx.tp
+ * 4e7 float32 reached 50-60% of the copy roof.  The drivers of _elementwise.pyx.tp
  * therefore compute such outputs block by block into a buffer in L1 and move
  * each block out with fa_stream_copy. */
 #ifndef FA_STREAM_H
