@@ -14,9 +14,10 @@
 #   forward).  The float32 backwards compute in float too (a few roundings,
 #   well inside the backward tolerance), as do leaky_relu's, leaky_relu6's,
 #   elu's and selu's products with a double parameter (fa_mulf_split: one
-#   rounding) and hard_sigmoid's ramp; the other float32 forwards compute in
-#   double and round once (~0.5 ULP).  Where a float32 kernel has a select
-#   that passes nan on, it comes last and on its own (_nan_or).
+#   rounding) and hard_sigmoid's and hard_swish's ramps (with an FMA); the
+#   other float32 forwards compute in double and round once (~0.5 ULP).
+#   Where a float32 kernel has a select that passes nan on, it comes last and
+#   on its own (_nan_or).
 #   Double kernels use double-double steps where an argument would otherwise
 #   lose digits (beta*x in silu/softplus, the tanh-GELU argument, x^2 in GELU).
 # - Selects only (`a if c else b` compiles to a C ternary GCC turns into a
