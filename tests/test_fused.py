@@ -326,16 +326,22 @@ def test_counted_fast_path_is_the_general_path(name, dtype, rng):
 def test_counts_whole_and_partial_row_groups(name, dtype, rng):
     """Rows of at least 256 units run four at a time through the count loop,
     the rest one by one: every row count mod 4, rows longer than one block,
-    in place and not, with NaN, signed zeros and outputs exactly at 0: y is the
-    uncounted forward's and the counts are NumPy's."""
+    in place and not, with NaN, infinities, signed zeros in x and in the bias
+    (relu's AVX2 count loop makes a -0 bias +0, fa_fused.h) and outputs exactly
+    at 0: y is the uncounted forward's and the counts are NumPy's."""
     for rows in (1, 3, 4, 5, 6, 7, 8, 13):
-        for units in (256, 300, 2500):
+        for units in (256, 259, 300, 2500):
             x = rng.standard_normal((rows, units)).astype(dtype)
             x.flat[::7] = 0.0
             x.flat[1::11] = -0.0
             x.flat[2::13] = np.nan
+            x.flat[3::17] = np.inf
+            x.flat[4::19] = -np.inf
             b = rng.uniform(-1, 1, units).astype(dtype)
             b[::5] = 0.0
+            b[1::5] = -0.0
+            b[2::31] = np.nan
+            b[3::37] = np.inf
             want_y = fa.bias_act(x, b, name)
             want_c = (want_y.astype(np.float64) > 0).sum(axis=0)
             for inplace in (False, True):
@@ -418,3 +424,25 @@ def test_monitor_update_and_errors():
     assert m.counts is None and m.samples == 0
     with pytest.raises(ValueError, match="ReLU family or sigmoid/tanh"):
         fa.ActivityMonitor("gelu")
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_counts_flag_and_saturation_spellings(axis, rng):
+    """counts takes Python and NumPy bools alike on the C fast path (axis=-1) and
+    the general one: a true value returns (y, counts), a false one y alone;
+    saturation may be a NumPy float, and a bad one raises on either path."""
+    x = rng.standard_normal((8, 300)).astype(np.float32)
+    b = rng.standard_normal(300).astype(np.float32)
+    want = fa.bias_act(x, b, "relu", axis=axis)
+    for flag in (True, np.True_):
+        y, c = fa.bias_act(x, b, "relu", axis=axis, counts=flag)
+        util.assert_same(y, want, "counts=%r" % (flag,))
+        assert np.array_equal(c, (want > 0).sum(axis=0))
+    y = fa.bias_act(x, b, "relu", axis=axis, counts=np.False_)
+    assert isinstance(y, np.ndarray)
+    util.assert_same(y, want, "counts=np.False_")
+    s, c = fa.bias_act(x, b, "sigmoid", axis=axis, counts=True, saturation=np.float32(0.05))
+    assert np.array_equal(c, fa.bias_act(x, b, "sigmoid", axis=axis, counts=True, saturation=0.05)[1])
+    for bad in (0.0, 1.0, float("nan"), -1e-3):
+        with pytest.raises(ValueError, match="fastact.bias_act: saturation must be"):
+            fa.bias_act(x, b, "sigmoid", axis=axis, counts=True, saturation=bad)
