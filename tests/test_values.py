@@ -219,3 +219,30 @@ def test_rrelu_forward_backward_against_slopes(training, dtype, rng):
     util.assert_close(fa.rrelu(x, **p), ref.rrelu(x, slopes), t["rtol"], t["atol"], x=x, what="rrelu")
     util.assert_close(fa.rrelu_backward(dy, x, **p), ref.rrelu_backward(dy, x, slopes), t["rtol"], t["atol"],
                       x=x, what="rrelu_backward")
+
+
+@pytest.mark.parametrize("threshold", [0.3, -0.3, -5.05, 1e-40, -1e-40, 3.0000001, 2.9999999, 0.0, 1e39, -1e39])
+def test_softplus_float32_threshold_is_exact(threshold):
+    """float32 softplus compares beta x with the double threshold exactly, also
+    where the threshold is no float (rounded up or down to one): at the floats
+    next to it, the forward is x itself exactly where x > threshold and log1p(e^x)
+    elsewhere, the backward dy itself and dy sigmoid(x) elsewhere."""
+    with np.errstate(over="ignore"):
+        t32 = np.float32(threshold)             # 1e39 rounds to inf
+    near = [np.nextafter(t32, np.float32(-np.inf)), t32, np.nextafter(t32, np.float32(np.inf))]
+    x = np.array(near + [np.float32(-np.inf), np.float32(np.inf)], np.float32)
+    above = x.astype(np.float64) > threshold
+    dy = np.full(x.shape, 3.0, np.float32)
+    y = fa.softplus(x, threshold=threshold)
+    dx = fa.softplus_backward(dy, x, threshold=threshold)
+    xd = x.astype(np.float64)
+    with np.errstate(over="ignore"):
+        sp = np.logaddexp(0.0, xd)
+        sg = 3.0 / (1.0 + np.exp(-xd))
+    for i in range(x.size):
+        if above[i]:
+            assert y[i] == x[i] and dx[i] == 3.0, (threshold, x[i], y[i], dx[i])
+        else:
+            assert y[i] == np.float32(sp[i]) or abs(y[i] - sp[i]) <= 2 * abs(np.spacing(np.float32(sp[i]))), \
+                (threshold, x[i], y[i], sp[i])
+            assert abs(dx[i] - sg[i]) <= 4 * np.spacing(np.float32(max(sg[i], 1e-38))), (threshold, x[i], dx[i], sg[i])
