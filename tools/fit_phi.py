@@ -296,12 +296,20 @@ def horner_macro_lines(coeffs, var="s"):
     return lines
 
 
-def horner_inline(coeffs, var="s"):
-    """(c0 + s*(c1 + ... + s*(cn))) on one line."""
-    expr = c_literal(coeffs[-1])
-    for c in reversed(coeffs[:-1]):
-        expr = "%s + (%s)*(%s)" % (c_literal(c), var, expr)
-    return "(" + expr + ")"
+def estrin_inline(coeffs, var="s", fma="FA_FMA"):
+    """(c0 + s c1 + ... + s^n cn) by Estrin's scheme on one line, fma(a, b, c)
+    = a b + c: pairs c_2i + s c_2i+1, then pairs of those with s^2, s^4, ...
+    A dependency chain of about log2(n) FMAs instead of Horner's n: the
+    float64 GELU's loop, about 200 vector operations per 4 elements, runs one
+    iteration at a time, so its speed is this chain's latency (30.5 -> 19.2
+    ns/element with TAIL2 in this form)."""
+    terms = [c_literal(c) for c in coeffs]
+    power = "(%s)" % var
+    while len(terms) > 1:
+        paired = ["%s(%s, %s, %s)" % (fma, terms[i + 1], power, terms[i]) for i in range(0, len(terms) - 1, 2)]
+        terms = paired + terms[len(terms) - len(terms) % 2:]
+        power = "(%s*%s)" % (power, power)
+    return "(" + terms[0] + ")"
 
 
 def write_header(path, C, c64, c0h64, c32, info):
@@ -343,9 +351,10 @@ def write_header(path, C, c64, c0h64, c32, info):
     L.append("/* s*(c1 + s*(c2 + ...)) */")
     L.append("#define FA_PHI_TAIL64(s) ((s)*( \\")
     L.extend(horner_macro_lines(c64, "s"))
-    L.append("/* the same chain split for double-double last steps: c1, and c2 + s*(c3 + ...) */")
+    L.append("/* the same chain split for double-double last steps: c1, and c2 + s*(c3 + ...), the")
+    L.append(" * latter by Estrin's scheme with FA_FMA (fa_math.h: an FMA where the target has one) */")
     L.append("#define FA_PHI_64_C1 %s" % c_literal(c64[1]))
-    L.append("#define FA_PHI_TAIL2_64(s) " + horner_inline(c64[2:], "s"))
+    L.append("#define FA_PHI_TAIL2_64(s) " + estrin_inline(c64[2:], "s"))
     L.append("#define FA_PHI_POLY64(s) (FA_PHI_G64_C0 + FA_PHI_TAIL64(s))")
     L.append("#define FA_PHI_POLYH64(s) (FA_PHI_H64_C0 + FA_PHI_TAIL64(s))")
     L.append("#define FA_PHI_G64(t) FA_PHI_POLY64(FA_PHI_S(t))")

@@ -90,9 +90,10 @@
     0x1.c8cde014e337bp-29 + (s)*( \
     0x1.008842b5e8123p-29 \
     ))))))))))))))))))))))))))
-/* the same chain split for double-double last steps: c1, and c2 + s*(c3 + ...) */
+/* the same chain split for double-double last steps: c1, and c2 + s*(c3 + ...), the
+ * latter by Estrin's scheme with FA_FMA (fa_math.h: an FMA where the target has one) */
 #define FA_PHI_64_C1 0x1.9c163cb538376p-1
-#define FA_PHI_TAIL2_64(s) (0x1.826757b265e37p-3 + (s)*(0x1.0cccc0c6afbcfp-7 + (s)*(-0x1.795a760facf98p-6 + (s)*(-0x1.2e1a46f21ffcbp-7 + (s)*(0x1.0ebdafb8079b6p-9 + (s)*(0x1.68b0f482b80e9p-9 + (s)*(0x1.93097bfca5859p-13 + (s)*(-0x1.5f0b0fefd2057p-11 + (s)*(-0x1.95df947bed3e3p-13 + (s)*(0x1.29c1104ec5819p-13 + (s)*(0x1.42f73126e0e8fp-14 + (s)*(-0x1.a8e0143fc1d96p-16 + (s)*(-0x1.9302410e25561p-16 + (s)*(0x1.a654ec12b3b3cp-19 + (s)*(0x1.b0e8cbfec0db4p-18 + (s)*(0x1.3fac8ddf97b8fp-24 + (s)*(-0x1.93a866766df1ap-20 + (s)*(-0x1.ca12fc2f651a2p-23 + (s)*(0x1.397ab2cc088dcp-22 + (s)*(0x1.5c9d19853fa7ep-24 + (s)*(-0x1.698d8b4e207fdp-25 + (s)*(-0x1.31019119829a0p-26 + (s)*(0x1.c8cde014e337bp-29 + (s)*(0x1.008842b5e8123p-29))))))))))))))))))))))))
+#define FA_PHI_TAIL2_64(s) (FA_FMA(FA_FMA(FA_FMA(FA_FMA(0x1.008842b5e8123p-29, (s), 0x1.c8cde014e337bp-29), ((s)*(s)), FA_FMA(-0x1.31019119829a0p-26, (s), -0x1.698d8b4e207fdp-25)), (((s)*(s))*((s)*(s))), FA_FMA(FA_FMA(0x1.5c9d19853fa7ep-24, (s), 0x1.397ab2cc088dcp-22), ((s)*(s)), FA_FMA(-0x1.ca12fc2f651a2p-23, (s), -0x1.93a866766df1ap-20))), (((((s)*(s))*((s)*(s)))*(((s)*(s))*((s)*(s))))*((((s)*(s))*((s)*(s)))*(((s)*(s))*((s)*(s))))), FA_FMA(FA_FMA(FA_FMA(FA_FMA(0x1.3fac8ddf97b8fp-24, (s), 0x1.b0e8cbfec0db4p-18), ((s)*(s)), FA_FMA(0x1.a654ec12b3b3cp-19, (s), -0x1.9302410e25561p-16)), (((s)*(s))*((s)*(s))), FA_FMA(FA_FMA(-0x1.a8e0143fc1d96p-16, (s), 0x1.42f73126e0e8fp-14), ((s)*(s)), FA_FMA(0x1.29c1104ec5819p-13, (s), -0x1.95df947bed3e3p-13))), ((((s)*(s))*((s)*(s)))*(((s)*(s))*((s)*(s)))), FA_FMA(FA_FMA(FA_FMA(-0x1.5f0b0fefd2057p-11, (s), 0x1.93097bfca5859p-13), ((s)*(s)), FA_FMA(0x1.68b0f482b80e9p-9, (s), 0x1.0ebdafb8079b6p-9)), (((s)*(s))*((s)*(s))), FA_FMA(FA_FMA(-0x1.2e1a46f21ffcbp-7, (s), -0x1.795a760facf98p-6), ((s)*(s)), FA_FMA(0x1.0cccc0c6afbcfp-7, (s), 0x1.826757b265e37p-3))))))
 #define FA_PHI_POLY64(s) (FA_PHI_G64_C0 + FA_PHI_TAIL64(s))
 #define FA_PHI_POLYH64(s) (FA_PHI_H64_C0 + FA_PHI_TAIL64(s))
 #define FA_PHI_G64(t) FA_PHI_POLY64(FA_PHI_S(t))

@@ -61,7 +61,7 @@ FA_INLINE double fa_phi_lower64(double a)
     fa_two_prod(a, a, &p, &pe);
     fa_two_sum(-0.5 * p, h, &S, &E);
     E += (l + r) - 0.5 * pe;
-    double q = t * fa_exp_dd(S, E);
+    double q = t * fa_expneg_dd(S, E);     /* S <= 0: g(t) < 0 (g(0) = log(C/sqrt(2 pi))) */
     return a > 40.0 ? 0.0 : q;          /* Phi(-40) < 1e-349 */
 }
 
@@ -80,7 +80,7 @@ FA_INLINE double fa_phi_density64(double x)
 {
     double p, pe;
     fa_two_prod(x, x, &p, &pe);
-    double d = FA_INV_SQRT_2PI * fa_exp_dd(-0.5 * p, -0.5 * pe);
+    double d = FA_INV_SQRT_2PI * fa_expneg_dd(-0.5 * p, -0.5 * pe);
     return fabs(x) > 40.0 ? 0.0 : d;
 }
 
