@@ -165,12 +165,12 @@ FA_INLINE double fa_expm1(double x)
 {
     double xc = x < -45.0 ? -45.0 : x;    /* expm1(-45) == -1 in double */
     xc = xc > 710.0 ? 710.0 : xc;
-    double t = xc * FA_LOG2E + FA_SHIFT;
+    double t = FA_FMA(xc, FA_LOG2E, FA_SHIFT);
     double n = t - FA_SHIFT;
-    double r = (xc - n * FA_LN2HI) - n * FA_LN2LO;
+    double r = FA_FMA(n, -FA_LN2LO, FA_FMA(n, -FA_LN2HI, xc));   /* as fa_expneg_dd */
     double p = fa_expm1_poly(r);
     double s = fa_pow2_shifted(t - 1.0);
-    double y = 2.0 * (s * p + (s - 0.5));
+    double y = 2.0 * FA_FMA(s, p, s - 0.5);   /* s p is exact (s a power of 2) */
     y = n == 0.0 ? p : y;                 /* exact for tiny and subnormal x */
     y = x == 0.0 ? x : y;                 /* expm1(-0) = -0 (r^2 q + r gives +0) */
     return x != x ? x : y;
