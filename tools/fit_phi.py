@@ -302,7 +302,8 @@ def estrin_inline(coeffs, var="s", fma="FA_FMA"):
     A dependency chain of about log2(n) FMAs instead of Horner's n: the
     float64 GELU's loop, about 200 vector operations per 4 elements, runs one
     iteration at a time, so its speed is this chain's latency (30.5 -> 19.2
-    ns/element with TAIL2 in this form)."""
+    ns/element with TAIL2 in this form).  The checks below still evaluate g
+    by Horner; tests/test_accuracy.py measures the kernels themselves."""
     terms = [c_literal(c) for c in coeffs]
     power = "(%s)" % var
     while len(terms) > 1:

@@ -87,10 +87,11 @@ typedef int64_t fa_count_f64_t;
  * position into acc (the mask subtracted), over one row or four rows at once
  * (AVX2 builds; FA_RELU_COUNT is 0 elsewhere and the generic loops of
  * _elementwise.pyx.tp run).  The output is max(0, u) (maxps returns its
- * second operand, u, when u is NaN), and the count shares u > 0 with nothing
- * else: 3 vector operations per element and a quarter of the counter's
- * update, where the generic loop's relu (u <= 0 ? 0 : u, a compare and an
- * and) and count (a second compare) took 4.  maxps(0, -0) would be -0
+ * second operand, u, when u is NaN), and the count's compare u > 0 is the
+ * only other one: per vector of x, x + b, max, compare and an add into the
+ * rows' sum (and a quarter of b + 0 below), where the generic loop's relu
+ * (u <= 0 ? 0 : u, a compare and an and) and count (a second compare) took
+ * one operation more.  maxps(0, -0) would be -0
  * where relu gives +0, so the bias is first made +0 where it is -0 (b + 0):
  * then x + b is never -0, and it differs from the generic x + b only where
  * both are -0, whose relu is +0 either way.  The bits are the generic
