@@ -6,8 +6,10 @@ build_ext --inplace``) with the build's own flags plus ``-fopt-info-vec``, maps
 each "loop vectorized" line to the C function it falls in, and prints one row
 per elementwise kernel loop (forward and backward, float32 and float64) and
 per row-kernel loop of softmax/log_softmax (_rows.pxi; GCC reports a loop of
-an inlined function at that function's lines).  Exits 1 if any of them was
-not vectorized.
+an inlined function at that function's lines).  The loops of
+INTERLEAVED_LOOPS (_registry.py) are fa_loop.h's, inlined once per aliasing
+form: they are read from GCC's vectorizer dump, per function, and count as
+vectorized when every form is.  Exits 1 if any loop was not vectorized.
 
     python tools/vec_report.py [--cflags "-march=x86-64-v3"]
 """
@@ -27,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 C_FILE = os.path.join(ROOT, "fastact", "_elementwise.c")
 # (the plain loops K_fwd/K_bwd and the bias + activation loops K_fwdb/K_fwds/K_bwdb/K_bwds)
-FUNC = re.compile(r"^static (?:void|Py_ssize_t) __pyx_f_7fastact_12_elementwise__(\w+?)_(fwd|bwd|fwdb|fwds|bwdb|bwds|fwdbc|fwdbc4|fwdsc)_(f32|f64)\(")
+FUNC = re.compile(r"^static (?:void|FA_SCHED_VOID|Py_ssize_t) __pyx_f_7fastact_12_elementwise__(\w+?)_(fwd|bwd|fwdb|fwds|bwdb|bwds|fwdbc|fwdbc4|fwdsc)_(f32|f64)\(")
 # the row kernels' loops (fused functions: specialisation 0 is float, 1 double;
 # _exp_sum_below is float32's only); the float64 row sums of the backward are
 # fa_rows.h's, not a loop of these
@@ -35,6 +37,26 @@ ROW_FUNC = re.compile(r"^static CYTHON_INLINE \w+ __pyx_(?:fuse_([01])__pyx_)?f_
 ROW_LOOPS = {("exp_sum", "f32"), ("exp_sum", "f64"), ("exp_sum_below", "f32"), ("softmax_write", "f32"),
              ("softmax_write", "f64"), ("log_softmax_write", "f32"), ("log_softmax_write", "f64"),
              ("softmax_bwd_row", "f32"), ("softmax_bwd_row", "f64"), ("row_dot", "f32")}
+
+
+# fa_loop.h's forms of a forward (distinct, in place) and a backward (distinct,
+# out is dy, out is the saved array, all three one array)
+FORMS = {"fwd": 2, "bwd": 4}
+
+
+def dump_sections(text):
+    """{function name: [vector widths of the loops vectorized in it]} from GCC's
+    -fdump-tree-vect-optimized output."""
+    sections, current = {}, None
+    for line in text.splitlines():
+        m = re.match(r";; Function (\S+) ", line)
+        if m:
+            current = sections.setdefault(m.group(1), [])
+            continue
+        m = re.search(r": optimized: loop vectorized using (\d+) byte vectors", line)
+        if m and current is not None:
+            current.append(int(m.group(1)))
+    return sections
 
 
 def kernel_ranges(lines):
@@ -71,11 +93,15 @@ def main():
     includes = ["-I" + os.path.join(ROOT, "fastact", "_src"), "-I" + numpy.get_include(),
                 "-I" + sysconfig.get_paths()["include"]]
     with tempfile.TemporaryDirectory() as tmp:
+        dump = os.path.join(tmp, "vect.txt")
         cmd = cc + flags + args.cflags.split() + includes + [
-            "-fPIC", "-c", C_FILE, "-o", os.path.join(tmp, "k.o"), "-fopt-info-vec-optimized"]
+            "-fPIC", "-c", C_FILE, "-o", os.path.join(tmp, "k.o"), "-fopt-info-vec-optimized",
+            "-fdump-tree-vect-optimized=" + dump]
         proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode:
-        sys.exit(proc.stderr)
+        if proc.returncode:
+            sys.exit(proc.stderr)
+        with open(dump) as f:
+            sections = dump_sections(f.read())
     vec_lines = {}
     for line in proc.stderr.splitlines():
         m = re.match(r".*_elementwise\.c:(\d+):\d+: optimized: loop vectorized using (\d+) byte vectors", line)
@@ -86,16 +112,27 @@ def main():
     # only the kernel loops (the registry's kernels), not the drivers that call them
     # (the registry file is loaded on its own, as setup.py does: the package in
     # the source tree is not built)
-    kernels = runpy.run_path(os.path.join(ROOT, "fastact", "_registry.py"))["ELEMENTWISE_KERNELS"]
+    registry = runpy.run_path(os.path.join(ROOT, "fastact", "_registry.py"))
+    kernels, interleaved = registry["ELEMENTWISE_KERNELS"], registry["INTERLEAVED_LOOPS"]
     ranges = {key: r for key, r in ranges.items() if key[0] in kernels or key[1] == "row"}
     missing = 0
     print("%-17s %-4s %-4s %s" % ("kernel", "dir", "type", "vectorized"))
     for (kernel, direction, dtype), (lo, hi) in sorted(ranges.items(), key=lambda kv: (kv[0][1] == "row", kv[0])):
-        widths = sorted({w for ln, ws in vec_lines.items() if lo <= ln <= hi for w in ws})
-        ok = bool(widths)
+        note = ""
+        if "%s_%s_%s" % (kernel, direction, dtype) in interleaved:
+            found = sections.get("__pyx_f_7fastact_12_elementwise__%s_%s_%s" % (kernel, direction, dtype), [])
+            widths = sorted(set(found))
+            # each form's main loop at the widest width (epilogues add narrower ones)
+            forms = found.count(max(found)) if found else 0
+            ok = forms >= FORMS[direction]
+            note = ", %d of %d forms, interleaved" % (min(forms, FORMS[direction]), FORMS[direction])
+        else:
+            widths = sorted({w for ln, ws in vec_lines.items() if lo <= ln <= hi for w in ws})
+            ok = bool(widths)
         missing += not ok
         print("%-17s %-4s %-4s %s" % (kernel, direction, dtype,
-                                     ("yes (%s-byte vectors)" % "/".join(map(str, widths))) if ok else "NO"))
+                                     ("yes (%s-byte vectors%s)" % ("/".join(map(str, widths)), note)) if ok
+                                     else "NO" + note))
     print("%d of %d kernel loops vectorized" % (len(ranges) - missing, len(ranges)))
     rows = sum(1 for key in ranges if key[1] == "row")
     if rows != len(ROW_LOOPS):
