@@ -12,7 +12,7 @@
  *   Dekker splitting otherwise; Cody-Waite constants are short enough to
  *   multiply exactly; sums recover their rounding error with Fast2Sum.  The
  *   one step that is only exact with an FMA is a division's remainder
- *   (fa_divf_dd2, fa_mul_sigmoidf), so the baseline build is a little less accurate; both stay
+ *   (fa_divf_dd2), so the baseline build is a little less accurate; both stay
  *   within SPEC's 2 ULP (tests/test_accuracy.py runs under every variant).
  * - Errors of the helpers, measured with a C harness over every 13th float32
  *   bit pattern against glibc's double functions (normal results; subnormal
@@ -20,8 +20,8 @@
  *
  *                                        x86-64-v3   baseline (no FMA)
  *   fa_expn2     exp(x), x <= 0           0.67 ULP    0.69 ULP
- *   fa_sigmoidf  sigmoid(x)               0.80        1.25
- *   fa_mul_sigmoidf  x sigmoid(x)         0.83        1.29
+ *   fa_sigmoidf  sigmoid(x)               1.39        1.43
+ *   fa_mul_sigmoidf  x sigmoid(x)         1.42        1.53
  *   fa_tanhf     tanh(x)                  1.49        1.49
  *   fa_expm1f    expm1(x)                 0.89 for x <= 0, 1.45 above 0.35
  *   fa_log1pf01_dd log1p(t), t in [0, 1]  0.65
@@ -154,6 +154,33 @@ FA_INLINE32 float fa_expn2(float v, float vl, float *yl)
     return p * sc;
 }
 
+/* exp(v) 2^32 for v in [-104, 0] (below, exp(-104) 2^32; nan gives nan),
+ * left unrounded as y + *yl: fa_expn2 without the reduction's low part and
+ * with 1 + r rounded, 15 vector operations instead of 22; ~1 ULP as y
+ * alone, a few tenths with *yl. */
+FA_INLINE32 float fa_expn2_pair(float v, float *yl)
+{
+    float vc = v < -104.0f ? -104.0f : v;
+    float tt = FA_FMAF(vc, FA_LOG2EF, FA_SHIFTF);
+    float n = tt - FA_SHIFTF;
+    float r = FA_FMAF(n, -FA_LN2LOF, FA_FMAF(n, -FA_LN2HIF, vc));
+    float r2 = r * r;
+    float w = FA_FMAF(r2, fa_expm1f_q(r, r2), r);
+    float p = 1.0f + w;
+    float sc = fa_asfloat((fa_asuint32(tt) << 23) + ((uint32_t)(127 + 32) << 23));
+    *yl = ((1.0f - p) + w) * sc;                /* Fast2Sum: |w| < 1 */
+    return p * sc;
+}
+
+/* exp(v) 2^32 for v in [-104, 0] rounded, to about 1 ULP, for the backwards,
+ * whose tolerance is far wider than their forwards' (the pair's low part is
+ * dead code here). */
+FA_INLINE32 float fa_expn2_lean(float v)
+{
+    float yl;
+    return fa_expn2_pair(v, &yl);
+}
+
 /* 1/(1 + e) for e in [0, 1] within 1.2%: only for correction terms. */
 FA_INLINE32 float fa_rcp1pf_rough(float e)
 {
@@ -161,31 +188,45 @@ FA_INLINE32 float fa_rcp1pf_rough(float e)
 }
 
 /* m sigma(v) for v = vh + vl (unit: m = 1, a compile-time constant):
- * m w / (1 + e) with e = exp(-|v|), w = 1 (v >= 0)
- * or e.  m w is kept as an exact pair, 1 + e as a rounded sum and its
- * error, and the division's remainder (exact with an FMA) corrects the
- * quotient, so only the last step rounds: ~0.8 ULP with an FMA, ~1.3
- * without.  Beyond |v| = 104 (e rounds to 0) the limits: m for v > 0, a
- * signed zero for v < 0 (so silu(+-inf) = inf, -0). */
+ * m w / (1 + e) with e = exp(-|v|), w = 1 (v >= 0) or e.  e comes as an
+ * unrounded pair (fa_expn2_pair), m w as an exact pair, 1 + e as a rounded
+ * sum and its error; one division, then a correction by the numerator's and
+ * the denominator's low parts: ~1.4 ULP with or without an FMA (the
+ * division's own rounding is not corrected: 0.8 ULP cost 40% more time).
+ * The unit form works in units of 2^-32 (1 + e as 2^32 + e 2^32): the
+ * quotient is the result, rounded once also where it is subnormal, and the
+ * limits come out of the arithmetic (e(-104) 2^-32 rounds to 0).  Otherwise
+ * (m may be as large as the largest float) the quotient is scaled back, and
+ * beyond |v| = 104 the limits are selected: m for v > 0, a signed zero for
+ * v < 0 (so silu(+-inf) = inf, -0). */
 FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
 {
     int pos = vh >= 0.0f;
     float a = __builtin_fabsf(vh);
     float ebl;
-    float eb = fa_expn2(-a, pos ? -vl : vl, &ebl);     /* exp(-|v|) 2^32 */
-    float nh = fa_selectf(pos, 1.0f, eb);
-    float nl = fa_selectf(pos, 0.0f, ebl);
-    if (!unit) {                                /* m (nh + nl), the product exact */
-        float ph, pl;
-        fa_two_prodf(m, nh, &ph, &pl);
-        nl = FA_FMAF(m, nl, pl);
+    float eb = fa_expn2_pair(-a, &ebl);                     /* exp(-|vh|) 2^32 */
+    float r = fa_rcp1pf_rough(eb * 0x1p-32f);               /* ~1 / (1 + e) */
+    if (!unit)                                              /* exp(-|v|), to first order in vl */
+        ebl = FA_FMAF(eb, pos ? -vl : vl, ebl);
+    float nh, nl, d, dlo;
+    if (unit) {
+        d = 0x1p32f + eb;
+        dlo = ((0x1p32f - d) + eb) + ebl;                   /* Fast2Sum: eb <= 2^32 */
+        nh = fa_selectf(pos, 0x1p32f, eb);
+        nl = fa_selectf(pos, 0.0f, ebl);
+        r *= 0x1p-32f;
+    } else {
+        d = FA_FMAF(eb, 0x1p-32f, 1.0f);
+        dlo = FA_FMAF(eb, 0x1p-32f, 1.0f - d) + ebl * 0x1p-32f;
+        float ph, pl;                               /* m (w + wl), the product exact */
+        fa_two_prodf(m, fa_selectf(pos, 1.0f, eb), &ph, &pl);
+        nl = FA_FMAF(m, fa_selectf(pos, 0.0f, ebl), pl);
         nh = ph;
     }
-    float d = FA_FMAF(eb, 0x1p-32f, 1.0f);
-    float dlo = FA_FMAF(eb, 0x1p-32f, 1.0f - d);    /* exact: (1 + e) - d */
     float q = nh / d;
-    float rem = FA_FMAF(-q, d, nh) + FA_FMAF(-q, dlo, nl);
-    q = FA_FMAF(rem, fa_rcp1pf_rough(eb * 0x1p-32f), q);
+    q = FA_FMAF(FA_FMAF(-q, dlo, nl), r, q);
+    if (unit)
+        return q;
     /* m sigma(v) has m's sign, also when it is zero: the correction above
      * gives +0 for m = -0 */
     float y = __builtin_copysignf(q * fa_selectf(pos, 1.0f, 0x1p-32f), m);
@@ -194,21 +235,6 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
 
 FA_INLINE32 float fa_sigmoidf(float v) { return fa_mul_sigmoidf_(1.0f, v, 0.0f, 1); }
 FA_INLINE32 float fa_mul_sigmoidf(float m, float vh, float vl) { return fa_mul_sigmoidf_(m, vh, vl, 0); }
-
-/* exp(v) 2^32 for v in [-104, 0] (below, exp(-104) 2^32; nan gives nan),
- * to about 1 ULP: fa_expn2 without the rounding errors it carries (13 vector
- * operations instead of 22), for the backwards, whose tolerance is far wider
- * than their forwards'. */
-FA_INLINE32 float fa_expn2_lean(float v)
-{
-    float vc = v < -104.0f ? -104.0f : v;
-    float tt = FA_FMAF(vc, FA_LOG2EF, FA_SHIFTF);
-    float n = tt - FA_SHIFTF;
-    float r = FA_FMAF(n, -FA_LN2LOF, FA_FMAF(n, -FA_LN2HIF, vc));
-    float r2 = r * r;
-    float p = FA_FMAF(r2, fa_expm1f_q(r, r2), r) + 1.0f;
-    return p * fa_asfloat((fa_asuint32(tt) << 23) + ((uint32_t)(127 + 32) << 23));
-}
 
 /* sigma(v) and sigma(-v) for v = vh + vl, each within ~4 ULP (one
  * division shared; vl enters to first order): the derivatives of silu,
