@@ -250,6 +250,14 @@ cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) n
     cdef double g = ((1.0 if v > 0 else 0.0) if e == 0.0 else sp * (1.0 + v * sm))
     return <floating>(<double>dy * g)
 
+# silu at beta = 1 (the usual call): the same math with beta a constant, so
+# the loop carries neither beta x's split product nor a select on beta
+cdef inline floating silu_unit_fwd(floating x, double p0, double p1) noexcept nogil:
+    return silu_fwd(x, 1.0, p1)
+
+cdef inline floating silu_unit_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    return silu_bwd(dy, x, 1.0, p1)
+
 # ----------------------------------------------------------- hard_sigmoid
 cdef inline floating hard_sigmoid_fwd(floating x, double p0, double p1) noexcept nogil:
     cdef double xd = x

@@ -124,6 +124,11 @@ def _select_rrelu(p):
     return "leaky_relu", (float(p["lower"]) + float(p["upper"])) / 2.0, 0.0
 
 
+def _select_silu(p):
+    beta = float(p["beta"])
+    return ("silu_unit", 0.0, 0.0) if beta == 1.0 else ("silu", beta, 0.0)
+
+
 def _select_gelu(p):
     return ("gelu_tanh" if p["approximate"] == "tanh" else "gelu"), 0.0, 0.0
 
@@ -184,7 +189,7 @@ OPS = (
     Op("silu", "elementwise", "x sigmoid(beta x)",
        "sigmoid(beta x) (1 + beta x (1 - sigmoid(beta x)))", "x",
        params=(Param("beta", 1.0, doc="The scale of x inside the sigmoid."),),
-       aliases=("swish",), kernels=("silu",), select=_one("silu"),
+       aliases=("swish",), kernels=("silu", "silu_unit"), select=_select_silu,
        ulp=(2.0, 3.0), cls="transcendental", domain=(-40.0, 40.0), special="silu(-inf) = -0 (not nan)"),
     Op("hard_sigmoid", "elementwise", "relu6(x + 3) / 6", "1/6 if -3 < x < 3 else 0", "x",
        aliases=("hardsigmoid",), kernels=("hard_sigmoid",), select=_one("hard_sigmoid")),
