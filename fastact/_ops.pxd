@@ -42,6 +42,7 @@ cdef extern from "fa_math.h" nogil:
 
 cdef extern from "fa_math32.h" nogil:
     float fa_expn2(float v, float vl, float *yl)
+    float fa_expn2_pair(float v, float *yl)
     float fa_expm1f(float x)
     float fa_log1pf01_dd(float t, float tlo)
     float fa_tanhf(float x)
@@ -473,10 +474,35 @@ cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) 
     return <floating>(<double>dy * fa_expneg((0.0 if xd > 0 else xd) / alpha))
 
 # ------------------------------------------------------------------- mish
+cdef inline void _mish_terms(float x, double *t, double *p, double *q, bint fine) noexcept nogil:
+    # float32: t = exp(-|x|) and tanh(softplus(x)) = p / q in double, without
+    # exp(x) itself: x <= 0: p = n = t (t + 2), q = n + 2;  x > 0: the same
+    # over e^2, p = 1 + 2t, q = p + 2t^2.  t from fa_expn2_pair (8 lanes; the
+    # pair is exact in double, its relative error ~1e-9), or (fine) in double:
+    # the backward cancels to 0 near x = -1.19, where 1e-9 would cost 2000 ULP
+    cdef float el
+    cdef float eb
+    cdef double tt
+    if fine:
+        tt = fa_expneg(-fabs(<double>x))
+    else:
+        eb = fa_expn2_pair(-fabsf(x), &el)
+        tt = (<double>eb + <double>el) * <double>TWO_M32F
+    cdef double n = tt * (tt + 2.0)
+    cdef double u = 1.0 + 2.0 * tt
+    t[0] = tt
+    p[0] = u if x > 0 else n
+    q[0] = u + 2.0 * tt * tt if x > 0 else n + 2.0
+
 cdef inline floating mish_fwd(floating x, double p0, double p1) noexcept nogil:
     # tanh(softplus(x)) = n / (n + 2), n = e (e + 2), e = exp(x); == 1 in double
     # once x > 20, so x is clamped there to keep n finite
     cdef double xd = x
+    cdef double t, p, q
+    if floating is float:
+        # the limit below x = -104 (t is exp(-104) there): a signed zero
+        _mish_terms(x, &t, &p, &q, False)
+        return <floating>(copysign(0.0, xd) if xd < -104.0 else xd * (p / q))
     cdef double e = fa_exp(20.0 if xd > 20.0 else xd)
     cdef double n = e * e + 2.0 * e     # one rounding that matters (e * e is small next to 2e)
     return <floating>(copysign(0.0, xd) if n == 0.0 else xd * (n / (n + 2.0)))
@@ -485,10 +511,20 @@ cdef inline floating mish_bwd(floating dy, floating x, double p0, double p1) noe
     # tanh(sp) + x sech^2(sp) sigma(x), sech^2(sp) = 4 (n + 1) / (n + 2)^2;
     # the second term is below 2^-60 once x > 25
     cdef double xd = x
+    cdef double t, p, q, g
+    if floating is float:
+        # with p / q as in mish_fwd: sech^2 = (q - p)(q + p) / q^2, q - p = 2t^2
+        # (x > 0) or 2, sigma(x) = s / (1 + t), s = 1 or t; one division.
+        # Limits: 1 above x = 25, 0 below x = -104 (|g| < 1e-43 there)
+        _mish_terms(x, &t, &p, &q, True)
+        g = ((p * q) * (1.0 + t) + xd * ((1.0 if x > 0 else t) * (((2.0 * t * t) if x > 0 else 2.0) * (q + p))))
+        g = g / ((q * q) * (1.0 + t))
+        g = 1.0 if xd > 25.0 else (0.0 if xd < -104.0 else g)
+        return <floating>(<double>dy * g)
     cdef double e = fa_exp(25.0 if xd > 25.0 else xd)
     cdef double n = e * (e + 2.0)
     cdef double n2 = n + 2.0
-    cdef double g = n / n2 + xd * (e / (1.0 + e)) * (4.0 * (n + 1.0) / (n2 * n2))
+    g = n / n2 + xd * (e / (1.0 + e)) * (4.0 * (n + 1.0) / (n2 * n2))
     g = 1.0 if xd > 25.0 else (0.0 if e == 0.0 else g)
     return <floating>(<double>dy * g)
 

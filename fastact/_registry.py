@@ -224,7 +224,7 @@ OPS = (
        monitor="active"),
     Op("mish", "elementwise", "x tanh(softplus(x)) = x n / (n + 2), n = e^x (e^x + 2)",
        "tanh(softplus(x)) + x sech^2(softplus(x)) sigmoid(x)", "x", kernels=("mish",), select=_one("mish"),
-       ulp=(1.0, 4.0), cls="transcendental", domain=(-40.0, 40.0), special="mish(-inf) = -0"),
+       ulp=(1.5, 4.0), cls="transcendental", domain=(-40.0, 40.0), special="mish(-inf) = -0"),
     Op("softsign", "elementwise", "x / (1 + |x|)", "1 / (1 + |x|)^2", "x",
        kernels=("softsign",), select=_one("softsign"), special="softsign(+-inf) = +-1"),
     Op("log_sigmoid", "elementwise", "-softplus(-x) = min(x, 0) - log1p(exp(-|x|))", "sigmoid(-x)", "x",
