@@ -181,6 +181,14 @@ FA_INLINE32 float fa_expn2_lean(float v)
     return fa_expn2_pair(v, &yl);
 }
 
+/* 1/d within 0.2% for positive normal d: the exponent-flip estimate and one
+ * Newton step.  Only for correction terms, where 0.2% is invisible. */
+FA_INLINE32 float fa_rcpf_rough(float d)
+{
+    float r = fa_asfloat(0x7ef311c3u - fa_asuint32(d));
+    return r * (2.0f - d * r);
+}
+
 /* 1/(1 + e) for e in [0, 1] within 1.2%: only for correction terms. */
 FA_INLINE32 float fa_rcp1pf_rough(float e)
 {
@@ -205,19 +213,20 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
     float a = __builtin_fabsf(vh);
     float ebl;
     float eb = fa_expn2_pair(-a, &ebl);                     /* exp(-|vh|) 2^32 */
-    float r = fa_rcp1pf_rough(eb * 0x1p-32f);               /* ~1 / (1 + e) */
-    if (!unit)                                              /* exp(-|v|), to first order in vl */
-        ebl = FA_FMAF(eb, pos ? -vl : vl, ebl);
-    float nh, nl, d, dlo;
+    float nh, nl, d, dlo, r;                                /* r: ~1 / (1 + e) */
     if (unit) {
         d = 0x1p32f + eb;
         dlo = ((0x1p32f - d) + eb) + ebl;                   /* Fast2Sum: eb <= 2^32 */
         nh = fa_selectf(pos, 0x1p32f, eb);
         nl = fa_selectf(pos, 0.0f, ebl);
-        r *= 0x1p-32f;
+        r = fa_rcp1pf_rough(eb * 0x1p-32f) * 0x1p-32f;     /* 1.2%: the correction is < 1 ULP */
     } else {
+        /* exp(-|v|) to first order in vl, which may be ~100 ULP of e: the
+         * correction then needs 1/(1 + e) to 0.2% */
+        ebl = FA_FMAF(eb, pos ? -vl : vl, ebl);
         d = FA_FMAF(eb, 0x1p-32f, 1.0f);
         dlo = FA_FMAF(eb, 0x1p-32f, 1.0f - d) + ebl * 0x1p-32f;
+        r = fa_rcpf_rough(d);
         float ph, pl;                               /* m (w + wl), the product exact */
         fa_two_prodf(m, fa_selectf(pos, 1.0f, eb), &ph, &pl);
         nl = FA_FMAF(m, fa_selectf(pos, 0.0f, ebl), pl);
@@ -283,14 +292,6 @@ FA_INLINE32 float fa_expm1f(float x)
     y = t == FA_SHIFTF ? p : y;                 /* n == 0: exact for tiny x */
     y = x == 0.0f ? x : y;                      /* expm1(-0) = -0 */
     return x != x ? x : y;
-}
-
-/* 1/d within 0.2% for positive normal d: the exponent-flip estimate and one
- * Newton step.  Only for correction terms, where 0.2% is invisible. */
-FA_INLINE32 float fa_rcpf_rough(float d)
-{
-    float r = fa_asfloat(0x7ef311c3u - fa_asuint32(d));
-    return r * (2.0f - d * r);
 }
 
 /* (num + numlo) / (d + dlo) where numlo, dlo are rounding errors and d > 0:
