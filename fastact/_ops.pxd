@@ -350,6 +350,13 @@ cdef inline floating softplus_bwd(floating dy, floating x, double beta, double t
     cdef double sp = (1.0 if v >= 0 else e) / (1.0 + e)
     return <floating>(<double>dy * (1.0 if v > threshold else sp))
 
+# softplus at beta = 1 (the default): beta a constant, as silu_unit
+cdef inline floating softplus_unit_fwd(floating x, double p0, double threshold) noexcept nogil:
+    return softplus_fwd(x, 1.0, threshold)
+
+cdef inline floating softplus_unit_bwd(floating dy, floating x, double p0, double threshold) noexcept nogil:
+    return softplus_bwd(dy, x, 1.0, threshold)
+
 # ------------------------------------------------------------ gelu (erf)
 cdef inline floating gelu_fwd(floating x, double p0, double p1) noexcept nogil:
     if floating is float:

@@ -129,6 +129,11 @@ def _select_silu(p):
     return ("silu_unit", 0.0, 0.0) if beta == 1.0 else ("silu", beta, 0.0)
 
 
+def _select_softplus(p):
+    beta = float(p["beta"])
+    return ("softplus_unit" if beta == 1.0 else "softplus"), beta, float(p["threshold"])
+
+
 def _select_gelu(p):
     return ("gelu_tanh" if p["approximate"] == "tanh" else "gelu"), 0.0, 0.0
 
@@ -199,7 +204,8 @@ OPS = (
        "sigmoid(beta x) (1 where beta x > threshold)", "x",
        params=(Param("beta", 1.0, "nonzero", doc="The sharpness: larger beta is closer to relu."),
                Param("threshold", 20.0, doc="Where beta x > threshold the result is x (as in PyTorch).")),
-       kernels=("softplus",), select=_one("softplus"), ulp=(2.0, 3.0), cls="transcendental", domain=(-40.0, 40.0),
+       kernels=("softplus", "softplus_unit"), select=_select_softplus, ulp=(2.0, 3.0), cls="transcendental",
+       domain=(-40.0, 40.0),
        special="softplus(-inf) = 0, softplus(inf) = inf"),
     Op("gelu", "elementwise",
        "x Phi(x) (approximate='none'); x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3) (approximate='tanh')",
@@ -265,8 +271,8 @@ COUNT_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" and op.
 # 0.44x).  Chosen by measurement: 1e5 elements, one thread, the v3 build against
 # the plain loop, kept where each of three builds gained 5% or more.
 INTERLEAVED_LOOPS = frozenset((
-    "sigmoid_fwd_f32", "softplus_bwd_f32", "gelu_fwd_f32", "gelu_bwd_f32", "elu_fwd_f32", "elu_bwd_f32",
-    "selu_bwd_f32", "mish_fwd_f32", "mish_bwd_f32", "log_sigmoid_fwd_f32",
+    "sigmoid_fwd_f32", "softplus_bwd_f32", "softplus_unit_bwd_f32", "gelu_fwd_f32", "gelu_bwd_f32", "elu_fwd_f32",
+    "elu_bwd_f32", "selu_bwd_f32", "mish_fwd_f32", "mish_bwd_f32", "log_sigmoid_fwd_f32",
     "tanh_fwd_f64", "elu_bwd_f64", "celu_fwd_f64", "celu_bwd_f64", "mish_fwd_f64", "mish_bwd_f64",
     "log_sigmoid_fwd_f64",
 ))
