@@ -189,10 +189,12 @@ FA_INLINE32 float fa_rcpf_rough(float d)
     return r * (2.0f - d * r);
 }
 
-/* 1/(1 + e) for e in [0, 1] within 1.2%: only for correction terms. */
-FA_INLINE32 float fa_rcp1pf_rough(float e)
+/* 2^-32 / (1 + e) within 1.2%, from eb = e 2^32, e in [0, 1]: only for
+ * correction terms.  A quadratic in e, its scalings folded (exactly) into
+ * the coefficients. */
+FA_INLINE32 float fa_rcp1pf_rough_2m32(float eb)
 {
-    return FA_FMAF(FA_FMAF(0.31368835f, e, -0.79768731f), e, 0.98817797f);
+    return FA_FMAF(FA_FMAF(0.31368835f * 0x1p-96f, eb, -0.79768731f * 0x1p-64f), eb, 0.98817797f * 0x1p-32f);
 }
 
 /* m sigma(v) for v = vh + vl (unit: m = 1, a compile-time constant):
@@ -219,7 +221,7 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
         dlo = ((0x1p32f - d) + eb) + ebl;                   /* Fast2Sum: eb <= 2^32 */
         nh = fa_selectf(pos, 0x1p32f, eb);
         nl = fa_selectf(pos, 0.0f, ebl);
-        r = fa_rcp1pf_rough(eb * 0x1p-32f) * 0x1p-32f;     /* 1.2%: the correction is < 1 ULP */
+        r = fa_rcp1pf_rough_2m32(eb);                       /* 1.2%: the correction is < 1 ULP */
     } else {
         /* exp(-|v|) to first order in vl, which may be ~100 ULP of e: the
          * correction then needs 1/(1 + e) to 0.2% */
