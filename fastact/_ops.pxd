@@ -310,9 +310,12 @@ cdef inline bint _above_f(float v, double t) noexcept nogil:
     # lies strictly between t and tf.  GCC hoists tf and up out of the loop;
     # fa_float_down(t) there leaves softplus's backward scalar.  Backward
     # float32 1e5 on one thread: 3.53-3.59 -> 3.33-3.36 ns/element
+    # (v > tf) | (up & (v == tf)), not `(v >= tf) if up else (v > tf)`: with
+    # AVX-512 masks GCC builds that select lane by lane in scalar registers
+    # (softplus float32 backward 0.93 -> 0.49 ns/element, v4)
     cdef float tf = <float>t
     cdef bint up = <double>tf > t
-    return (v >= tf) if up else (v > tf)
+    return (v > tf) | (up & (v == tf))
 
 cdef inline floating softplus_fwd(floating x, double beta, double threshold) noexcept nogil:
     # (max(v, 0) + log1p(exp(-|v|))) / beta, v = beta x; x itself above threshold
