@@ -28,8 +28,10 @@
 # - Backward: the row sum (sum(dy y) or sum(dy)) in double (float32 products
 #   are exact there) or compensated (float64).  float32 softmax then computes
 #   dx in float, the sum split into a float pair so that dy - sum stays exact
-#   where it cancels (about 1 ULP); log_softmax in double (exp(y) s may
-#   cancel dy) and rounds once.
+#   where it cancels (about 1 ULP); log_softmax likewise, exp(y) in float
+#   (fa_rows_lsm_bwd_f32: ~1 ULP of exp(y) sum(dy), the size of the terms),
+#   for rows of y <= 0 (log_softmax's outputs), in double for any other y.
+#   float64 rows in double.
 # - In place (out is an input) is safe: every loop reads element j of its
 #   inputs before writing element j of out.
 
@@ -46,6 +48,7 @@ cdef extern from "fa_rows.h" nogil:
     void fa_rows_csum_f64(const double *a, Py_ssize_t m, double *acc, double *cmp)
     double fa_rows_dot_f32(const float *a, const float *b, Py_ssize_t m)
     double fa_rows_dot_f64(const double *a, const double *b, Py_ssize_t m)
+    float fa_rows_lsm_bwd_f32(float dy, float y, float sh, float sl)
     double fa_exp(double x)
     void fa_two_sum(double a, double b, double *s, double *e)
 
@@ -280,11 +283,14 @@ cdef inline double _exp_saved(floating y, bint plain) noexcept nogil:
         return v if v != v else fa_rows_exp32(v if v < 709.0 else 709.0)
 
 
-cdef inline bint _plain_saved(const floating* y, Py_ssize_t m) noexcept nogil:
-    # no nan in y, and none above 709 (a log_softmax output is <= 0)
+cdef inline int _saved_kind(const floating* y, Py_ssize_t m) noexcept nogil:
+    # 2: no nan in y and none above 0 (a log_softmax output); 1: none above
+    # 709; 0: any y
     cdef int has_nan
     cdef floating top = _row_max(y, m, &has_nan)
-    return not has_nan and top <= 709.0
+    if has_nan:
+        return 0
+    return 2 if top <= 0.0 else (1 if top <= 709.0 else 0)
 
 
 cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m,
@@ -294,9 +300,16 @@ cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floatin
     cdef Py_ssize_t j
     cdef double s, lo
     cdef float sh, sl
+    cdef int kind = _saved_kind(y, m) if logsm else 0
     _row_dot(dy, y, m, logsm, &s, &lo)
     s = s + lo
-    if logsm and _plain_saved(y, m):
+    if logsm and floating is float and kind == 2:
+        # in float (fa_rows_lsm_bwd_f32), s as a float pair
+        sh = <float>s
+        sl = <float>(s - <double>sh)
+        for j in range(m):
+            dx[j] = fa_rows_lsm_bwd_f32(dy[j], y[j], sh, sl)
+    elif logsm and kind >= 1:
         for j in range(m):
             dx[j] = <floating>(<double>dy[j] - _exp_saved(y[j], True) * s)
     elif logsm:

@@ -1,6 +1,6 @@
 """The row kernels of softmax and log_softmax (fastact/_rows.pxi): rows longer
 than the per-thread exp buffer, ties at the maximum, rows dominated by one
-entry, the log_softmax backward's two exp loops, and the C fast path
+entry, the log_softmax backward's exp loops, and the C fast path
 (same results as the general path, declines what it must)."""
 
 import mpmath as mp
@@ -128,9 +128,10 @@ def test_neg_inf_entries_give_exact_zeros(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_log_softmax_backward_any_saved_y(dtype):
-    """Rows of y with a nan or values above 709 take the general exp loop:
-    nan where y is nan, the float64 reference elsewhere (other rows, the
-    select-free loop, alike)."""
+    """Rows of y with a nan or values above 709 take the general exp loop,
+    float32 rows with values above 0 the double one (rows of y <= 0, -inf
+    included, the float one): nan where y is nan, the float64 reference
+    elsewhere (other rows, the select-free loops, alike)."""
     y = np.log(np.random.default_rng(5).dirichlet(np.ones(12), 4)).astype(dtype)
     y[1, 3] = np.nan
     y[2, 0] = -np.inf

@@ -238,6 +238,12 @@ def test_subnormals(name, params, dtype):
         util.assert_close(g[1], w[1], rtol, tiny, what="prelu dweight subnormal")
         g, w = g[0], w[0]
     assert np.isfinite(g).all(), g
+    if lookup(name).kind == "rowwise":
+        # a row of (sub)normals is a row of equal entries: dy - exp(y) sum(dy)
+        # cancels, so the row kernels' backward is held to its terms, as
+        # everywhere else (util.check_backward)
+        util.check_backward(name, p, x, dy, saved, g, "%s_backward%r subnormal" % (name, p))
+        return
     util.assert_close(g, w, rtol, tiny, x=x, what="%s_backward%r subnormal" % (name, p))
 
 

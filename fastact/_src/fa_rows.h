@@ -105,6 +105,17 @@ FA_INLINE double fa_rows_div(double num, double dh, double dl, double rcp)
 #endif
 }
 
+/* dy - exp(y) (sh + sl) for float32 log_softmax's backward, y <= 0 and not
+ * nan (a log_softmax output): exp(y) in float (fa_expn2_lean, ~1 ULP; 0
+ * below -104), the product and the difference rounded once with an FMA
+ * where the target has one.  Its error is ~1 ULP of exp(y) s, the size of
+ * the terms; 16 lanes instead of the double exp's 8. */
+FA_INLINE32 float fa_rows_lsm_bwd_f32(float dy, float y, float sh, float sl)
+{
+    float e = fa_expn2_lean(y) * 0x1p-32f;
+    return FA_FMAF(-e, sh, dy) - e * sl;
+}
+
 /* ------------------------------------------------------------- row max */
 
 /* FA_ROWS_MAX(name, T, VT, IT): T name(const T *x, ptrdiff_t m, int *has_nan)
