@@ -233,17 +233,17 @@ static inline void fa_rows_csum_f64(const double *a, ptrdiff_t m, double *acc, d
 }
 #endif
 
-/* sum(a b) of a float32 row, for softmax's backward: in float, with an FMA
- * per term where the target has one, in 16 lanes, each lane restarted every
- * 8 terms (a block of 128) and the blocks added in double; the last m % 16
- * terms in double.  Each lane then rounds at most 8 times before its block
- * reaches double, so the sum is within 8 2^-24 of the sum of |a b| over a
- * block (against m/16 roundings for one float accumulator per lane), at a
- * third of the cost of the exact products in double (whose conversions took
- * 0.43 ns/element against 0.18 on this machine).  The order of the additions
- * is fixed by m alone.  (`omp simd`: without it GCC left the lane loops
- * scalar.) */
-static inline double fa_rows_dot_f32(const float *a, const float *b, ptrdiff_t m)
+/* sum(a b) (b not NULL: softmax's backward) or sum(a) (log_softmax's) of a
+ * float32 row: in float, with an FMA per product where the target has one,
+ * in 16 lanes, each lane restarted every 8 terms (a block of 128) and the
+ * blocks added in double; the last m % 16 terms in double.  Each lane then
+ * rounds at most 8 times before its block reaches double, so the sum is
+ * within 8 2^-24 of the sum of the terms' magnitudes over a block (against
+ * m/16 roundings for one float accumulator per lane), at a third of the
+ * cost of the exact terms in double (whose conversions took 0.43
+ * ns/element against 0.18 on a Zen 1).  The order of the additions is fixed
+ * by m alone.  (`omp simd`: without it GCC left the lane loops scalar.) */
+static inline __attribute__((always_inline)) double fa_rows_blocksum_f32(const float *a, const float *b, ptrdiff_t m)
 {
     double dacc[16] = {0};
     float acc[16];
@@ -254,10 +254,17 @@ static inline double fa_rows_dot_f32(const float *a, const float *b, ptrdiff_t m
         end = j + 128 < full ? j + 128 : full;
         for (k = 0; k < 16; k++)
             acc[k] = 0.0f;
-        for (; j < end; j += 16)
-            _Pragma("omp simd")
-            for (k = 0; k < 16; k++)
-                acc[k] = FA_FMAF(a[j + k], b[j + k], acc[k]);
+        if (b != NULL) {
+            for (; j < end; j += 16)
+                _Pragma("omp simd")
+                for (k = 0; k < 16; k++)
+                    acc[k] = FA_FMAF(a[j + k], b[j + k], acc[k]);
+        } else {
+            for (; j < end; j += 16)
+                _Pragma("omp simd")
+                for (k = 0; k < 16; k++)
+                    acc[k] = a[j + k] + acc[k];
+        }
         _Pragma("omp simd")
         for (k = 0; k < 16; k++)
             dacc[k] += (double)acc[k];
@@ -265,8 +272,18 @@ static inline double fa_rows_dot_f32(const float *a, const float *b, ptrdiff_t m
     for (k = 0; k < 16; k++)
         s += dacc[k];
     for (; j < m; j++)
-        s += (double)a[j] * (double)b[j];
+        s += (double)a[j] * (b != NULL ? (double)b[j] : 1.0);
     return s;
+}
+
+static inline double fa_rows_dot_f32(const float *a, const float *b, ptrdiff_t m)
+{
+    return fa_rows_blocksum_f32(a, b, m);
+}
+
+static inline double fa_rows_sum_f32(const float *a, ptrdiff_t m)
+{
+    return fa_rows_blocksum_f32(a, NULL, m);
 }
 
 /* sum(a b) of a float64 row, for softmax's backward: 16 lanes of FMAs, the
