@@ -254,18 +254,52 @@ def _label(name, params):
     return name + ("(%s)" % ", ".join("%s=%r" % kv for kv in params.items()) if params else "")
 
 
-def table(n64=4000):
-    """The README's accuracy table (Markdown)."""
-    rows = ["| function | float32 max ULP (≈3.3M inputs) | float64 max ULP (%d mpmath samples) |" % n64,
-            "|---|---|---|"]
+def measure_all(n64=4000):
+    """[(label, float32 max ULP, float64 max ULP)] for CASES and the row
+    functions, under the kernel variant this process runs."""
+    rows = []
     for name, params in CASES:
-        a = measure_float32(name, params)
-        b = measure_float64(name, params, n64)
-        rows.append("| %s | %.2f | %.2f |" % (_label(name, params), a["max_ulp"], b["max_ulp"]))
+        rows.append((_label(name, params), measure_float32(name, params)["max_ulp"],
+                     measure_float64(name, params, n64)["max_ulp"]))
     for name in ("softmax", "log_softmax"):
-        rows.append("| %s (rows) | %.2f | %.2f |" % (name, measure_rows_float32(name), measure_rows_float64(name)))
+        rows.append(("%s (rows)" % name, measure_rows_float32(name), measure_rows_float64(name)))
+    return rows
+
+
+def table(n64=4000, variants=None):
+    """The README's accuracy table (Markdown): one column per kernel variant
+    this CPU runs (default: all of them, best first) and dtype, each
+    measured in a child process started with FASTACT_CPU set."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from . import _dispatch
+
+    variants = list(variants or _dispatch.runnable())
+    cols = []
+    for v in variants:
+        env = dict(os.environ, FASTACT_CPU=v)
+        out = subprocess.run([sys.executable, "-m", "fastact._accuracy", "--json", str(n64)],
+                             env=env, capture_output=True, text=True, check=True).stdout
+        cols.append(json.loads(out))
+    head = (["float32 %s" % v for v in variants] + ["float64 %s" % v for v in variants])
+    rows = ["Max ULP per kernel variant (`FASTACT_CPU`): float32 over ≈3.3M inputs, float64 over %d "
+            "mpmath samples." % n64, "",
+            "| function | %s |" % " | ".join(head), "|---|%s" % ("---|" * len(head))]
+    for i, (label, _, _) in enumerate(cols[0]):
+        cells = ["%.2f" % c[i][1] for c in cols] + ["%.2f" % c[i][2] for c in cols]
+        rows.append("| %s | %s |" % (label, " | ".join(cells)))
     return "\n".join(rows)
 
 
 if __name__ == "__main__":
-    print(table())
+    import sys
+
+    if len(sys.argv) > 1 and sys.argv[1] == "--json":   # used by table(): this process's variant
+        import json
+
+        print(json.dumps(measure_all(int(sys.argv[2]) if len(sys.argv) > 2 else 4000)))
+    else:
+        print(table())

@@ -99,15 +99,26 @@ def time_samples(fns, min_time=0.02, repeats=5):
 # ------------------------------------------------------------ the machine
 
 def cpu_model():
-    """The CPU's model name (Linux /proc/cpuinfo), else what platform knows."""
+    """The CPU's model name (Linux /proc/cpuinfo), with its x86 family and
+    model numbers (a virtual machine's name may be just "AMD EPYC"), else
+    what platform knows."""
+    info = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "cpu family", "model") and key not in info:
+                    info[key] = value.strip()
+                if not line.strip() and info:
+                    break               # the first processor's block is enough
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    if "model name" not in info:
+        return platform.processor() or platform.machine()
+    if "cpu family" in info and "model" in info:
+        return "%s, family %s model %s" % (info["model name"], info["cpu family"], info["model"])
+    return info["model name"]
 
 
 def machine():
