@@ -51,7 +51,15 @@ def config():
         "OpenMP": ("%d (spec %d)" % (ver, ver) if ver else "no"),
         "OpenMP runtime": _openmp_runtime(),
         "threads": get_num_threads(),
+        "streaming stores": _streaming(),
     }
+
+
+def _streaming():
+    n = _dispatch.kernels.stream_min_bytes()
+    if n >= sys.maxsize:
+        return "off (FASTACT_STREAM_MIN_BYTES turns them on)"
+    return "out-of-place outputs of %d bytes or more (FASTACT_STREAM_MIN_BYTES)" % n
 
 
 def show_config():
@@ -59,8 +67,9 @@ def show_config():
 
     The versions, the compiler and its flags, the kernel variant in use (see
     ``FASTACT_CPU``), the variants built and those this CPU runs, the CPU
-    features seen, the OpenMP version and runtime, and the thread count: what
-    a bug report needs.
+    features seen, the OpenMP version and runtime, the thread count and
+    whether large outputs are written with streaming stores: what a bug
+    report needs.
 
     See Also
     --------
@@ -84,6 +93,7 @@ def show_config():
     OpenMP                 : ...
     OpenMP runtime         : ...
     threads                : ...
+    streaming stores       : ...
     """
     facts = config()
     width = max(len(k) for k in facts)

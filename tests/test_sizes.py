@@ -9,6 +9,7 @@ drivers and the grain sizes, for every function, forward and backward:
 """
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -134,17 +135,46 @@ def _stream_cases():
     return [pytest.param(op.name, id=op.name) for op in OPS if util.is_elementwise_like(op.name)]
 
 
+STREAM_TEST_BYTES = 1 << 20
+
+
+@pytest.fixture
+def streaming():
+    """Streaming stores on from STREAM_TEST_BYTES for the test (they are off
+    unless FASTACT_STREAM_MIN_BYTES turns them on)."""
+    old = kernels.set_stream_min_bytes(STREAM_TEST_BYTES)
+    yield
+    kernels.set_stream_min_bytes(old)
+
+
+def test_streaming_threshold():
+    """Never by default (no FASTACT_STREAM_MIN_BYTES in the test run), a
+    number of bytes from the variable, a clear error otherwise."""
+    import sys
+
+    if not os.environ.get("FASTACT_STREAM_MIN_BYTES"):
+        assert kernels.stream_min_bytes() == sys.maxsize
+    assert kernels._parse_stream_min(None) == sys.maxsize
+    assert kernels._parse_stream_min(" ") == sys.maxsize
+    assert kernels._parse_stream_min("8388608") == 8 << 20
+    for bad in ("8M", "-1", "1.5"):
+        with pytest.raises(ValueError, match="FASTACT_STREAM_MIN_BYTES"):
+            kernels._parse_stream_min(bad)
+    with pytest.raises(ValueError, match="set_stream_min_bytes"):
+        kernels.set_stream_min_bytes(-1)
+
+
 @pytest.mark.parametrize("dtype", util.dtype_params())
 @pytest.mark.parametrize("name", _stream_cases())
-def test_streamed_outputs(name, dtype, rng):
-    """Out-of-place outputs of STREAM_MIN bytes or more are written with
-    streaming stores through a block buffer (fa_stream.h): the same bits as
-    in place (which never streams) and as small calls, on 1 and 2 threads,
-    with an output 16-byte aligned or not, over a length that is no multiple
-    of the block."""
+def test_streamed_outputs(name, dtype, rng, streaming):
+    """Out-of-place outputs at or above the streaming threshold are written
+    with streaming stores through a block buffer (fa_stream.h): the same bits
+    as in place (which never streams) and as small calls, on 1 and 2
+    threads, with an output 16-byte aligned or not, over a length that is no
+    multiple of the block."""
     op = lookup(name)
     itemsize = np.dtype(dtype).itemsize
-    n = kernels.STREAM_MIN // itemsize + 2048 + 37
+    n = STREAM_TEST_BYTES // itemsize + 2048 + 37
     x = rng.uniform(*op.domain, n).astype(dtype)
     x[:8] = _specials(dtype)
     p = util.fit_params(op, x.shape, {})

@@ -7,11 +7,14 @@
  * - The exps are static inline and branch-free (selects only, no libm), like
  *   fa_math.h, so that the loops calling them vectorize; the build's
  *   -ffp-contract=off makes a loop's vector body and scalar tail round alike.
- * - float32 rows are computed in double: x - max is then exact, and an exp
- *   good to 2^-34 (fa_rows_exp32: a degree-7 polynomial instead of fa_exp's
- *   13) keeps every float32 result within 0.5 ULP and a little, with or
- *   without an FMA.  float64 rows carry x - max as a double-double into
- *   fa_rows_exp64 (degree 11).
+ * - float32 forward rows are computed in double: x - max is then exact, and
+ *   an exp good to 2^-34 (fa_rows_exp32: a degree-7 polynomial instead of
+ *   fa_exp's 13) keeps every float32 result within 0.5 ULP and a little,
+ *   with or without an FMA.  float64 rows carry x - max as a double-double
+ *   into fa_rows_exp64 (degree 11).  (A float exp would need x - max's
+ *   rounding error carried, a two-sum, and the exps summed in double: about
+ *   as many vector operations per element as the double exp's two halves.)
+ *   The float32 backwards compute in float (fa_rows_lsm_bwd_f32).
  * - Both exps take d <= 709 (x - max <= 0 in the forward, a saved
  *   log_softmax output in the backward) and flush to 0 below -709
  *   (exp(-709) is below the smallest normal double, and a row's sum holds a
@@ -243,7 +246,7 @@ static inline void fa_rows_csum_f64(const double *a, ptrdiff_t m, double *acc, d
  * cost of the exact terms in double (whose conversions took 0.43
  * ns/element against 0.18 on a Zen 1).  The order of the additions is fixed
  * by m alone.  (`omp simd`: without it GCC left the lane loops scalar.) */
-static inline __attribute__((always_inline)) double fa_rows_blocksum_f32(const float *a, const float *b, ptrdiff_t m)
+FA_INLINE double fa_rows_blocksum_f32(const float *a, const float *b, ptrdiff_t m)
 {
     double dacc[16] = {0};
     float acc[16];
