@@ -22,7 +22,7 @@
  *   fa_expn2     exp(x), x <= 0           0.67 ULP    0.69 ULP
  *   fa_sigmoidf  sigmoid(x)               1.39        1.43
  *   fa_mul_sigmoidf  x sigmoid(x)         1.42        1.53
- *   fa_tanhf     tanh(x)                  1.49        1.49
+ *   fa_tanhf     tanh(x)                  1.46        1.44  (every float in [0.5, 9.2])
  *   fa_expm1f    expm1(x)                 0.89 for x <= 0, 1.45 above 0.35
  *   fa_log1pf01_dd log1p(t), t in [0, 1]  0.65
  */
@@ -325,17 +325,18 @@ FA_INLINE32 float fa_log1pf01_dd(float t, float tlo)
     return t < 0x1p-100f ? t + tlo : y;         /* halving a subnormal t would round */
 }
 
-/* exp(x) for x in [0, 18.5], rounded once from 1 + r + r^2 q(r) (Fast2Sum on
- * 1 + r): ~0.55 ULP, no special values (tanh's large-argument branch). */
+/* exp(x) for x in [0, 18.5] as 1 + (r + r^2 q(r)), ~1 ULP, no special
+ * values but nan in, nan out (tanh's large-argument branch, whose 2/(1 + E)
+ * halves E's error: carrying 1 + r's rounding (Fast2Sum, 0.55 ULP) made
+ * tanh no more accurate, 1.50 against 1.46 ULP over every float in [0.5,
+ * 9.2], and 4% slower). */
 FA_INLINE32 float fa_exp_tanh_rangef(float x)
 {
     float tt = FA_FMAF(x, FA_LOG2EF, FA_SHIFTF);
     float n = tt - FA_SHIFTF;
     float r = FA_FMAF(n, -FA_LN2LOF, FA_FMAF(n, -FA_LN2HIF, x));
     float r2 = r * r;
-    float s = 1.0f + r;
-    float slo = (1.0f - s) + r;
-    float p = s + FA_FMAF(r2, fa_expm1f_q(r, r2), slo);
+    float p = 1.0f + FA_FMAF(r2, fa_expm1f_q(r, r2), r);
     return p * fa_pow2f_shifted(tt);
 }
 
@@ -352,9 +353,10 @@ FA_INLINE32 float fa_tanhf(float x)
     float P = FA_FMAF(z * z, FA_FMAF(FA_FMAF(-0x1.b137c0p-8f, z, 0x1.5d2270p-6f), z, -0x1.b9a04ep-5f),
                       FA_FMAF(0x1.110feap-3f, z, -0x1.555554p-2f));
     float small = FA_FMAF(a * z, P, a);
-    float big = 1.0f - 2.0f / (1.0f + fa_exp_tanh_rangef(2.0f * (a < 9.1f ? a : 9.1f)));
-    float y = __builtin_copysignf(a < 0.55f ? small : big, x);
-    return x != x ? x : y;
+    /* a > 9.1 ? 9.1 : a keeps a nan, which then runs through big (the
+     * select below takes big for it) into the result: no select for nan */
+    float big = 1.0f - 2.0f / (1.0f + fa_exp_tanh_rangef(2.0f * (a > 9.1f ? 9.1f : a)));
+    return __builtin_copysignf(a < 0.55f ? small : big, x);
 }
 
 /* softsign(x) = x / (1 + |x|): with an FMA in float, the sum's error (Fast2Sum)
