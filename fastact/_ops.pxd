@@ -50,6 +50,7 @@ cdef extern from "fa_math32.h" nogil:
     void fa_sigmoid_pm2f(float vh, float vl, float *sp, float *sm)
     float fa_one_minus_sqf(float y)
     float fa_mul_sigmoidf(float m, float vh, float vl)
+    float fa_siluf(float x)
     float TWO_M32F "0x1p-32f"      # undoes fa_expn2's scaling
     float ONEF "1.0f"               # float constants: a Python literal is a C double
     float ZEROF "0.0f"
@@ -228,6 +229,8 @@ cdef inline floating silu_fwd(floating x, double beta, double p1) noexcept nogil
     cdef double v, e, w
     cdef float vh, vl
     if floating is float:
+        if beta == 1.0:
+            return fa_siluf(x)                  # no low part (silu_unit: beta a constant)
         _beta_x(x, beta, &vh, &vl)
         return fa_mul_sigmoidf(x, vh, vl)
     e = _exp_neg_abs_prod(x, beta, &v)

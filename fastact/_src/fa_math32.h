@@ -209,6 +209,8 @@ FA_INLINE32 float fa_rcp1pf_rough_2m32(float eb)
  * (m may be as large as the largest float) the quotient is scaled back, and
  * beyond |v| = 104 the limits are selected: m for v > 0, a signed zero for
  * v < 0 (so silu(+-inf) = inf, -0). */
+#define FA_NO_VL 2       /* fa_mul_sigmoidf_'s `unit` for vl == 0 (silu at beta = 1) */
+
 FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
 {
     int pos = vh >= 0.0f;
@@ -216,7 +218,7 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
     float ebl;
     float eb = fa_expn2_pair(-a, &ebl);                     /* exp(-|vh|) 2^32 */
     float nh, nl, d, dlo, r;                                /* r: ~1 / (1 + e) */
-    if (unit) {
+    if (unit == 1) {
         d = 0x1p32f + eb;
         dlo = ((0x1p32f - d) + eb) + ebl;                   /* Fast2Sum: eb <= 2^32 */
         nh = fa_selectf(pos, 0x1p32f, eb);
@@ -224,11 +226,13 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
         r = fa_rcp1pf_rough_2m32(eb);                       /* 1.2%: the correction is < 1 ULP */
     } else {
         /* exp(-|v|) to first order in vl, which may be ~100 ULP of e: the
-         * correction then needs 1/(1 + e) to 0.2% */
-        ebl = FA_FMAF(eb, pos ? -vl : vl, ebl);
+         * correction then needs 1/(1 + e) to 0.2%; without vl (FA_NO_VL:
+         * silu), low parts of an ULP or two, and 1.2% is enough */
+        if (unit != FA_NO_VL)
+            ebl = FA_FMAF(eb, pos ? -vl : vl, ebl);
         d = FA_FMAF(eb, 0x1p-32f, 1.0f);
         dlo = FA_FMAF(eb, 0x1p-32f, 1.0f - d) + ebl * 0x1p-32f;
-        r = fa_rcpf_rough(d);
+        r = unit == FA_NO_VL ? fa_rcp1pf_rough_2m32(eb) * 0x1p32f : fa_rcpf_rough(d);
         float ph, pl;                               /* m (w + wl), the product exact */
         fa_two_prodf(m, fa_selectf(pos, 1.0f, eb), &ph, &pl);
         nl = FA_FMAF(m, fa_selectf(pos, 0.0f, ebl), pl);
@@ -236,7 +240,7 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
     }
     float q = nh / d;
     q = FA_FMAF(FA_FMAF(-q, dlo, nl), r, q);
-    if (unit)
+    if (unit == 1)
         return q;
     /* m sigma(v) has m's sign, also when it is zero: the correction above
      * gives +0 for m = -0 */
@@ -246,6 +250,7 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
 
 FA_INLINE32 float fa_sigmoidf(float v) { return fa_mul_sigmoidf_(1.0f, v, 0.0f, 1); }
 FA_INLINE32 float fa_mul_sigmoidf(float m, float vh, float vl) { return fa_mul_sigmoidf_(m, vh, vl, 0); }
+FA_INLINE32 float fa_siluf(float x) { return fa_mul_sigmoidf_(x, x, 0.0f, FA_NO_VL); }
 
 /* sigma(v) and sigma(-v) for v = vh + vl, each within ~4 ULP (one
  * division shared; vl enters to first order): the derivatives of silu,
