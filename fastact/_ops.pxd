@@ -229,8 +229,6 @@ cdef inline floating silu_fwd(floating x, double beta, double p1) noexcept nogil
     cdef double v, e, w
     cdef float vh, vl
     if floating is float:
-        if beta == 1.0:
-            return fa_siluf(x)                  # no low part (silu_unit: beta a constant)
         _beta_x(x, beta, &vh, &vl)
         return fa_mul_sigmoidf(x, vh, vl)
     e = _exp_neg_abs_prod(x, beta, &v)
@@ -257,6 +255,8 @@ cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) n
 # silu at beta = 1 (the usual call): the same math with beta a constant, so
 # the loop carries neither beta x's split product nor a select on beta
 cdef inline floating silu_unit_fwd(floating x, double p0, double p1) noexcept nogil:
+    if floating is float:
+        return fa_siluf(x)                      # beta x = x: no low part to carry
     return silu_fwd(x, 1.0, p1)
 
 cdef inline floating silu_unit_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:

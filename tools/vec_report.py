@@ -31,12 +31,16 @@ C_FILE = os.path.join(ROOT, "fastact", "_elementwise.c")
 # (the plain loops K_fwd/K_bwd and the bias + activation loops K_fwdb/K_fwds/K_bwdb/K_bwds)
 FUNC = re.compile(r"^static (?:void|FA_SCHED_VOID|Py_ssize_t) __pyx_f_7fastact_12_elementwise__(\w+?)_(fwd|bwd|fwdb|fwds|bwdb|bwds|fwdbc|fwdbc4|fwdsc)_(f32|f64)\(")
 # the row kernels' loops (fused functions: specialisation 0 is float, 1 double;
-# _exp_sum_below is float32's only); the float64 row sums of the backward are
+# _exp_sum_below is float32's only); the row sums of the backward are
 # fa_rows.h's, not a loop of these
 ROW_FUNC = re.compile(r"^static CYTHON_INLINE \w+ __pyx_(?:fuse_([01])__pyx_)?f_7fastact_12_elementwise__(\w+)\(")
 ROW_LOOPS = {("exp_sum", "f32"), ("exp_sum", "f64"), ("exp_sum_below", "f32"), ("softmax_write", "f32"),
              ("softmax_write", "f64"), ("log_softmax_write", "f32"), ("log_softmax_write", "f64"),
-             ("softmax_bwd_row", "f32"), ("softmax_bwd_row", "f64"), ("row_dot", "f32")}
+             ("softmax_bwd_row", "f32"), ("softmax_bwd_row", "f64")}
+# fa_rows.h's row sums (inlined into the row kernels; GCC reports their loops
+# at the header's lines): each must have a vectorized loop
+HEADER = os.path.join(ROOT, "fastact", "_src", "fa_rows.h")
+HEADER_LOOPS = ("fa_rows_blocksum_f32", "fa_rows_dot_f64")
 
 
 # fa_loop.h's forms of a forward (distinct, in place) and a backward (distinct,
@@ -77,6 +81,18 @@ def kernel_ranges(lines):
     return ranges
 
 
+def header_ranges():
+    """{function: (first line, last line)} of HEADER_LOOPS in fa_rows.h."""
+    with open(HEADER) as f:
+        lines = f.read().splitlines()
+    out = {}
+    for name in HEADER_LOOPS:
+        start = next(i for i, ln in enumerate(lines, 1) if re.match(r"^\w.*\b%s\(" % name, ln))
+        end = next(i for i, ln in enumerate(lines, 1) if i > start and ln == "}")
+        out[name] = (start, end)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cflags", default="", help="extra compiler flags (e.g. -march=x86-64-v3)")
@@ -102,11 +118,13 @@ def main():
             sys.exit(proc.stderr)
         with open(dump) as f:
             sections = dump_sections(f.read())
-    vec_lines = {}
+    vec_lines, header_lines = {}, {}
     for line in proc.stderr.splitlines():
-        m = re.match(r".*_elementwise\.c:(\d+):\d+: optimized: loop vectorized using (\d+) byte vectors", line)
+        m = re.match(r".*(_elementwise\.c|fa_rows\.h):(\d+):\d+: optimized: loop vectorized using (\d+) byte vectors",
+                     line)
         if m:
-            vec_lines.setdefault(int(m.group(1)), set()).add(int(m.group(2)))
+            lines = vec_lines if m.group(1) == "_elementwise.c" else header_lines
+            lines.setdefault(int(m.group(2)), set()).add(int(m.group(3)))
     with open(C_FILE) as f:
         ranges = kernel_ranges(f.read().splitlines())
     # only the kernel loops (the registry's kernels), not the drivers that call them
@@ -133,7 +151,14 @@ def main():
         print("%-17s %-4s %-4s %s" % (kernel, direction, dtype,
                                      ("yes (%s-byte vectors%s)" % ("/".join(map(str, widths)), note)) if ok
                                      else "NO" + note))
-    print("%d of %d kernel loops vectorized" % (len(ranges) - missing, len(ranges)))
+    for name, (lo, hi) in header_ranges().items():
+        widths = sorted({w for ln, ws in header_lines.items() if lo <= ln <= hi for w in ws})
+        missing += not widths
+        print("%-17s %-4s %-4s %s" % (name, "row", name[-3:],
+                                     ("yes (%s-byte vectors, fa_rows.h)" % "/".join(map(str, widths))) if widths
+                                     else "NO"))
+    total = len(ranges) + len(HEADER_LOOPS)
+    print("%d of %d kernel loops vectorized" % (total - missing, total))
     rows = sum(1 for key in ranges if key[1] == "row")
     if rows != len(ROW_LOOPS):
         print("expected %d row-kernel loops, found %d: _rows.pxi and ROW_LOOPS disagree" % (len(ROW_LOOPS), rows))
