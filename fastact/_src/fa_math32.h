@@ -192,9 +192,18 @@ FA_INLINE32 float fa_rcpf_rough(float d)
 /* 2^-32 / (1 + e) within 1.2%, from eb = e 2^32, e in [0, 1]: only for
  * correction terms.  A quadratic in e, its scalings folded (exactly) into
  * the coefficients. */
+#define FA_RCP1P_C2 0.31368835f
+#define FA_RCP1P_C1 -0.79768731f
+#define FA_RCP1P_C0 0.98817797f
 FA_INLINE32 float fa_rcp1pf_rough_2m32(float eb)
 {
-    return FA_FMAF(FA_FMAF(0.31368835f * 0x1p-96f, eb, -0.79768731f * 0x1p-64f), eb, 0.98817797f * 0x1p-32f);
+    return FA_FMAF(FA_FMAF(FA_RCP1P_C2 * 0x1p-96f, eb, FA_RCP1P_C1 * 0x1p-64f), eb, FA_RCP1P_C0 * 0x1p-32f);
+}
+
+/* 1 / (1 + e) within 1.2%, from eb = e 2^32: the same quadratic unscaled. */
+FA_INLINE32 float fa_rcp1pf_rough(float eb)
+{
+    return FA_FMAF(FA_FMAF(FA_RCP1P_C2 * 0x1p-64f, eb, FA_RCP1P_C1 * 0x1p-32f), eb, FA_RCP1P_C0);
 }
 
 /* m sigma(v) for v = vh + vl (unit: m = 1, a compile-time constant):
@@ -232,7 +241,7 @@ FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
             ebl = FA_FMAF(eb, pos ? -vl : vl, ebl);
         d = FA_FMAF(eb, 0x1p-32f, 1.0f);
         dlo = FA_FMAF(eb, 0x1p-32f, 1.0f - d) + ebl * 0x1p-32f;
-        r = unit == FA_NO_VL ? fa_rcp1pf_rough_2m32(eb) * 0x1p32f : fa_rcpf_rough(d);
+        r = unit == FA_NO_VL ? fa_rcp1pf_rough(eb) : fa_rcpf_rough(d);
         float ph, pl;                               /* m (w + wl), the product exact */
         fa_two_prodf(m, fa_selectf(pos, 1.0f, eb), &ph, &pl);
         nl = FA_FMAF(m, fa_selectf(pos, 0.0f, ebl), pl);
