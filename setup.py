@@ -153,6 +153,14 @@ def main():
     alias_checks = ["--param=vect-max-version-for-alias-checks=64"]
     if compiler_accepts(["-Werror"] + alias_checks):
         base += alias_checks
+    # GCC: room to inline every kernel's math into each of its loops (the
+    # plain, bias and count loops call the same _ops functions; with GCC's
+    # default unit-growth limits, giving every kernel its bias loops left
+    # gelu's float64 loops and four interleaved forms scalar)
+    inline_room = ["--param=max-inline-insns-single=2000", "--param=inline-unit-growth=1000",
+                   "--param=large-function-growth=1000", "--param=max-inline-insns-auto=200"]
+    if compiler_accepts(["-Werror"] + inline_room):
+        base += inline_room
     if os.environ.get("FASTACT_VEC_REPORT"):
         base.append("-fopt-info-vec-all=" + os.environ["FASTACT_VEC_REPORT"])
     if os.environ.get("FASTACT_EXTRA_CFLAGS"):

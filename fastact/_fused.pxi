@@ -3,10 +3,10 @@
 # axis, and optionally a per-unit reduction of out in the same pass (while the
 # block is in cache): a count of a predicate (activity monitoring) or a sum
 # (the bias gradient).  Included by _elementwise.pyx.tp: compiled per
-# instruction-set variant.  The cheap kernels have loops of their own
-# (the template's K_fwdb/K_fwds/K_bwdb/K_bwds: vector bias b[i], scalar bias
-# b); the others get the bias added to the block first, then run their plain
-# loop (registry.FUSED_KERNELS says which).  prelu (a weight per channel
+# instruction-set variant.  Every kernel has loops of its own (the
+# template's K_fwdb/K_fwds/K_bwdb/K_bwds: vector bias b[i], scalar bias b);
+# a kernel left out of registry.FUSED_KERNELS would get the bias added to the
+# block first, then run its plain loop.  prelu (a weight per channel
 # instead of a bias) and its weight gradient use the same layout.
 #
 # Notes

@@ -257,11 +257,12 @@ ALIASES = {alias: op.name for op in OPS for alias in op.aliases}
 # The elementwise kernels the build generates, in a stable order.
 ELEMENTWISE_KERNELS = tuple(dict.fromkeys(k for op in OPS for k in op.kernels))
 # The kernels with loops of their own for bias + activation (fastact.bias_act):
-# the cheap ones, where a second pass over the block would cost as much as the
-# work.  The others add the bias in one pass and run their plain loop in
-# place (a few percent of a transcendental kernel), keeping one call site each
-# so that GCC inlines their (large) math into the loop.
-FUSED_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" for k in op.kernels))
+# all of them.  A kernel without adds the bias in one pass and runs its plain
+# loop in place (_fused.pxi); on a Zen 4 that pass cost tanh's and sigmoid's
+# bias_act 20-30% (1000 x 1000 float32, one thread: tanh 583 -> 487 us with
+# the loop, against 463 for tanh alone).  setup.py gives GCC the inlining
+# room that so many call sites of each kernel's math need.
+FUSED_KERNELS = ELEMENTWISE_KERNELS
 # ... and of those, the ones that also count active/saturated outputs in the same loop
 COUNT_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" and op.monitor for k in op.kernels))
 # The plain loops (kernel_direction_dtype) compiled as two interleaved vector
