@@ -54,7 +54,6 @@ def render_elementwise(suffix, variant):
     text = template.substitute(
         warning="Generated from _elementwise.pyx.tp by setup.py -- do not edit.",
         kernels=registry["ELEMENTWISE_KERNELS"],
-        fused=registry["FUSED_KERNELS"],
         counted=registry["COUNT_KERNELS"],
         interleaved=registry["INTERLEAVED_LOOPS"],
         dtypes=[("f32", "float"), ("f64", "double")],

@@ -16,7 +16,7 @@ load it before the package is built.
 from dataclasses import dataclass
 import math
 
-__all__ = ["Param", "Op", "OPS", "BY_NAME", "ALIASES", "ELEMENTWISE_KERNELS", "FUSED_KERNELS", "COUNT_KERNELS",
+__all__ = ["Param", "Op", "OPS", "BY_NAME", "ALIASES", "ELEMENTWISE_KERNELS", "COUNT_KERNELS",
            "INTERLEAVED_LOOPS", "lookup"]
 
 
@@ -256,14 +256,8 @@ ALIASES = {alias: op.name for op in OPS for alias in op.aliases}
 
 # The elementwise kernels the build generates, in a stable order.
 ELEMENTWISE_KERNELS = tuple(dict.fromkeys(k for op in OPS for k in op.kernels))
-# The kernels with loops of their own for bias + activation (fastact.bias_act):
-# all of them.  A kernel without adds the bias in one pass and runs its plain
-# loop in place (_fused.pxi); on a Zen 4 that pass cost tanh's and sigmoid's
-# bias_act 20-30% (1000 x 1000 float32, one thread: tanh 583 -> 487 us with
-# the loop, against 463 for tanh alone).  setup.py gives GCC the inlining
-# room that so many call sites of each kernel's math need.
-FUSED_KERNELS = ELEMENTWISE_KERNELS
-# ... and of those, the ones that also count active/saturated outputs in the same loop
+# The kernels whose bias loops (fastact.bias_act; every kernel has them) also count
+# active/saturated outputs in the same loop: the cheap ones
 COUNT_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" and op.monitor for k in op.kernels))
 # The plain loops (kernel_direction_dtype) compiled as two interleaved vector
 # chains (fastact/_src/fa_loop.h: restrict pointers, unrolled twice, GCC's
