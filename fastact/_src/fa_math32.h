@@ -158,14 +158,24 @@ FA_INLINE32 float fa_expn2(float v, float vl, float *yl)
  * left unrounded as y + *yl: fa_expn2 without the reduction's low part and
  * with 1 + r rounded, 15 vector operations instead of 22; ~1 ULP as y
  * alone, a few tenths with *yl. */
+/* exp(x) = 2^n (1 + w) for |x| <= 104, w = expm1(r) (r + r^2 q(r)), x = n ln2
+ * + r by Cody-Waite (ln2 in two parts); *tt = FA_SHIFTF + n.  The core of
+ * the lean exps: fa_expn2_pair, fa_exp_tanh_rangef. */
+FA_INLINE32 float fa_exp_lean_core(float x, float *tt)
+{
+    float t = FA_FMAF(x, FA_LOG2EF, FA_SHIFTF);
+    float n = t - FA_SHIFTF;
+    float r = FA_FMAF(n, -FA_LN2LOF, FA_FMAF(n, -FA_LN2HIF, x));
+    float r2 = r * r;
+    *tt = t;
+    return FA_FMAF(r2, fa_expm1f_q(r, r2), r);
+}
+
 FA_INLINE32 float fa_expn2_pair(float v, float *yl)
 {
     float vc = v < -104.0f ? -104.0f : v;
-    float tt = FA_FMAF(vc, FA_LOG2EF, FA_SHIFTF);
-    float n = tt - FA_SHIFTF;
-    float r = FA_FMAF(n, -FA_LN2LOF, FA_FMAF(n, -FA_LN2HIF, vc));
-    float r2 = r * r;
-    float w = FA_FMAF(r2, fa_expm1f_q(r, r2), r);
+    float tt;
+    float w = fa_exp_lean_core(vc, &tt);
     float p = 1.0f + w;
     float sc = fa_asfloat((fa_asuint32(tt) << 23) + ((uint32_t)(127 + 32) << 23));
     *yl = ((1.0f - p) + w) * sc;                /* Fast2Sum: |w| < 1 */
@@ -346,12 +356,9 @@ FA_INLINE32 float fa_log1pf01_dd(float t, float tlo)
  * 9.2], and 4% slower). */
 FA_INLINE32 float fa_exp_tanh_rangef(float x)
 {
-    float tt = FA_FMAF(x, FA_LOG2EF, FA_SHIFTF);
-    float n = tt - FA_SHIFTF;
-    float r = FA_FMAF(n, -FA_LN2LOF, FA_FMAF(n, -FA_LN2HIF, x));
-    float r2 = r * r;
-    float p = 1.0f + FA_FMAF(r2, fa_expm1f_q(r, r2), r);
-    return p * fa_pow2f_shifted(tt);
+    float tt;
+    float w = fa_exp_lean_core(x, &tt);
+    return (1.0f + w) * fa_pow2f_shifted(tt);
 }
 
 /* tanh(x): x + x^3 P(x^2) below 0.55 (P a degree-4 fit, relative error
