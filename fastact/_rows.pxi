@@ -6,11 +6,12 @@
 # Notes
 # -----
 # - Each row is computed by one thread in a fixed order: results are bitwise
-#   independent of the thread count.  Row sums use LANES interleaved partial
-#   sums combined in a fixed order, so their loops vectorize without
+#   independent of the thread count.  Row sums use interleaved partial sums
+#   (16 lanes in fa_rows.h's sums, LANES = 8 in float64's compensated sum of
+#   dy) combined in a fixed order, so their loops vectorize without
 #   reassociation; the row maximum (order-free) is fa_rows.h's.
 # - float32 rows compute the forward in double: x - max is exact, the exp is
-#   good to 2^-34 (fa_rows_exp32), sums of exps are exact but for the last
+#   good to 2^-28 (fa_rows_exp32), sums of exps are exact but for the last
 #   bits, and each result is rounded once to float (0.5 ULP and a little).
 #   float64 rows form x - max as a double-double, use fa_rows_exp64 (<= 1 ULP)
 #   and compensated (two-sum) partial sums.
@@ -45,6 +46,9 @@ cdef extern from "fa_rows.h" nogil:
     double fa_rows_div(double num, double dh, double dl, double rcp)
     float fa_rows_max_f32(const float *x, Py_ssize_t m, int *has_nan)
     double fa_rows_max_f64(const double *x, Py_ssize_t m, int *has_nan)
+    double fa_rows_expsum_f32(const float *x, Py_ssize_t n, float mx, double *buf)
+    double fa_rows_expsum_below_f32(const float *x, Py_ssize_t n, float mx)
+    void fa_rows_expsum_f64(const double *x, Py_ssize_t n, double mx, double *buf, double *hi, double *lo)
     void fa_rows_csum_f64(const double *a, Py_ssize_t m, double *acc, double *cmp)
     double fa_rows_dot_f32(const float *a, const float *b, Py_ssize_t m)
     double fa_rows_sum_f32(const float *a, Py_ssize_t m)
@@ -121,55 +125,13 @@ cdef inline double _exp_from(floating v, floating mx) noexcept nogil:
 cdef inline void _exp_sum(const floating* x, Py_ssize_t n, floating mx, double* buf, bint store,
                           double* hi, double* lo) noexcept nogil:
     # hi + lo = the sum of exp(x - mx) (>= 1: the maximum's exp is exactly 1),
-    # compensated for float64; store: the exps also go to buf[0:n]
-    cdef double acc[LANES]
-    cdef double cmp[LANES]
-    cdef double e
-    cdef Py_ssize_t blk, j, k, full = n - n % LANES
-    for k in range(LANES):
-        acc[k] = 0.0
-        cmp[k] = 0.0
-    for blk in range(full // LANES):
-        j = blk * LANES
-        for k in range(LANES):
-            e = _exp_from(x[j + k], mx)
-            if store:
-                buf[j + k] = e
-            _lane_add(acc, cmp, k, e, floating is double)
-    for j in range(full, n):
-        e = _exp_from(x[j], mx)
-        if store:
-            buf[j] = e
-        _lane_add(acc, cmp, 0, e, floating is double)
-    _lanes_total(acc, cmp, n, hi, lo, floating is double)
-
-
-cdef inline double _exp_sum_below(const float* x, Py_ssize_t n, float mx) noexcept nogil:
-    # the sum of exp(x - mx) less 1, for float32 rows whose sum is within a
-    # few ulp of 1 (_exp_sum's double sum then holds too few of its digits):
-    # the exps of the entries below mx, summed apart from the 1s of the
-    # entries equal to mx (counted)
-    cdef double acc[LANES]
-    cdef double cnt[LANES]
-    cdef double d, s = 0.0, ties = -1.0
-    cdef Py_ssize_t blk, j, k, full = n - n % LANES
-    for k in range(LANES):
-        acc[k] = 0.0
-        cnt[k] = 0.0
-    for blk in range(full // LANES):
-        j = blk * LANES
-        for k in range(LANES):
-            d = <double>x[j + k] - <double>mx
-            acc[k] = acc[k] + (fa_rows_exp32(d) if d < 0.0 else 0.0)
-            cnt[k] = cnt[k] + (1.0 if d == 0.0 else 0.0)
-    for j in range(full, n):
-        d = <double>x[j] - <double>mx
-        acc[0] = acc[0] + (fa_rows_exp32(d) if d < 0.0 else 0.0)
-        cnt[0] = cnt[0] + (1.0 if d == 0.0 else 0.0)
-    for k in range(LANES):
-        s = s + acc[k]
-        ties = ties + cnt[k]                      # small integers: exact
-    return s + ties
+    # compensated for float64 (lo = 0 for float32); store: the exps also go
+    # to buf[0:n] (fa_rows.h's loops: 16 lanes, in 64-byte vectors under v4)
+    if floating is float:
+        hi[0] = fa_rows_expsum_f32(x, n, mx, buf if store else NULL)
+        lo[0] = 0.0
+    else:
+        fa_rows_expsum_f64(x, n, mx, buf if store else NULL, hi, lo)
 
 
 cdef inline void _nan_row(floating* y, Py_ssize_t m) noexcept nogil:
@@ -229,7 +191,7 @@ cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, 
             # the double sum's rounding, up to m 2^-56 with the 1 in it, is
             # too much for a sum that small: add it up apart
             if s < <double>m * 5.9604644775390625e-08:     # m 2^-24
-                s = _exp_sum_below(x, m, mx)
+                s = fa_rows_expsum_below_f32(x, m, mx)
         _log_softmax_write(x, y, m, mx, log1p(s))
     elif buf != NULL:
         _exp_sum(x, m, mx, buf, True, &sh, &sl)

@@ -31,16 +31,16 @@ C_FILE = os.path.join(ROOT, "fastact", "_elementwise.c")
 # (the plain loops K_fwd/K_bwd and the bias + activation loops K_fwdb/K_fwds/K_bwdb/K_bwds)
 FUNC = re.compile(r"^static (?:void|FA_SCHED_VOID|Py_ssize_t) __pyx_f_7fastact_12_elementwise__(\w+?)_(fwd|bwd|fwdb|fwds|bwdb|bwds|fwdbc|fwdbc4|fwdsc)_(f32|f64)\(")
 # the row kernels' loops (fused functions: specialisation 0 is float, 1 double;
-# _exp_sum_below is float32's only); the row sums of the backward are
-# fa_rows.h's, not a loop of these
+# the exp sums of the forward and the row sums of the backward are fa_rows.h's,
+# not a loop of these
 ROW_FUNC = re.compile(r"^static CYTHON_INLINE \w+ __pyx_(?:fuse_([01])__pyx_)?f_7fastact_12_elementwise__(\w+)\(")
-ROW_LOOPS = {("exp_sum", "f32"), ("exp_sum", "f64"), ("exp_sum_below", "f32"), ("softmax_write", "f32"),
+ROW_LOOPS = {("softmax_write", "f32"),
              ("softmax_write", "f64"), ("log_softmax_write", "f32"), ("log_softmax_write", "f64"),
              ("softmax_bwd_row", "f32"), ("softmax_bwd_row", "f64")}
 # fa_rows.h's row sums (inlined into the row kernels; GCC reports their loops
 # at the header's lines): each must have a vectorized loop
 HEADER = os.path.join(ROOT, "fastact", "_src", "fa_rows.h")
-HEADER_LOOPS = ("fa_rows_blocksum_f32", "fa_rows_dot_f64")
+HEADER_LOOPS = ("fa_rows_expsum_f32_", "fa_rows_expsum_f64_", "fa_rows_blocksum_f32", "fa_rows_dot_f64")
 
 
 # fa_loop.h's forms of a forward (distinct, in place) and a backward (distinct,
@@ -154,7 +154,7 @@ def main():
     for name, (lo, hi) in header_ranges().items():
         widths = sorted({w for ln, ws in header_lines.items() if lo <= ln <= hi for w in ws})
         missing += not widths
-        print("%-17s %-4s %-4s %s" % (name, "row", name[-3:],
+        print("%-17s %-4s %-4s %s" % (name, "row", re.search(r"f(32|64)", name).group(0),
                                      ("yes (%s-byte vectors, fa_rows.h)" % "/".join(map(str, widths))) if widths
                                      else "NO"))
     total = len(ranges) + len(HEADER_LOOPS)

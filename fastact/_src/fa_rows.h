@@ -8,7 +8,7 @@
  *   fa_math.h, so that the loops calling them vectorize; the build's
  *   -ffp-contract=off makes a loop's vector body and scalar tail round alike.
  * - float32 forward rows are computed in double: x - max is then exact, and
- *   an exp good to 2^-34 (fa_rows_exp32: a degree-7 polynomial instead of
+ *   an exp good to 2^-28 (fa_rows_exp32: a degree-6 polynomial instead of
  *   fa_exp's 13) keeps every float32 result within 0.5 ULP and a little,
  *   with or without an FMA.  float64 rows carry x - max as a double-double
  *   into fa_rows_exp64 (degree 11).  (A float exp would need x - max's
@@ -21,12 +21,13 @@
  *   1): one max for the range, a single 2^n scaling.  They do not propagate
  *   nan: the callers find nan rows with fa_rows_max_* first.
  * - The row maximum is a reduction GCC does not vectorize on its own (a
- *   floating-point max is not associative for it without -ffinite-math-only),
- *   so fa_rows_max_* use GCC's generic vector types: four 32-byte
- *   accumulators, whatever the target (SSE2 splits them, AVX2 takes them
- *   whole).  The maximum does not depend on the order, so the lane layout is
- *   free.  The same goes for float64's compensated row sums (fa_rows_csum_f64,
- *   fixed lanes: the scalar fallback gives the same bits).
+ *   floating-point max is not associative for it without -ffinite-math-only):
+ *   fa_rows_max_* allow it with `omp simd reduction(max)` (the maximum does
+ *   not depend on the order).  The row sums fix their lanes (16, in the
+ *   order of the entries), so their results depend on the row alone; the
+ *   forward's exp sums are fa_rows_expsum_*, float64's compensated sums of
+ *   dy fa_rows_csum_f64 (GCC's generic vector types: the scalar fallback
+ *   gives the same bits).
  */
 #ifndef FA_ROWS_H
 #define FA_ROWS_H
@@ -41,27 +42,82 @@
 #define FA_LN2 0x1.62e42fefa39efp-1
 
 /* exp(d) for float32 rows (d = x - max, exact in double, or a saved
- * output), d <= 709: within 2^-34 relative (5.2e-11 measured against
- * mpmath) above -708, 0 below -709.
+ * output), d <= 709: within 2^-28 relative above -708 (1/20 of a float32
+ * ULP; the degree-7 fit's 2^-34 cost an FMA more in the forward's sum
+ * loop, 4-8% of softmax), 0 below -709.
  * d = n ln2 + r, |r| <= ln2/2 (ln2 rounded to double is enough at this
- * accuracy), exp(r) a degree-7 minimax fit of relative error (Lawson
- * iteration on Chebyshev nodes, leading coefficients 1 and 1, so exp(0) is
- * exactly 1), by Horner's rule. */
+ * accuracy), exp(r) a degree-6 minimax fit of relative error (3.1e-9 =
+ * 2^-28.3 against mpmath; Lawson iteration on Chebyshev nodes, leading
+ * coefficients 1 and 1, so exp(0) is exactly 1), by Horner's rule. */
 FA_INLINE double fa_rows_exp32(double d)
 {
     double dc = d > -709.0 ? d : -709.0;
     double t = FA_FMA(dc, FA_LOG2E, FA_SHIFT_BIAS);
     double n = t - FA_SHIFT_BIAS;
     double r = FA_FMA(n, -FA_LN2, dc);
-    double p = 0x1.9f085b029d310p-13;
-    p = FA_FMA(p, r, 0x1.6d8d526984218p-10);
-    p = FA_FMA(p, r, 0x1.111271450d2edp-7);
-    p = FA_FMA(p, r, 0x1.55548d7467752p-5);
-    p = FA_FMA(p, r, 0x1.555554429292fp-3);
-    p = FA_FMA(p, r, 0x1.0000003a462c4p-1);
+    double p = 0x1.6a23cecc38046p-10;
+    p = FA_FMA(p, r, 0x1.123a1f5093b1ep-7);
+    p = FA_FMA(p, r, 0x1.5558f2f6fe226p-5);
+    p = FA_FMA(p, r, 0x1.5554910417d41p-3);
+    p = FA_FMA(p, r, 0x1.fffffb97a4a9fp-2);
     p = FA_FMA(p, r, 1.0);
     p = FA_FMA(p, r, 1.0);
     return p * fa_asdouble(fa_asuint64(t) << 52);
+}
+
+/* The sum of exp(x[j] - mx) over a float32 row of n (x[j] <= mx, not
+ * nan), by fa_rows_exp32 in double.  mode FA_EXPSUM_STORE: the exps also
+ * go to buf[0:n] (softmax keeps them for its division); FA_EXPSUM_BELOW:
+ * the sum less 1, the exps of the entries below mx added apart from the 1s
+ * of the entries equal to mx (counted: small integers, exact), for
+ * log_softmax's rows whose sum is within a few ulp of 1, where the plain
+ * double sum holds too few of its digits.  16 lanes, each adding the exps
+ * of the entries j = k mod 16 in order, the lanes then added in order and
+ * the last n % 16 exps after them: the order is fixed by n alone.
+ * (Written here with `omp simd` over the lanes: the same loops in Cython
+ * went to 32-byte vectors with their sums kept in memory.) */
+enum { FA_EXPSUM_PLAIN, FA_EXPSUM_STORE, FA_EXPSUM_BELOW };
+
+FA_INLINE double fa_rows_expsum_f32_(const float *x, ptrdiff_t n, float mx, double *buf, int mode)
+{
+    double acc[16] = {0}, cnt[16] = {0};
+    double s = 0.0, ties = -1.0, dmx = (double)mx;
+    ptrdiff_t j, full = n - n % 16;
+    int k;
+#define FA_EXPSUM_TERM(j, sum, count)                                         \
+    do {                                                                      \
+        double d = (double)x[j] - dmx, e = fa_rows_exp32(d);                  \
+        if (mode == FA_EXPSUM_STORE)                                          \
+            buf[j] = e;                                                       \
+        if (mode == FA_EXPSUM_BELOW) {                                        \
+            e = d < 0.0 ? e : 0.0;                                            \
+            count += d == 0.0 ? 1.0 : 0.0;                                    \
+        }                                                                     \
+        sum += e;                                                             \
+    } while (0)
+    for (j = 0; j < full; j += 16)
+        _Pragma("omp simd")
+        for (k = 0; k < 16; k++)
+            FA_EXPSUM_TERM(j + k, acc[k], cnt[k]);
+    for (k = 0; k < 16; k++) {
+        s += acc[k];
+        ties += cnt[k];
+    }
+    for (; j < n; j++)
+        FA_EXPSUM_TERM(j, s, ties);
+#undef FA_EXPSUM_TERM
+    return mode == FA_EXPSUM_BELOW ? s + ties : s;
+}
+
+static inline double fa_rows_expsum_f32(const float *x, ptrdiff_t n, float mx, double *buf)
+{
+    return buf != NULL ? fa_rows_expsum_f32_(x, n, mx, buf, FA_EXPSUM_STORE)
+                       : fa_rows_expsum_f32_(x, n, mx, NULL, FA_EXPSUM_PLAIN);
+}
+
+static inline double fa_rows_expsum_below_f32(const float *x, ptrdiff_t n, float mx)
+{
+    return fa_rows_expsum_f32_(x, n, mx, NULL, FA_EXPSUM_BELOW);
 }
 
 /* exp(dh + dl) for float64 rows (dh + dl = x - max as a double-double, or
@@ -89,6 +145,57 @@ FA_INLINE double fa_rows_exp64(double dh, double dl)
     q = FA_FMA(q, r, 0x1.000000000000ap-1);
     double p = 1.0 + FA_FMA(r * r, q, r);
     return p * fa_asdouble(fa_asuint64(t) << 52);
+}
+
+/* hi + lo = the sum of exp(x[j] - mx) over a float64 row of n (x[j] <=
+ * mx, not nan): x - mx as a double-double into fa_rows_exp64, the exps
+ * added with two-sum in 16 lanes (lane k: the entries j = k mod 16, in
+ * order), the lanes then in order, their errors apart, and the last n % 16
+ * exps after them; buf not NULL: the exps also go to buf[0:n].  The order
+ * is fixed by n alone. */
+FA_INLINE void fa_rows_expsum_f64_(const double *x, ptrdiff_t n, double mx, double *buf, int store,
+                                   double *hi, double *lo)
+{
+    double acc[16] = {0}, cmp[16] = {0};
+    double s = 0.0, c = 0.0, t, err;
+    ptrdiff_t j, full = n - n % 16;
+    int k;
+    for (j = 0; j < full; j += 16)
+        _Pragma("omp simd")
+        for (k = 0; k < 16; k++) {
+            double dh, dl, e, st, se;
+            fa_two_sum(x[j + k], -mx, &dh, &dl);
+            e = fa_rows_exp64(dh, dl);
+            if (store)
+                buf[j + k] = e;
+            fa_two_sum(acc[k], e, &st, &se);
+            acc[k] = st;
+            cmp[k] += se;
+        }
+    for (k = 0; k < 16; k++) {
+        fa_two_sum(s, acc[k], &t, &err);
+        s = t;
+        c += err + cmp[k];
+    }
+    for (; j < n; j++) {
+        double dh, dl, e;
+        fa_two_sum(x[j], -mx, &dh, &dl);
+        e = fa_rows_exp64(dh, dl);
+        if (store)
+            buf[j] = e;
+        fa_two_sum(s, e, &t, &err);
+        s = t;
+        c += err;
+    }
+    fa_two_sum(s, c, hi, lo);
+}
+
+static inline void fa_rows_expsum_f64(const double *x, ptrdiff_t n, double mx, double *buf, double *hi, double *lo)
+{
+    if (buf != NULL)
+        fa_rows_expsum_f64_(x, n, mx, buf, 1, hi, lo);
+    else
+        fa_rows_expsum_f64_(x, n, mx, NULL, 0, hi, lo);
 }
 
 /* num / (dh + dl) for dh > 0, |dl| <= ulp(dh) and rcp = 1 / dh rounded:
@@ -121,69 +228,30 @@ FA_INLINE32 float fa_rows_lsm_bwd_f32(float dy, float y, float sh, float sl)
 
 /* ------------------------------------------------------------- row max */
 
-/* FA_ROWS_MAX(name, T, VT, IT): T name(const T *x, ptrdiff_t m, int *has_nan)
+/* FA_ROWS_MAX(name, T): T name(const T *x, ptrdiff_t m, int *has_nan)
  * returns the largest entry of x[0:m], nan ignored (-inf for a row of -inf
- * and nan), and sets *has_nan when the row holds a nan.  VT is a 32-byte
- * vector of T, IT the integer vector of its comparisons; four accumulators
- * (independent chains), the rest of the row one by one. */
-#if defined(__GNUC__)
-typedef float fa_v8sf __attribute__((vector_size(32)));
-typedef int32_t fa_v8si __attribute__((vector_size(32)));
-typedef double fa_v4df __attribute__((vector_size(32)));
-typedef int64_t fa_v4di __attribute__((vector_size(32)));
-
-#define FA_ROWS_MAX(name, T, VT, IT)                                          \
-static inline T name(const T *x, ptrdiff_t m, int *has_nan)                   \
-{                                                                             \
-    enum { L = sizeof(VT) / sizeof(T) };                                      \
-    VT acc[4], v;                                                             \
-    IT gt, nan = {0};                                                         \
-    ptrdiff_t j, full = m - m % (4 * L);                                      \
-    T top = -INFINITY;                                                        \
-    int i, k, seen = 0;                                                       \
-    if (full == 0)                                                            \
-        goto rest;                      /* a short row: no vector set-up */   \
-    for (i = 0; i < 4; i++)                                                   \
-        for (k = 0; k < L; k++)                                               \
-            acc[i][k] = -INFINITY;                                            \
-    for (j = 0; j < full; j += 4 * L) {                                       \
-        for (i = 0; i < 4; i++) {                                             \
-            memcpy(&v, x + j + i * L, sizeof v);                              \
-            gt = v > acc[i];                    /* false for nan */           \
-            acc[i] = (VT)(((IT)v & gt) | ((IT)acc[i] & ~gt));                 \
-            nan |= v != v;                                                    \
-        }                                                                     \
-    }                                                                         \
-    for (i = 0; i < 4; i++)                                                   \
-        for (k = 0; k < L; k++) {                                             \
-            top = acc[i][k] > top ? acc[i][k] : top;                          \
-            seen |= nan[k] != 0;                                              \
-        }                                                                     \
-rest:                                                                         \
-    for (j = full; j < m; j++) {                                              \
-        top = x[j] > top ? x[j] : top;                                        \
-        seen |= x[j] != x[j];                                                 \
-    }                                                                         \
-    *has_nan = seen;                                                          \
-    return top;                                                               \
-}
-#else
-#define FA_ROWS_MAX(name, T, VT, IT)                                          \
+ * and nan), and sets *has_nan when the row holds a nan.  `omp simd`'s max
+ * reduction lets GCC take the maximum in any lane order (it does not
+ * reassociate a floating-point max by itself, which is not associative for
+ * it without -ffinite-math-only; the maximum of the entries other than nan
+ * does not depend on the order, and a row with a nan is flagged apart). */
+#define FA_ROWS_MAX(name, T)                                                  \
 static inline T name(const T *x, ptrdiff_t m, int *has_nan)                   \
 {                                                                             \
     T top = -INFINITY;                                                        \
     int seen = 0;                                                             \
+    _Pragma("omp simd reduction(max:top) reduction(|:seen)")                  \
     for (ptrdiff_t j = 0; j < m; j++) {                                       \
-        top = x[j] > top ? x[j] : top;                                        \
-        seen |= x[j] != x[j];                                                 \
+        T v = x[j];                                                           \
+        top = v > top ? v : top;                                              \
+        seen |= v != v;                                                       \
     }                                                                         \
     *has_nan = seen;                                                          \
     return top;                                                               \
 }
-#endif
 
-FA_ROWS_MAX(fa_rows_max_f32, float, fa_v8sf, fa_v8si)
-FA_ROWS_MAX(fa_rows_max_f64, double, fa_v4df, fa_v4di)
+FA_ROWS_MAX(fa_rows_max_f32, float)
+FA_ROWS_MAX(fa_rows_max_f64, double)
 
 /* ------------------------------------------------------- float64 sums */
 
@@ -192,11 +260,12 @@ FA_ROWS_MAX(fa_rows_max_f64, double, fa_v4df, fa_v4di)
  * mod 8 in order with Knuth's two-sum, acc[k] the sum and cmp[k] the
  * rounding errors; the caller adds the rest of the row (log_softmax's
  * backward: the row's sum of dy; softmax's products go to fa_rows_dot_f64).
- * Written with vector
- * types for the reason of fa_rows_max_*: GCC does not vectorize this
- * reduction (a two-sum chain) by itself; the scalar fallback gives the
- * same bits. */
+ * Written with GCC's generic vector types (32 bytes: SSE2 splits them,
+ * AVX2 takes them whole): GCC does not vectorize this reduction (a two-sum
+ * chain) by itself; the scalar fallback gives the same bits. */
 #if defined(__GNUC__)
+typedef double fa_v4df __attribute__((vector_size(32)));
+
 #define FA_TWO_SUM_V(s, c, v)                                                 \
     do {                                                                      \
         fa_v4df t_ = s + v, b_ = t_ - s;                                      \
