@@ -43,6 +43,7 @@ from cython cimport floating
 cdef extern from "fa_rows.h" nogil:
     double fa_rows_exp32(double d)
     double fa_rows_exp64(double dh, double dl)
+    double fa_rows_exp_diff64(double x, double mx)
     double fa_rows_div(double num, double dh, double dl, double rcp)
     float fa_rows_max_f32(const float *x, Py_ssize_t m, int *has_nan)
     double fa_rows_max_f64(const double *x, Py_ssize_t m, int *has_nan)
@@ -79,30 +80,20 @@ cdef inline floating _row_max(const floating* x, Py_ssize_t m, int* has_nan) noe
         return fa_rows_max_f64(x, m, has_nan)
 
 
-cdef inline void _lane_add(double* acc, double* cmp, int k, double v, bint compensated) noexcept nogil:
-    # acc[k] += v; compensated: the rounding error goes to cmp[k] (two-sum)
+cdef inline void _lane_add(double* acc, double* cmp, int k, double v) noexcept nogil:
+    # acc[k] += v, the rounding error to cmp[k] (two-sum)
     cdef double t, err
-    if compensated:
-        fa_two_sum(acc[k], v, &t, &err)
-        acc[k] = t
-        cmp[k] = cmp[k] + err
-    else:
-        acc[k] = acc[k] + v
+    fa_two_sum(acc[k], v, &t, &err)
+    acc[k] = t
+    cmp[k] = cmp[k] + err
 
 
-cdef inline void _lanes_total(const double* acc, const double* cmp, Py_ssize_t m, double* hi, double* lo,
-                              bint compensated) noexcept nogil:
+cdef inline void _lanes_total(const double* acc, const double* cmp, Py_ssize_t m, double* hi,
+                              double* lo) noexcept nogil:
     # hi + lo = the sum of the lanes a row of m filled (the first min(m,
-    # LANES)), added in lane order (compensated: with two-sum, and the lanes'
-    # errors cmp; else hi alone, lo = 0)
+    # LANES)), added in lane order with two-sum, and the lanes' errors cmp
     cdef double s = 0.0, c = 0.0, t, err
     cdef int k, used = <int>min(m, LANES)
-    if not compensated:
-        for k in range(used):
-            s = s + acc[k]
-        hi[0] = s
-        lo[0] = 0.0
-        return
     for k in range(used):
         fa_two_sum(s, acc[k], &t, &err)
         s = t
@@ -114,24 +105,23 @@ cdef inline void _lanes_total(const double* acc, const double* cmp, Py_ssize_t m
 
 cdef inline double _exp_from(floating v, floating mx) noexcept nogil:
     # exp(v - mx) for v <= mx (0 below -709; v not nan)
-    cdef double dh, dl
     if floating is float:
         return fa_rows_exp32(<double>v - <double>mx)     # v - mx exact in double
     else:
-        fa_two_sum(v, -mx, &dh, &dl)
-        return fa_rows_exp64(dh, dl)
+        return fa_rows_exp_diff64(v, mx)
 
 
-cdef inline void _exp_sum(const floating* x, Py_ssize_t n, floating mx, double* buf, bint store,
-                          double* hi, double* lo) noexcept nogil:
+cdef inline void _exp_sum(const floating* x, Py_ssize_t n, floating mx, double* buf, double* hi,
+                          double* lo) noexcept nogil:
     # hi + lo = the sum of exp(x - mx) (>= 1: the maximum's exp is exactly 1),
-    # compensated for float64 (lo = 0 for float32); store: the exps also go
-    # to buf[0:n] (fa_rows.h's loops: 16 lanes, in 64-byte vectors under v4)
+    # compensated for float64 (lo = 0 for float32); buf not NULL: the exps
+    # also go to buf[0:n] (fa_rows.h's loops: 16 lanes, in 64-byte vectors
+    # under v4)
     if floating is float:
-        hi[0] = fa_rows_expsum_f32(x, n, mx, buf if store else NULL)
+        hi[0] = fa_rows_expsum_f32(x, n, mx, buf)
         lo[0] = 0.0
     else:
-        fa_rows_expsum_f64(x, n, mx, buf if store else NULL, hi, lo)
+        fa_rows_expsum_f64(x, n, mx, buf, hi, lo)
 
 
 cdef inline void _nan_row(floating* y, Py_ssize_t m) noexcept nogil:
@@ -185,7 +175,7 @@ cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, 
         _nan_row(y, m)
         return
     if logsm:
-        _exp_sum(x, m, mx, NULL, False, &sh, &sl)
+        _exp_sum(x, m, mx, NULL, &sh, &sl)
         s = (sh - 1.0) + sl                       # sh - 1 is exact
         if floating is float:
             # the double sum's rounding, up to m 2^-56 with the 1 in it, is
@@ -194,10 +184,10 @@ cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, 
                 s = fa_rows_expsum_below_f32(x, m, mx)
         _log_softmax_write(x, y, m, mx, log1p(s))
     elif buf != NULL:
-        _exp_sum(x, m, mx, buf, True, &sh, &sl)
+        _exp_sum(x, m, mx, buf, &sh, &sl)
         _softmax_write(x, y, m, mx, buf, sh, sl, 1.0 / sh)
     else:
-        _exp_sum(x, m, mx, NULL, False, &sh, &sl)
+        _exp_sum(x, m, mx, NULL, &sh, &sl)
         _softmax_write(x, y, m, mx, NULL, sh, sl, 1.0 / sh)
 
 
@@ -223,8 +213,8 @@ cdef inline void _row_dot(const floating* dy, const floating* y, Py_ssize_t m, b
         return
     fa_rows_csum_f64(dy, m, acc, cmp)
     for j in range(full, m):
-        _lane_add(acc, cmp, 0, <double>dy[j], floating is double)
-    _lanes_total(acc, cmp, m, hi, lo, floating is double)
+        _lane_add(acc, cmp, 0, <double>dy[j])
+    _lanes_total(acc, cmp, m, hi, lo)
 
 
 cdef inline double _exp_saved(floating y, bint plain) noexcept nogil:

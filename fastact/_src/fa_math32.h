@@ -154,10 +154,6 @@ FA_INLINE32 float fa_expn2(float v, float vl, float *yl)
     return p * sc;
 }
 
-/* exp(v) 2^32 for v in [-104, 0] (below, exp(-104) 2^32; nan gives nan),
- * left unrounded as y + *yl: fa_expn2 without the reduction's low part and
- * with 1 + r rounded, 15 vector operations instead of 22; ~1 ULP as y
- * alone, a few tenths with *yl. */
 /* exp(x) = 2^n (1 + w) for |x| <= 104, w = expm1(r) (r + r^2 q(r)), x = n ln2
  * + r by Cody-Waite (ln2 in two parts); *tt = FA_SHIFTF + n.  The core of
  * the lean exps: fa_expn2_pair, fa_exp_tanh_rangef. */
@@ -171,6 +167,10 @@ FA_INLINE32 float fa_exp_lean_core(float x, float *tt)
     return FA_FMAF(r2, fa_expm1f_q(r, r2), r);
 }
 
+/* exp(v) 2^32 for v in [-104, 0] (below, exp(-104) 2^32; nan gives nan),
+ * left unrounded as y + *yl: fa_expn2 without the reduction's low part and
+ * with 1 + r rounded, 15 vector operations instead of 22; ~1 ULP as y
+ * alone, a few tenths with *yl. */
 FA_INLINE32 float fa_expn2_pair(float v, float *yl)
 {
     float vc = v < -104.0f ? -104.0f : v;

@@ -147,9 +147,17 @@ FA_INLINE double fa_rows_exp64(double dh, double dl)
     return p * fa_asdouble(fa_asuint64(t) << 52);
 }
 
+/* exp(x - mx) for a float64 row's entry x <= mx (not nan): x - mx as a
+ * double-double into fa_rows_exp64. */
+FA_INLINE double fa_rows_exp_diff64(double x, double mx)
+{
+    double dh, dl;
+    fa_two_sum(x, -mx, &dh, &dl);
+    return fa_rows_exp64(dh, dl);
+}
+
 /* hi + lo = the sum of exp(x[j] - mx) over a float64 row of n (x[j] <=
- * mx, not nan): x - mx as a double-double into fa_rows_exp64, the exps
- * added with two-sum in 16 lanes (lane k: the entries j = k mod 16, in
+ * mx, not nan) by fa_rows_exp_diff64, the exps added with two-sum in 16 lanes (lane k: the entries j = k mod 16, in
  * order), the lanes then in order, their errors apart, and the last n % 16
  * exps after them; buf not NULL: the exps also go to buf[0:n].  The order
  * is fixed by n alone. */
@@ -163,9 +171,7 @@ FA_INLINE void fa_rows_expsum_f64_(const double *x, ptrdiff_t n, double mx, doub
     for (j = 0; j < full; j += 16)
         _Pragma("omp simd")
         for (k = 0; k < 16; k++) {
-            double dh, dl, e, st, se;
-            fa_two_sum(x[j + k], -mx, &dh, &dl);
-            e = fa_rows_exp64(dh, dl);
+            double e = fa_rows_exp_diff64(x[j + k], mx), st, se;
             if (store)
                 buf[j + k] = e;
             fa_two_sum(acc[k], e, &st, &se);
@@ -178,9 +184,7 @@ FA_INLINE void fa_rows_expsum_f64_(const double *x, ptrdiff_t n, double mx, doub
         c += err + cmp[k];
     }
     for (; j < n; j++) {
-        double dh, dl, e;
-        fa_two_sum(x[j], -mx, &dh, &dl);
-        e = fa_rows_exp64(dh, dl);
+        double e = fa_rows_exp_diff64(x[j], mx);
         if (store)
             buf[j] = e;
         fa_two_sum(s, e, &t, &err);
