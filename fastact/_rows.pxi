@@ -12,7 +12,11 @@
 #   reassociation; the row maximum (order-free) is fa_rows.h's.
 # - float32 rows compute the forward in double: x - max is exact, the exp is
 #   good to 2^-28 (fa_rows_exp32), sums of exps are exact but for the last
-#   bits, and each result is rounded once to float (0.5 ULP and a little).
+#   bits, and each softmax result is rounded once to float (0.5 ULP and a
+#   little).  log_softmax's last pass, (x - max) - log1p(s), is in float:
+#   x - max and the float log1p(s) each round to no more than half an ULP of
+#   y (both are no larger than y, and add without cancelling), so y is within
+#   1.5 ULP (1.24 measured; the pass in double cost 0.15 of 0.72 ns/element).
 #   float64 rows form x - max as a double-double, use fa_rows_exp64 (<= 1 ULP)
 #   and compensated (two-sum) partial sums.
 # - log_softmax takes log1p(s), s = (sum of exps) - 1 (exact: the maximum's
@@ -152,12 +156,14 @@ cdef inline void _softmax_write(const floating* x, floating* y, Py_ssize_t n, fl
 
 cdef inline void _log_softmax_write(const floating* x, floating* y, Py_ssize_t n, floating mx,
                                     double L) noexcept nogil:
-    # y = (x - mx) - L, x - mx exact (in double, or a double-double for float64)
+    # y = (x - mx) - L; float32: in float, x - mx and L each rounded (both
+    # no larger than y: x - mx <= 0 <= L), float64: x - mx a double-double
     cdef Py_ssize_t j
     cdef double dh, dl
+    cdef float Lf = <float>L
     for j in range(n):
         if floating is float:
-            y[j] = <float>((<double>x[j] - <double>mx) - L)
+            y[j] = (x[j] - mx) - Lf
         else:
             fa_two_sum(x[j], -mx, &dh, &dl)
             # (the residual of an infinite difference is nan)
