@@ -20,9 +20,9 @@
  *
  *                                        x86-64-v3   baseline (no FMA)
  *   fa_expn2     exp(x), x <= 0           0.67 ULP    0.69 ULP
- *   fa_sigmoidf  sigmoid(x)               1.39        1.43
+ *   fa_sigmoidf  sigmoid(x)               1.67        1.67  (every 7th; 1.68 every float32, v4)
  *   fa_mul_sigmoidf  x sigmoid(x)         1.42        1.53
- *   fa_siluf     x sigmoid(x)             1.68        1.68  (every float32)
+ *   fa_siluf     x sigmoid(x)             1.68        1.68  (every 7th; 1.77 every float32, v4)
  *   fa_tanhf     tanh(x)                  1.46        1.44  (every float in [0.5, 9.2])
  *   fa_expm1f    expm1(x)                 0.89 for x <= 0, 1.45 above 0.35
  *   fa_log1pf01_dd log1p(t), t in [0, 1]  0.65
@@ -200,91 +200,67 @@ FA_INLINE32 float fa_rcpf_rough(float d)
     return r * (2.0f - d * r);
 }
 
-/* 2^-32 / (1 + e) within 1.2%, from eb = e 2^32, e in [0, 1]: only for
- * correction terms.  A quadratic in e, its scalings folded (exactly) into
- * the coefficients. */
-#define FA_RCP1P_C2 0.31368835f
-#define FA_RCP1P_C1 -0.79768731f
-#define FA_RCP1P_C0 0.98817797f
-FA_INLINE32 float fa_rcp1pf_rough_2m32(float eb)
-{
-    return FA_FMAF(FA_FMAF(FA_RCP1P_C2 * 0x1p-96f, eb, FA_RCP1P_C1 * 0x1p-64f), eb, FA_RCP1P_C0 * 0x1p-32f);
-}
-
-/* m sigma(v) for v = vh + vl (unit: m = 1, a compile-time constant):
+/* m sigma(v) for v = vh + vl (silu at beta != 1, the tanh form of GELU):
  * m w / (1 + e) with e = exp(-|v|), w = 1 (v >= 0) or e.  e comes as an
  * unrounded pair (fa_expn2_pair), m w as an exact pair, 1 + e as a rounded
  * sum and its error; one division, then a correction by the numerator's and
  * the denominator's low parts: ~1.4 ULP with or without an FMA (the
  * division's own rounding is not corrected: 0.8 ULP cost 40% more time).
- * The unit form works in units of 2^-32 (1 + e as 2^32 + e 2^32): the
- * quotient is the result, rounded once also where it is subnormal, and the
- * limits come out of the arithmetic (e(-104) 2^-32 rounds to 0).  Otherwise
- * (m may be as large as the largest float) the quotient is scaled back, and
- * beyond |v| = 104 the limits are selected: m for v > 0, a signed zero for
- * v < 0 (so silu(+-inf) = inf, -0). */
-
-FA_INLINE32 float fa_mul_sigmoidf_(float m, float vh, float vl, int unit)
+ * m may be as large as the largest float, so the quotient is scaled back
+ * from units of 2^32, and beyond |v| = 104 the limits are selected: m for
+ * v > 0, a signed zero for v < 0 (so silu(+-inf) = inf, -0).  (vl is why
+ * this is not fa_sig_den's single division: exp(-|v|) to first order in vl
+ * needs the pair.) */
+FA_INLINE32 float fa_mul_sigmoidf(float m, float vh, float vl)
 {
     int pos = vh >= 0.0f;
     float a = __builtin_fabsf(vh);
     float ebl;
     float eb = fa_expn2_pair(-a, &ebl);                     /* exp(-|vh|) 2^32 */
-    float nh, nl, d, dlo, r;                                /* r: ~1 / (1 + e) */
-    if (unit == 1) {
-        d = 0x1p32f + eb;
-        dlo = ((0x1p32f - d) + eb) + ebl;                   /* Fast2Sum: eb <= 2^32 */
-        nh = fa_selectf(pos, 0x1p32f, eb);
-        nl = fa_selectf(pos, 0.0f, ebl);
-        r = fa_rcp1pf_rough_2m32(eb);                       /* 1.2%: the correction is < 1 ULP */
-    } else {
-        /* exp(-|v|) to first order in vl, which may be ~100 ULP of e: the
-         * correction then needs 1/(1 + e) to 0.2% */
-        ebl = FA_FMAF(eb, pos ? -vl : vl, ebl);
-        d = FA_FMAF(eb, 0x1p-32f, 1.0f);
-        dlo = FA_FMAF(eb, 0x1p-32f, 1.0f - d) + ebl * 0x1p-32f;
-        r = fa_rcpf_rough(d);
-        float ph, pl;                               /* m (w + wl), the product exact */
-        fa_two_prodf(m, fa_selectf(pos, 1.0f, eb), &ph, &pl);
-        nl = FA_FMAF(m, fa_selectf(pos, 0.0f, ebl), pl);
-        nh = ph;
-    }
+    /* exp(-|v|) to first order in vl, which may be ~100 ULP of e: the
+     * correction then needs 1/(1 + e) to 0.2% */
+    ebl = FA_FMAF(eb, pos ? -vl : vl, ebl);
+    float d = FA_FMAF(eb, 0x1p-32f, 1.0f);
+    float dlo = FA_FMAF(eb, 0x1p-32f, 1.0f - d) + ebl * 0x1p-32f;
+    float r = fa_rcpf_rough(d);                             /* ~1 / (1 + e) */
+    float nh, nl;                                           /* m (w + wl), the product exact */
+    fa_two_prodf(m, fa_selectf(pos, 1.0f, eb), &nh, &nl);
+    nl = FA_FMAF(m, fa_selectf(pos, 0.0f, ebl), nl);
     float q = nh / d;
     q = FA_FMAF(FA_FMAF(-q, dlo, nl), r, q);
-    if (unit == 1)
-        return q;
     /* m sigma(v) has m's sign, also when it is zero: the correction above
      * gives +0 for m = -0 */
     float y = __builtin_copysignf(q * fa_selectf(pos, 1.0f, 0x1p-32f), m);
     return a > 104.0f ? (pos ? m : __builtin_copysignf(0.0f, m)) : y;
 }
 
-FA_INLINE32 float fa_sigmoidf(float v) { return fa_mul_sigmoidf_(1.0f, v, 0.0f, 1); }
-FA_INLINE32 float fa_mul_sigmoidf(float m, float vh, float vl) { return fa_mul_sigmoidf_(m, vh, vl, 0); }
-
-/* silu(x) = x / (1 + e), e = exp(-x) = 2^n (1 + w) (Cody-Waite, w = expm1(r)):
- *     y = x / (2^n D),   D = (1 + 2^-n) + w,
- * one division for both signs of x, with no low parts to carry: 1 + 2^-n
- * is split exactly (c + cl, Fast2Sum), so D rounds once, and the powers of
- * two are exact, so y rounds once more.  Within 2^-24/D + 2^-26 relative for
- * D and half an ULP for the quotient: 1.68 ULP measured over every float32
- * (v4, v3 and baseline), against 1.50 for fa_mul_sigmoidf's corrected
- * quotient at 0.40 instead of 0.71 ns/element (one thread, v4).  The powers
- * of two: 2^-n = s1 / s2 with n1 = min(n, 64), s2 = 2^n1, s1 = 2^(n1 - n),
- * so that x s1 and D s2 stay normal for n in [-43, 159] and a subnormal y
- * is rounded once, by the division; 1 + 2^-n1 stands for 1 + 2^-n (equal in
- * float beyond n = 25).  Clamps: x below -110 (-inf too) is -110, whose
- * silu rounds to -0; the exponent's argument stops at x = 30, beyond which
- * D s2 = 1 and y = x (inf too).  NaN stays in the numerator.  The clamps on
- * the bit patterns where they can be (GCC's float selects became four
- * compares and duplicated the division). */
-#define FA_SILU_LO -110.0f
-#define FA_SILU_HI 30.0f
-FA_INLINE32 float fa_siluf(float x)
+/* 1 + exp(-x) = den / s1 for sigmoid and silu, x clamped to *xn (the
+ * numerator silu uses).  With e = exp(-x) = 2^n (1 + w) (Cody-Waite,
+ * w = expm1(r)), 1 + e = 2^n D, D = (1 + 2^-n) + w: 1 + 2^-n is split
+ * exactly (c + cl), so D rounds once, and every power of two is exact, so
+ * sigmoid = s1 / den and silu = xn s1 / den round once more, in a division
+ * for both signs of x, with no low parts to carry.  D is within
+ * 2^-24/D + 2^-26 relative: over every float32 (v4), silu is within 1.77
+ * ULP and sigmoid within 1.68 (1.68 and 1.67 over every 7th under v3 and
+ * baseline), against 1.53 and 1.35 for
+ * fa_mul_sigmoidf's corrected quotient, at 0.40 instead of 0.71 and 0.52
+ * ns/element (one thread, v4).
+ * - The powers of two: 2^-n = s1 / s2, n1 = min(n, 64), s2 = 2^n1, s1 =
+ *   2^(n1 - n), so that x s1 and den = D s2 stay normal for n in [-43, 159]
+ *   and a subnormal result is rounded once, by the division; 1 + 2^-n1
+ *   stands for 1 + 2^-n (equal in float beyond n = 25).
+ * - Clamps: x below -110 (-inf too) is -110, whose silu rounds to -0 and
+ *   sigmoid to 0; the exponent's argument stops at x = 30, beyond which
+ *   den = s1 = 1 (sigmoid 1, silu x, inf too).  NaN stays in *xn (not in
+ *   den).  The upper clamp and min(n, 64) on the bit patterns: GCC's float
+ *   selects became four compares and a second division. */
+#define FA_SIG_LO -110.0f
+#define FA_SIG_HI 30.0f
+FA_INLINE32 float fa_sig_den(float x, float *xn, float *s1)
 {
-    float xn = x < FA_SILU_LO ? FA_SILU_LO : x;
-    int32_t xb = (int32_t)fa_asuint32(xn), hb = (int32_t)fa_asuint32(FA_SILU_HI);
-    float xc = fa_asfloat((uint32_t)(xb < hb ? xb : hb));  /* min(xn, HI): a float below
+    float xl = x < FA_SIG_LO ? FA_SIG_LO : x;
+    int32_t xb = (int32_t)fa_asuint32(xl), hb = (int32_t)fa_asuint32(FA_SIG_HI);
+    float xc = fa_asfloat((uint32_t)(xb < hb ? xb : hb));  /* min(xl, HI): a float below
                                                               HI has smaller bits as int32 */
     float t = FA_FMAF(-xc, FA_LOG2EF, FA_SHIFTF);          /* FA_SHIFTF + n */
     float nf = t - FA_SHIFTF;
@@ -294,15 +270,30 @@ FA_INLINE32 float fa_siluf(float x)
     uint32_t tb = fa_asuint32(t), tk = fa_asuint32(FA_SHIFTF + 64.0f);
     uint32_t tmb = tb < tk ? tb : tk;                        /* FA_SHIFTF + n1 */
     float u = fa_asfloat((fa_asuint32(FA_SHIFTF) + 127u - tmb) << 23);   /* 2^-n1 */
-    float s2 = fa_asfloat((tmb << 23) + (127u << 23));
-    float s1 = fa_asfloat(((tmb - tb) << 23) + (127u << 23));
     float c = 1.0f + u;
     /* c + cl = 1 + 2^-n1 exactly for n >= -24 (Fast2Sum for n >= 0; c and
      * 1 - c are integers below 2^24 otherwise); beyond (x > 16.6) D >= 2^25
      * and the 1 is below its rounding anyway */
     float cl = (1.0f - c) + u;
     float D = c + (w + cl);
-    return (xn * s1) / (D * s2);
+    *xn = xl;
+    *s1 = fa_asfloat(((tmb - tb) << 23) + (127u << 23));
+    return D * fa_asfloat((tmb << 23) + (127u << 23));      /* D s2 */
+}
+
+FA_INLINE32 float fa_siluf(float x)
+{
+    float xn, s1;
+    float den = fa_sig_den(x, &xn, &s1);
+    return (xn * s1) / den;
+}
+
+FA_INLINE32 float fa_sigmoidf(float x)
+{
+    float xn, s1;
+    float den = fa_sig_den(x, &xn, &s1);
+    float y = s1 / den;
+    return x != x ? x : y;
 }
 
 /* sigma(v) and sigma(-v) for v = vh + vl, each within ~4 ULP (one
