@@ -155,9 +155,9 @@ FA_INLINE32 float fa_expn2(float v, float vl, float *yl)
     return p * sc;
 }
 
-/* exp(x) = 2^n (1 + w) for |x| <= 104, w = expm1(r) (r + r^2 q(r)), x = n ln2
+/* exp(x) = 2^n (1 + w) for |x| <= 110, w = expm1(r) (r + r^2 q(r)), x = n ln2
  * + r by Cody-Waite (ln2 in two parts); *tt = FA_SHIFTF + n.  The core of
- * the lean exps: fa_expn2_pair, fa_exp_tanh_rangef. */
+ * the lean exps: fa_expn2_pair, fa_exp_tanh_rangef, fa_sig_den. */
 FA_INLINE32 float fa_exp_lean_core(float x, float *tt)
 {
     float t = FA_FMAF(x, FA_LOG2EF, FA_SHIFTF);
@@ -262,11 +262,8 @@ FA_INLINE32 float fa_sig_den(float x, float *xn, float *s1)
     int32_t xb = (int32_t)fa_asuint32(xl), hb = (int32_t)fa_asuint32(FA_SIG_HI);
     float xc = fa_asfloat((uint32_t)(xb < hb ? xb : hb));  /* min(xl, HI): a float below
                                                               HI has smaller bits as int32 */
-    float t = FA_FMAF(-xc, FA_LOG2EF, FA_SHIFTF);          /* FA_SHIFTF + n */
-    float nf = t - FA_SHIFTF;
-    float r = FA_FMAF(nf, -FA_LN2LOF, FA_FMAF(nf, -FA_LN2HIF, -xc));
-    float r2 = r * r;
-    float w = FA_FMAF(r2, fa_expm1f_q(r, r2), r);
+    float t;                                                /* FA_SHIFTF + n */
+    float w = fa_exp_lean_core(-xc, &t);
     uint32_t tb = fa_asuint32(t), tk = fa_asuint32(FA_SHIFTF + 64.0f);
     uint32_t tmb = tb < tk ? tb : tk;                        /* FA_SHIFTF + n1 */
     float u = fa_asfloat((fa_asuint32(FA_SHIFTF) + 127u - tmb) << 23);   /* 2^-n1 */
@@ -278,7 +275,7 @@ FA_INLINE32 float fa_sig_den(float x, float *xn, float *s1)
     float D = c + (w + cl);
     *xn = xl;
     *s1 = fa_asfloat(((tmb - tb) << 23) + (127u << 23));
-    return D * fa_asfloat((tmb << 23) + (127u << 23));      /* D s2 */
+    return D * fa_pow2f_shifted(fa_asfloat(tmb));           /* D s2 */
 }
 
 FA_INLINE32 float fa_siluf(float x)
