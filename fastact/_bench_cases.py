@@ -14,6 +14,10 @@ Calling convention of a contender, for function ``name``:
 that a contender may ignore.  ``params`` are the function's parameters with the
 values of ``Case.params`` (defaults, plus the required ones: prelu's weight and
 axis, maxout's pieces).
+
+A case is named by a function of the registry (or an alias) or by one of its
+forms (``Op.forms``: ``gelu_tanh`` is gelu with approximate='tanh'), which
+the reports show as a function of its own.
 """
 
 from dataclasses import dataclass
@@ -22,7 +26,7 @@ import numpy as np
 
 from ._registry import OPS, lookup
 
-__all__ = ["Case", "make_case", "ROW_LENGTH", "CHANNELS"]
+__all__ = ["Case", "make_case", "case_names", "resolve", "ROW_LENGTH", "CHANNELS"]
 
 ROW_LENGTH = 1000   # softmax / log_softmax rows (a classifier's logits)
 CHANNELS = 64       # prelu channels and maxout group axis length
@@ -30,7 +34,7 @@ CHANNELS = 64       # prelu channels and maxout group axis length
 
 @dataclass
 class Case:
-    name: str                 # registry name
+    name: str                 # registry name: what the contenders are called by
     dtype: np.dtype
     n: int                    # elements of x
     x: np.ndarray             # forward input
@@ -38,6 +42,7 @@ class Case:
     dy: np.ndarray            # gradient arriving at the forward's output
     params: dict              # keyword parameters for every contender
     saved: np.ndarray         # what the backward takes: y or x
+    label: str = ""           # what the reports call it: name, or the form's label
 
     @property
     def op(self):
@@ -58,27 +63,43 @@ def _shape(op, n):
     return (n,)
 
 
+def _forms():
+    return {label: (op, dict(params)) for op in OPS for label, params in op.forms}
+
+
+def resolve(name):
+    """(op, parameter values, label) of a case name: a function or alias of
+    the registry (its defaults), or one of the functions' forms."""
+    form = _forms().get(name)
+    if form is not None:
+        return form[0], form[1], name
+    op = lookup(name)
+    return op, {}, op.name
+
+
+def case_names():
+    """Every function of the registry, each followed by its forms."""
+    return [label for op in OPS for label in (op.name,) + tuple(f[0] for f in op.forms)]
+
+
 def make_case(name, n, dtype, seed=0):
-    """The inputs and parameters of function `name` at (about) n elements."""
+    """The inputs and parameters of case `name` (see resolve) at (about) n elements."""
     import fastact as fa
 
-    op = lookup(name)
+    op, form, label = resolve(name)
     rng = np.random.default_rng(seed)
     shape = _shape(op, n)
     lo, hi = op.domain
     # realistic pre-activations: mostly in the function's interesting range
     x = (rng.standard_normal(shape) * (hi - lo) / 8).astype(dtype)
     params = {p.name: p.default for p in op.params if not p.required}
+    params.update(form)
     if op.kind == "prelu":
         params["weight"] = np.linspace(0.05, 0.3, shape[1]).astype(dtype)
         params["axis"] = 1
     elif op.kind == "maxout":
         params["pieces"] = 2
-    y = getattr(fa, name)(x, **params)
+    y = getattr(fa, op.name)(x, **params)
     dy = rng.standard_normal(y.shape).astype(dtype)
     saved = y if op.saves == "y" else x
-    return Case(name, np.dtype(dtype), x.size, x, y, dy, params, saved)
-
-
-def all_names():
-    return [op.name for op in OPS]
+    return Case(op.name, np.dtype(dtype), x.size, x, y, dy, params, saved, label)

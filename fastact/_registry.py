@@ -65,6 +65,8 @@ class Op:
                 derivative is below a fraction of its maximum), or '' (none)
     band        for 'saturated': t -> (lo, hi), the outputs y with lo <= y <= hi
                 are those where the derivative is at least t times its maximum
+    forms       other parameter settings the benchmark reports as functions of
+                their own, as (label, ((param, value), ...)): gelu's tanh form
     """
 
     name: str
@@ -83,6 +85,7 @@ class Op:
     ulp: "tuple[float, float]" = (1.0, 2.0)
     monitor: str = ""
     band: object = None
+    forms: "tuple[tuple[str, tuple[tuple[str, object], ...]], ...]" = ()
 
 
 def _sigmoid_band(t):
@@ -213,7 +216,7 @@ OPS = (
        params=(Param("approximate", "none", "choice", choices=("none", "tanh"),
                      doc="'none': the exact form x Phi(x); 'tanh': the tanh approximation."),),
        kernels=("gelu", "gelu_tanh"), select=_select_gelu, ulp=(2.0, 3.0), cls="transcendental", domain=(-12.0, 12.0),
-       special="gelu(-inf) = -0, gelu(inf) = inf"),
+       special="gelu(-inf) = -0, gelu(inf) = inf", forms=(("gelu_tanh", (("approximate", "tanh"),)),)),
     Op("elu", "elementwise", "x if x > 0 else alpha (exp(x) - 1)", "1 if x > 0 else y + alpha", "y",
        params=(Param("alpha", 1.0, "nonneg", doc="The negative saturation value: elu(-inf) = -alpha."),),
        kernels=("elu",), select=_one("elu"),

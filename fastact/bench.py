@@ -22,7 +22,7 @@ same peer (whose thread pool may still spin).  Inputs: realistic values (see _be
 same arrays for every contender.
 
     python -m fastact.bench --quick                  # the default: < 1 minute
-    python -m fastact.bench --ops sigmoid,gelu --dtypes float32,float64 --sizes 1e3,1e6,4e7
+    python -m fastact.bench --ops sigmoid,gelu,gelu_tanh --dtypes float32,float64 --sizes 1e3,1e6,4e7
     python -m fastact.bench --json out.json --markdown out.md --plot out.png
     python -m fastact.bench --accuracy               # max ULP error per contender instead
 
@@ -45,10 +45,10 @@ import numpy as np
 import fastact as fa
 
 from . import _contenders
-from ._bench_cases import make_case
-from ._registry import OPS, lookup
+from ._bench_cases import case_names, make_case, resolve
+from ._registry import lookup
 
-QUICK_OPS = ("sigmoid", "tanh", "relu", "silu", "gelu", "softplus", "softmax")
+QUICK_OPS = ("sigmoid", "tanh", "relu", "silu", "gelu", "gelu_tanh", "softplus", "softmax")
 QUICK_SIZES = (1000, 1_000_000)
 FULL_SIZES = (1000, 100_000, 1_000_000, 40_000_000)
 
@@ -241,7 +241,7 @@ def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=
 
 
 def _record(case, n, direction, contender, med, lo, hi, error):
-    return {"function": case.name, "dtype": case.dtype.name, "size": n, "elements": case.n,
+    return {"function": case.label, "dtype": case.dtype.name, "size": n, "elements": case.n,
             "direction": direction, "contender": contender,
             "median_s": med, "min_s": lo, "max_s": hi,
             "melem_s": (case.n / med / 1e6) if med else None, "error": error}
@@ -328,20 +328,22 @@ def accuracy(ops, dtypes, contenders=None, n64=600):
 
     contenders = contenders or _contenders.available()
     results = []
-    for name in ops:
-        op = lookup(name)
+    for label in ops:
+        op, form, _ = resolve(label)
+        name = op.name
         if op.kind != "elementwise":
             continue
         for dtype in dtypes:
             if np.dtype(dtype) == np.float32:
                 x = acc.float32_inputs(op.domain, n_bits=1 << 20, n_domain=1 << 18)
-                exact = reference.forward(name, x.astype(np.float64))
+                exact = reference.forward(name, x.astype(np.float64), **form)
                 lo = None
             else:
                 x = acc.float64_inputs(op.domain, n64)
-                ex = np.array([acc.mp_forward(name, v) for v in x])
+                ex = np.array([acc.mp_forward(name, v, form) for v in x])
                 exact, lo = ex[:, 0], ex[:, 1]
             params = {p.name: p.default for p in op.params}
+            params.update(form)
             for c in contenders:
                 fn = _contenders.get(c, name)
                 if fn is None:
@@ -353,7 +355,7 @@ def accuracy(ops, dtypes, contenders=None, n64=600):
                     continue  # this peer lacks these parameter values (e.g. numexpr has no erf)
                 err = acc.ulp_error(y, exact, dtype, lo)
                 normal = np.isfinite(exact) & (np.abs(exact) >= np.finfo(dtype).tiny)
-                results.append({"function": name, "dtype": np.dtype(dtype).name, "contender": c,
+                results.append({"function": label, "dtype": np.dtype(dtype).name, "contender": c,
                                 "max_ulp": float(np.max(err[normal], initial=0.0))})
     return results
 
@@ -380,8 +382,10 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(prog="python -m fastact.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
                     help="the default: %s, float32, sizes 1e3 and 1e6, forward and backward" % ", ".join(QUICK_OPS))
-    ap.add_argument("--full", action="store_true", help="every function, float32 and float64, 1e3..4e7")
-    ap.add_argument("--ops", help="comma-separated function names (aliases allowed)")
+    ap.add_argument("--full", action="store_true",
+                    help="every function (and gelu_tanh), float32 and float64, 1e3..4e7")
+    ap.add_argument("--ops", help="comma-separated function names (aliases allowed; gelu_tanh is gelu with "
+                                  "approximate='tanh')")
     ap.add_argument("--dtypes", help="comma-separated: float32,float64")
     ap.add_argument("--sizes", help="comma-separated element counts, e.g. 1e3,1e5,1e6,4e7")
     ap.add_argument("--threads", type=int, help="fastact thread count (default: fastact's default)")
@@ -407,8 +411,8 @@ def main(argv=None):
     a = parse_args(argv)
     full = a.full
     try:
-        names = [lookup(s.strip()).name for s in a.ops.split(",")] if a.ops else (
-            [op.name for op in OPS] if full else list(QUICK_OPS))
+        names = [resolve(s.strip())[2] for s in a.ops.split(",")] if a.ops else (
+            case_names() if full else list(QUICK_OPS))
     except ValueError as e:
         sys.exit("fastact-bench: %s" % e)
     dtypes = [np.dtype(s.strip()).type for s in a.dtypes.split(",")] if a.dtypes else (

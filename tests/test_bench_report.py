@@ -33,6 +33,28 @@ def test_json_and_markdown(tmp_path):
     assert "x numpy" in text and "Roof" in text and "| relu | float32 | 1e+03 | fwd |" in text
 
 
+def test_forms_are_cases_of_their_own(tmp_path):
+    """gelu_tanh (Op.forms) is gelu with approximate='tanh': in --full's list
+    after gelu, accepted by --ops, reported under its own name, and every
+    contender is called with the form's parameter."""
+    import fastact as fa
+    from fastact._bench_cases import case_names, make_case
+
+    names = case_names()
+    assert names[names.index("gelu") + 1] == "gelu_tanh" and "gelu_tanh" in bench.QUICK_OPS
+    case = make_case("gelu_tanh", 500, np.float32)
+    assert case.name == "gelu" and case.label == "gelu_tanh" and case.params == {"approximate": "tanh"}
+    np.testing.assert_array_equal(case.y, fa.gelu(case.x, approximate="tanh"))
+    assert not np.array_equal(case.y, fa.gelu(case.x))
+    out = bench.bind("numpy", case, False)()
+    np.testing.assert_allclose(out, case.y, rtol=1e-5, atol=1e-6)
+    j = tmp_path / "r.json"
+    assert bench.main(["--ops", "gelu,gelu_tanh", "--sizes", "1000", "--contenders", "fastact,numpy",
+                       "--forward", "--json", str(j)] + FAST) == 0
+    got = {(r["function"], r["contender"]) for r in json.loads(j.read_text())["records"]}
+    assert got == {(f, c) for f in ("gelu", "gelu_tanh") for c in ("fastact", "numpy")}
+
+
 def test_rows_speedups():
     recs = [
         {"function": "f", "dtype": "float32", "size": 10, "direction": "forward", "contender": c, "melem_s": v}
