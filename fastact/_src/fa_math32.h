@@ -21,7 +21,6 @@
  *                                        x86-64-v3   baseline (no FMA)
  *   fa_expn2     exp(x), x <= 0           0.67 ULP    0.69 ULP
  *   fa_sigmoidf  sigmoid(x)               1.67        1.67  (every 7th; 1.68 every float32, v4)
- *   fa_mul_sigmoidf  x sigmoid(x)         1.42        1.53
  *   fa_siluf     x sigmoid(x)             1.68        1.68  (every 7th; 1.77 every float32, v4)
  *   fa_tanhf     tanh(x)                  1.46        1.44  (every float in [0.5, 9.2])
  *   fa_expm1f    expm1(x)                 0.89 for x <= 0, 1.45 above 0.35
@@ -168,6 +167,20 @@ FA_INLINE32 float fa_exp_lean_core(float x, float *tt)
     return FA_FMAF(r2, fa_expm1f_q(r, r2), r);
 }
 
+/* exp(x + xlo) = 2^n (1 + w) as above, for a small xlo (a few 2^-8 at
+ * most): xlo and ln2's low part are added first, so that r still rounds
+ * once (r + xlo after the reduction rounded twice: 1.98 ULP for the tanh
+ * form of GELU against 1.77 for silu). */
+FA_INLINE32 float fa_exp_lean_core_lo(float x, float xlo, float *tt)
+{
+    float t = FA_FMAF(x, FA_LOG2EF, FA_SHIFTF);
+    float n = t - FA_SHIFTF;
+    float r = FA_FMAF(n, -FA_LN2HIF, x) + FA_FMAF(n, -FA_LN2LOF, xlo);
+    float r2 = r * r;
+    *tt = t;
+    return FA_FMAF(r2, fa_expm1f_q(r, r2), r);
+}
+
 /* exp(v) 2^32 for v in [-104, 0] (below, exp(-104) 2^32; nan gives nan),
  * left unrounded as y + *yl: fa_expn2 without the reduction's low part and
  * with 1 + r rounded, 15 vector operations instead of 22; ~1 ULP as y
@@ -200,51 +213,21 @@ FA_INLINE32 float fa_rcpf_rough(float d)
     return r * (2.0f - d * r);
 }
 
-/* m sigma(v) for v = vh + vl (silu at beta != 1, the tanh form of GELU):
- * m w / (1 + e) with e = exp(-|v|), w = 1 (v >= 0) or e.  e comes as an
- * unrounded pair (fa_expn2_pair), m w as an exact pair, 1 + e as a rounded
- * sum and its error; one division, then a correction by the numerator's and
- * the denominator's low parts: ~1.4 ULP with or without an FMA (the
- * division's own rounding is not corrected: 0.8 ULP cost 40% more time).
- * m may be as large as the largest float, so the quotient is scaled back
- * from units of 2^32, and beyond |v| = 104 the limits are selected: m for
- * v > 0, a signed zero for v < 0 (so silu(+-inf) = inf, -0).  (vl is why
- * this is not fa_sig_den's single division: exp(-|v|) to first order in vl
- * needs the pair.) */
-FA_INLINE32 float fa_mul_sigmoidf(float m, float vh, float vl)
-{
-    int pos = vh >= 0.0f;
-    float a = __builtin_fabsf(vh);
-    float ebl;
-    float eb = fa_expn2_pair(-a, &ebl);                     /* exp(-|vh|) 2^32 */
-    /* exp(-|v|) to first order in vl, which may be ~100 ULP of e: the
-     * correction then needs 1/(1 + e) to 0.2% */
-    ebl = FA_FMAF(eb, pos ? -vl : vl, ebl);
-    float d = FA_FMAF(eb, 0x1p-32f, 1.0f);
-    float dlo = FA_FMAF(eb, 0x1p-32f, 1.0f - d) + ebl * 0x1p-32f;
-    float r = fa_rcpf_rough(d);                             /* ~1 / (1 + e) */
-    float nh, nl;                                           /* m (w + wl), the product exact */
-    fa_two_prodf(m, fa_selectf(pos, 1.0f, eb), &nh, &nl);
-    nl = FA_FMAF(m, fa_selectf(pos, 0.0f, ebl), nl);
-    float q = nh / d;
-    q = FA_FMAF(FA_FMAF(-q, dlo, nl), r, q);
-    /* m sigma(v) has m's sign, also when it is zero: the correction above
-     * gives +0 for m = -0 */
-    float y = __builtin_copysignf(q * fa_selectf(pos, 1.0f, 0x1p-32f), m);
-    return a > 104.0f ? (pos ? m : __builtin_copysignf(0.0f, m)) : y;
-}
-
-/* 1 + exp(-x) = den / s1 for sigmoid and silu, x clamped to *xn (the
- * numerator silu uses).  With e = exp(-x) = 2^n (1 + w) (Cody-Waite,
+/* 1 + exp(-(x + xlo)) = den / s1 for sigmoid, silu and the tanh form of
+ * GELU, x clamped to *xn (the numerator silu uses); xlo, x's low part (0 for
+ * sigmoid and silu, where it folds away), enters the reduced argument r, so
+ * it may be as large as the exponential's fit allows past |r| = ln2/2 (a
+ * few 2^-8) and must be finite.  With e = exp(-x) = 2^n (1 + w) (Cody-Waite,
  * w = expm1(r)), 1 + e = 2^n D, D = (1 + 2^-n) + w: 1 + 2^-n is split
  * exactly (c + cl), so D rounds once, and every power of two is exact, so
  * sigmoid = s1 / den and silu = xn s1 / den round once more, in a division
  * for both signs of x, with no low parts to carry.  D is within
  * 2^-24/D + 2^-26 relative: over every float32 (v4), silu is within 1.77
  * ULP and sigmoid within 1.68 (1.68 and 1.67 over every 7th under v3 and
- * baseline), against 1.53 and 1.35 for
- * fa_mul_sigmoidf's corrected quotient, at 0.40 instead of 0.71 and 0.52
- * ns/element (one thread, v4).
+ * baseline), against 1.53 and 1.35 for the corrected quotient this
+ * replaced (a division, its remainder and the low parts of the numerator
+ * and the denominator), at 0.40 instead of 0.71 and 0.52 ns/element (one
+ * thread, v4).
  * - The powers of two: 2^-n = s1 / s2, n1 = min(n, 64), s2 = 2^n1, s1 =
  *   2^(n1 - n), so that x s1 and den = D s2 stay normal for n in [-43, 159]
  *   and a subnormal result is rounded once, by the division; 1 + 2^-n1
@@ -256,14 +239,20 @@ FA_INLINE32 float fa_mul_sigmoidf(float m, float vh, float vl)
  *   selects became four compares and a second division. */
 #define FA_SIG_LO -110.0f
 #define FA_SIG_HI 30.0f
-FA_INLINE32 float fa_sig_den(float x, float *xn, float *s1)
+/* fa_sig_D: D (den = D s2) with the pieces: *xn and *xc the clamped x (the
+ * lower clamp, and both), e^-x = 2^n (1 + *w), *s1 = 2^(n1 - n), *s2 = 2^n1.
+ * has_lo a constant: 0 for sigmoid and silu, which then keep
+ * fa_exp_lean_core's one FMA for ln2's low part (adding xlo = 0 took a
+ * vector operation more). */
+FA_INLINE32 float fa_sig_D(float x, int has_lo, float xlo, float *xn, float *xc, float *w, float *s1,
+                           float *s2)
 {
     float xl = x < FA_SIG_LO ? FA_SIG_LO : x;
     int32_t xb = (int32_t)fa_asuint32(xl), hb = (int32_t)fa_asuint32(FA_SIG_HI);
-    float xc = fa_asfloat((uint32_t)(xb < hb ? xb : hb));  /* min(xl, HI): a float below
+    float xh = fa_asfloat((uint32_t)(xb < hb ? xb : hb));  /* min(xl, HI): a float below
                                                               HI has smaller bits as int32 */
     float t;                                                /* FA_SHIFTF + n */
-    float w = fa_exp_lean_core(-xc, &t);
+    float wv = has_lo ? fa_exp_lean_core_lo(-xh, -xlo, &t) : fa_exp_lean_core(-xh, &t);
     uint32_t tb = fa_asuint32(t), tk = fa_asuint32(FA_SHIFTF + 64.0f);
     uint32_t tmb = tb < tk ? tb : tk;                        /* FA_SHIFTF + n1 */
     float u = fa_asfloat((fa_asuint32(FA_SHIFTF) + 127u - tmb) << 23);   /* 2^-n1 */
@@ -272,10 +261,27 @@ FA_INLINE32 float fa_sig_den(float x, float *xn, float *s1)
      * 1 - c are integers below 2^24 otherwise); beyond (x > 16.6) D >= 2^25
      * and the 1 is below its rounding anyway */
     float cl = (1.0f - c) + u;
-    float D = c + (w + cl);
     *xn = xl;
+    *xc = xh;
+    *w = wv;
     *s1 = fa_asfloat(((tmb - tb) << 23) + (127u << 23));
-    return D * fa_pow2f_shifted(fa_asfloat(tmb));           /* D s2 */
+    *s2 = fa_pow2f_shifted(fa_asfloat(tmb));
+    return c + (wv + cl);
+}
+
+/* den = D s2 (the above) for the callers that need no more of it */
+FA_INLINE32 float fa_sig_den_lo(float x, float xlo, float *xn, float *s1)
+{
+    float xc, w, s2;
+    float D = fa_sig_D(x, 1, xlo, xn, &xc, &w, s1, &s2);
+    return D * s2;
+}
+
+FA_INLINE32 float fa_sig_den(float x, float *xn, float *s1)
+{
+    float xc, w, s2;
+    float D = fa_sig_D(x, 0, 0.0f, xn, &xc, &w, s1, &s2);
+    return D * s2;
 }
 
 FA_INLINE32 float fa_siluf(float x)
@@ -291,6 +297,98 @@ FA_INLINE32 float fa_sigmoidf(float x)
     float den = fa_sig_den(x, &xn, &s1);
     float y = s1 / den;
     return x != x ? x : y;
+}
+
+/* silu'(x) = sigma(x) (1 + x sigma(-x)) from fa_sig_D's pieces and one
+ * division: sigma(x) = s1 / den, sigma(-x) = e^-x / (1 + e^-x) = (1 + w) s2
+ * / den, x clamped to [-110, 30] in the product (silu'(inf) = 1, not inf *
+ * 0); a few roundings, well inside the backward's tolerance (through
+ * fa_sigmoid_pm2f, with its selects per sign and per limit, it took 0.62
+ * ns/element; 0.50 now, one thread, 1e6, v4). */
+FA_INLINE32 float fa_silu_gradf(float x)
+{
+    float xn, xc, w, s1, s2;
+    float D = fa_sig_D(x, 0, 0.0f, &xn, &xc, &w, &s1, &s2);
+    float q = 1.0f / (D * s2);
+    float sp = s1 * q;
+    float sm = ((1.0f + w) * s2) * q;
+    float g = sp * FA_FMAF(xc, sm, 1.0f);
+    return x != x ? x : g;
+}
+
+/* m sigma(v + vl) in fa_sig_den_lo's one division, m s1 / den: silu at
+ * beta != 1 (m = x, v + vl = beta x exactly).  Where v < FA_SIG_LO the
+ * limit, a zero of m's sign (the clamped den would turn m = inf into inf),
+ * as it is where |m| is not astronomically large (|beta| >= 2^-70 or so);
+ * vl only where |v| <= 110 (it is nan for an infinite v). */
+FA_INLINE32 float fa_mul_sig_denf(float m, float v, float vl)
+{
+    vl = __builtin_fabsf(v) <= 110.0f ? vl : 0.0f;
+    float vn, s1;
+    float den = fa_sig_den_lo(v, vl, &vn, &s1);
+    float y = (m * s1) / den;
+    return v < FA_SIG_LO ? __builtin_copysignf(0.0f, m) : y;
+}
+
+/* The argument of the tanh form of GELU, v = K1 x + K3 x^3 (K1 = 2 sqrt(2/pi),
+ * K3 = 0.044715 K1), as vh + vl (a rounded v would carry |v| 2^-25 into the
+ * result's relative error: 4 ULP at v = -100), in float: the double form
+ * spent 0.4 ns/element on its conversions alone (v4).  v = x A, A = K1 +
+ * K3 x^2 = A + Al: K1H has 12 bits, a multiple of ulp(K3H x^2) for every
+ * |x| <= FA_GELU_XCF, so A = K1H + p rounds with its error recovered by
+ * Fast2Sum (checked for every such float); x^2, K3H x^2 and x A are exact
+ * pairs; K1L and K3L (the constants' remainders, K1L up to 2^-13 relative)
+ * go into Al, so vl can be ~2^-7.5: it only ever enters an exponential's
+ * reduced argument.  x is clamped to |x| <= FA_GELU_XCF on its bits (|v| <=
+ * 109.8, where sigma(v) is 0 or 1 in float), NaN to +-FA_GELU_XCF: callers
+ * carry NaN in another operand. */
+#define FA_GELU_K1HF 0x1.988p+0f
+#define FA_GELU_K1LF 0x1.14cf5p-14f
+#define FA_GELU_K3HF 0x1.2444f2p-4f
+#define FA_GELU_K3LF 0x1.49b16ap-29f
+#define FA_GELU_XCF 0x1.5cccccp+3f               /* 10.9 */
+FA_INLINE32 float fa_gelu_tanh_argf(float x, float *vl)
+{
+    uint32_t ub = fa_asuint32(x), ab = ub & 0x7fffffffu, cb = fa_asuint32(FA_GELU_XCF);
+    float xc = fa_asfloat((ab < cb ? ab : cb) | (ub & 0x80000000u));
+    float s = xc * xc, se = fa_prod_errf(xc, xc, s);
+    float p = FA_GELU_K3HF * s, pe = fa_prod_errf(FA_GELU_K3HF, s, p);
+    float A = FA_GELU_K1HF + p;
+    float Al = p - (A - FA_GELU_K1HF);                      /* Fast2Sum */
+    Al = Al + FA_FMAF(FA_GELU_K3HF, se, pe) + FA_FMAF(FA_GELU_K3LF, s, FA_GELU_K1LF);
+    float vh = xc * A;
+    *vl = FA_FMAF(xc, Al, fa_prod_errf(xc, A, vh));
+    return vh;
+}
+
+/* gelu, tanh form: x sigma(v) = x s1 / den in fa_sig_den's one division.
+ * Below -FA_GELU_XCF the numerator is -FA_GELU_XCF, whose result rounds to
+ * -0 like the exact one (gelu(-inf) = -0, not -inf * 0); NaN stays in it. */
+FA_INLINE32 float fa_gelu_tanhf(float x)
+{
+    float xn = x < -FA_GELU_XCF ? -FA_GELU_XCF : x;
+    float vl, vh = fa_gelu_tanh_argf(x, &vl);
+    float vn, s1;
+    float den = fa_sig_den_lo(vh, vl, &vn, &s1);
+    return (xn * s1) / den;
+}
+
+/* gelu'(x), tanh form: sigma(v) + x v' sigma(v) sigma(-v), v' = K1 + 3 K3
+ * x^2, from fa_sig_D's pieces as fa_silu_gradf (one division, a few
+ * roundings); beyond |x| = 10.75 (|v| > 105) the limits 1 and 0, on x,
+ * which keeps a NaN (fa_gelu_tanh_argf makes its v finite); a bitwise
+ * select, which GCC cannot turn into a merge-masked division. */
+FA_INLINE32 float fa_gelu_tanh_gradf(float x)
+{
+    float vl, vh = fa_gelu_tanh_argf(x, &vl);
+    float vn, vc, w, s1, s2;
+    float D = fa_sig_D(vh, 1, vl, &vn, &vc, &w, &s1, &s2);
+    float q = 1.0f / (D * s2);
+    float sp = s1 * q;
+    float sm = ((1.0f + w) * s2) * q;
+    float dv = FA_FMAF(3.0f * FA_GELU_K3HF, x * x, FA_GELU_K1HF + FA_GELU_K1LF);
+    float g = sp * FA_FMAF(x * dv, sm, 1.0f);
+    return fa_selectf(__builtin_fabsf(x) > 10.75f, x > 0.0f ? 1.0f : 0.0f, g);
 }
 
 /* sigma(v) and sigma(-v) for v = vh + vl, each within ~4 ULP (one
