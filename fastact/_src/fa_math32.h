@@ -22,6 +22,7 @@
  *   fa_expn2     exp(x), x <= 0           0.67 ULP    0.69 ULP
  *   fa_sigmoidf  sigmoid(x)               1.67        1.67  (every 7th; 1.68 every float32, v4)
  *   fa_siluf     x sigmoid(x)             1.68        1.68  (every 7th; 1.77 every float32, v4)
+ *   fa_gelu_tanhf  x sigmoid(2u)          1.80        1.78  (every 7th; v4 as v3)
  *   fa_tanhf     tanh(x)                  1.46        1.44  (every float in [0.5, 9.2])
  *   fa_expm1f    expm1(x)                 0.89 for x <= 0, 1.45 above 0.35
  *   fa_log1pf01_dd log1p(t), t in [0, 1]  0.65
