@@ -27,8 +27,8 @@ __all__ = ["float32_inputs", "float64_inputs", "ulp_error", "measure_float32", "
 
 # (function, parameters) pairs measured: defaults, plus the non-default
 # parameters whose code path differs (beta != 1 changes silu/softplus).
-CASES = tuple((op.name, {}) for op in OPS if op.kind == "elementwise") + (
-    ("gelu", {"approximate": "tanh"}),
+CASES = tuple((op.name, {}) for op in OPS if op.kind == "elementwise") + tuple(
+    (op.name, dict(params)) for op in OPS for _, params in op.forms) + (   # gelu's tanh form
     ("silu", {"beta": 1.7}),
     ("silu", {"beta": 0.3}),  # beta < 1: the tail runs to |x| ~ 350, beta x's low part large
     ("softplus", {"beta": 2.5, "threshold": 20.0}),

@@ -157,29 +157,26 @@ FA_INLINE32 float fa_expn2(float v, float vl, float *yl)
 
 /* exp(x) = 2^n (1 + w) for |x| <= 110, w = expm1(r) (r + r^2 q(r)), x = n ln2
  * + r by Cody-Waite (ln2 in two parts); *tt = FA_SHIFTF + n.  The core of
- * the lean exps: fa_expn2_pair, fa_exp_tanh_rangef, fa_sig_den. */
-FA_INLINE32 float fa_exp_lean_core(float x, float *tt)
+ * the lean exps: fa_expn2_pair, fa_exp_tanh_rangef, fa_sig_D. */
+/* The lean exps' core, with an optional low part xlo of x (has_lo a
+ * constant; a few 2^-8 at most): xlo and ln2's low part are added first, so
+ * that r still rounds once (r + xlo after the reduction rounded twice: 1.98
+ * ULP for the tanh form of GELU against 1.77 for silu); without one, ln2's
+ * low part takes one FMA (adding xlo = 0 took a vector operation more). */
+FA_INLINE32 float fa_exp_lean_core2(float x, int has_lo, float xlo, float *tt)
 {
     float t = FA_FMAF(x, FA_LOG2EF, FA_SHIFTF);
     float n = t - FA_SHIFTF;
-    float r = FA_FMAF(n, -FA_LN2LOF, FA_FMAF(n, -FA_LN2HIF, x));
+    float r = has_lo ? FA_FMAF(n, -FA_LN2HIF, x) + FA_FMAF(n, -FA_LN2LOF, xlo)
+                     : FA_FMAF(n, -FA_LN2LOF, FA_FMAF(n, -FA_LN2HIF, x));
     float r2 = r * r;
     *tt = t;
     return FA_FMAF(r2, fa_expm1f_q(r, r2), r);
 }
 
-/* exp(x + xlo) = 2^n (1 + w) as above, for a small xlo (a few 2^-8 at
- * most): xlo and ln2's low part are added first, so that r still rounds
- * once (r + xlo after the reduction rounded twice: 1.98 ULP for the tanh
- * form of GELU against 1.77 for silu). */
-FA_INLINE32 float fa_exp_lean_core_lo(float x, float xlo, float *tt)
+FA_INLINE32 float fa_exp_lean_core(float x, float *tt)
 {
-    float t = FA_FMAF(x, FA_LOG2EF, FA_SHIFTF);
-    float n = t - FA_SHIFTF;
-    float r = FA_FMAF(n, -FA_LN2HIF, x) + FA_FMAF(n, -FA_LN2LOF, xlo);
-    float r2 = r * r;
-    *tt = t;
-    return FA_FMAF(r2, fa_expm1f_q(r, r2), r);
+    return fa_exp_lean_core2(x, 0, 0.0f, tt);
 }
 
 /* exp(v) 2^32 for v in [-104, 0] (below, exp(-104) 2^32; nan gives nan),
@@ -242,9 +239,7 @@ FA_INLINE32 float fa_rcpf_rough(float d)
 #define FA_SIG_HI 30.0f
 /* fa_sig_D: D (den = D s2) with the pieces: *xn and *xc the clamped x (the
  * lower clamp, and both), e^-x = 2^n (1 + *w), *s1 = 2^(n1 - n), *s2 = 2^n1.
- * has_lo a constant: 0 for sigmoid and silu, which then keep
- * fa_exp_lean_core's one FMA for ln2's low part (adding xlo = 0 took a
- * vector operation more). */
+ * has_lo a constant (fa_exp_lean_core2): 0 for sigmoid and silu. */
 FA_INLINE32 float fa_sig_D(float x, int has_lo, float xlo, float *xn, float *xc, float *w, float *s1,
                            float *s2)
 {
@@ -253,7 +248,7 @@ FA_INLINE32 float fa_sig_D(float x, int has_lo, float xlo, float *xn, float *xc,
     float xh = fa_asfloat((uint32_t)(xb < hb ? xb : hb));  /* min(xl, HI): a float below
                                                               HI has smaller bits as int32 */
     float t;                                                /* FA_SHIFTF + n */
-    float wv = has_lo ? fa_exp_lean_core_lo(-xh, -xlo, &t) : fa_exp_lean_core(-xh, &t);
+    float wv = fa_exp_lean_core2(-xh, has_lo, -xlo, &t);
     uint32_t tb = fa_asuint32(t), tk = fa_asuint32(FA_SHIFTF + 64.0f);
     uint32_t tmb = tb < tk ? tb : tk;                        /* FA_SHIFTF + n1 */
     float u = fa_asfloat((fa_asuint32(FA_SHIFTF) + 127u - tmb) << 23);   /* 2^-n1 */
@@ -271,18 +266,16 @@ FA_INLINE32 float fa_sig_D(float x, int has_lo, float xlo, float *xn, float *xc,
 }
 
 /* den = D s2 (the above) for the callers that need no more of it */
-FA_INLINE32 float fa_sig_den_lo(float x, float xlo, float *xn, float *s1)
+FA_INLINE32 float fa_sig_den2(float x, int has_lo, float xlo, float *xn, float *s1)
 {
     float xc, w, s2;
-    float D = fa_sig_D(x, 1, xlo, xn, &xc, &w, s1, &s2);
+    float D = fa_sig_D(x, has_lo, xlo, xn, &xc, &w, s1, &s2);
     return D * s2;
 }
 
 FA_INLINE32 float fa_sig_den(float x, float *xn, float *s1)
 {
-    float xc, w, s2;
-    float D = fa_sig_D(x, 0, 0.0f, xn, &xc, &w, s1, &s2);
-    return D * s2;
+    return fa_sig_den2(x, 0, 0.0f, xn, s1);
 }
 
 FA_INLINE32 float fa_siluf(float x)
@@ -300,24 +293,32 @@ FA_INLINE32 float fa_sigmoidf(float x)
     return x != x ? x : y;
 }
 
-/* silu'(x) = sigma(x) (1 + x sigma(-x)) from fa_sig_D's pieces and one
- * division: sigma(x) = s1 / den, sigma(-x) = e^-x / (1 + e^-x) = (1 + w) s2
- * / den, x clamped to [-110, 30] in the product (silu'(inf) = 1, not inf *
- * 0); a few roundings, well inside the backward's tolerance (through
- * fa_sigmoid_pm2f, with its selects per sign and per limit, it took 0.62
- * ns/element; 0.50 now, one thread, 1e6, v4). */
+/* sigma(x) and sigma(-x) (x + xlo, has_lo as fa_sig_D) from fa_sig_D's
+ * pieces and one division, for the derivatives: sigma(x) = s1 / den,
+ * sigma(-x) = e^-x / (1 + e^-x) = (1 + w) s2 / den; a few roundings, well
+ * inside the backward's tolerance.  *xc is x clamped to [-110, 30]. */
+FA_INLINE32 void fa_sig_pm_den(float x, int has_lo, float xlo, float *xc, float *sp, float *sm)
+{
+    float xn, w, s1, s2;
+    float D = fa_sig_D(x, has_lo, xlo, &xn, xc, &w, &s1, &s2);
+    float q = 1.0f / (D * s2);
+    *sp = s1 * q;
+    *sm = ((1.0f + w) * s2) * q;
+}
+
+/* silu'(x) = sigma(x) (1 + x sigma(-x)), x clamped in the product
+ * (silu'(inf) = 1, not inf * 0).  Through fa_sigmoid_pm2f, with its selects
+ * per sign and per limit, it took 0.62 ns/element; 0.50 now (one thread,
+ * 1e6, v4). */
 FA_INLINE32 float fa_silu_gradf(float x)
 {
-    float xn, xc, w, s1, s2;
-    float D = fa_sig_D(x, 0, 0.0f, &xn, &xc, &w, &s1, &s2);
-    float q = 1.0f / (D * s2);
-    float sp = s1 * q;
-    float sm = ((1.0f + w) * s2) * q;
+    float xc, sp, sm;
+    fa_sig_pm_den(x, 0, 0.0f, &xc, &sp, &sm);
     float g = sp * FA_FMAF(xc, sm, 1.0f);
     return x != x ? x : g;
 }
 
-/* m sigma(v + vl) in fa_sig_den_lo's one division, m s1 / den: silu at
+/* m sigma(v + vl) in fa_sig_den's one division, m s1 / den: silu at
  * beta != 1 (m = x, v + vl = beta x exactly).  Where v < FA_SIG_LO the
  * limit, a zero of m's sign (the clamped den would turn m = inf into inf),
  * as it is where |m| is not astronomically large (|beta| >= 2^-70 or so);
@@ -326,7 +327,7 @@ FA_INLINE32 float fa_mul_sig_denf(float m, float v, float vl)
 {
     vl = __builtin_fabsf(v) <= 110.0f ? vl : 0.0f;
     float vn, s1;
-    float den = fa_sig_den_lo(v, vl, &vn, &s1);
+    float den = fa_sig_den2(v, 1, vl, &vn, &s1);
     float y = (m * s1) / den;
     return v < FA_SIG_LO ? __builtin_copysignf(0.0f, m) : y;
 }
@@ -370,31 +371,28 @@ FA_INLINE32 float fa_gelu_tanhf(float x)
     float xn = x < -FA_GELU_XCF ? -FA_GELU_XCF : x;
     float vl, vh = fa_gelu_tanh_argf(x, &vl);
     float vn, s1;
-    float den = fa_sig_den_lo(vh, vl, &vn, &s1);
+    float den = fa_sig_den2(vh, 1, vl, &vn, &s1);
     return (xn * s1) / den;
 }
 
 /* gelu'(x), tanh form: sigma(v) + x v' sigma(v) sigma(-v), v' = K1 + 3 K3
- * x^2, from fa_sig_D's pieces as fa_silu_gradf (one division, a few
- * roundings); beyond |x| = 10.75 (|v| > 105) the limits 1 and 0, on x,
+ * x^2, with fa_sig_pm_den as fa_silu_gradf; beyond |x| = 10.75 (|v| > 105) the limits 1 and 0, on x,
  * which keeps a NaN (fa_gelu_tanh_argf makes its v finite); a bitwise
  * select, which GCC cannot turn into a merge-masked division. */
 FA_INLINE32 float fa_gelu_tanh_gradf(float x)
 {
     float vl, vh = fa_gelu_tanh_argf(x, &vl);
-    float vn, vc, w, s1, s2;
-    float D = fa_sig_D(vh, 1, vl, &vn, &vc, &w, &s1, &s2);
-    float q = 1.0f / (D * s2);
-    float sp = s1 * q;
-    float sm = ((1.0f + w) * s2) * q;
+    float vc, sp, sm;
+    fa_sig_pm_den(vh, 1, vl, &vc, &sp, &sm);
     float dv = FA_FMAF(3.0f * FA_GELU_K3HF, x * x, FA_GELU_K1HF + FA_GELU_K1LF);
     float g = sp * FA_FMAF(x * dv, sm, 1.0f);
     return fa_selectf(__builtin_fabsf(x) > 10.75f, x > 0.0f ? 1.0f : 0.0f, g);
 }
 
 /* sigma(v) and sigma(-v) for v = vh + vl, each within ~4 ULP (one
- * division shared; vl enters to first order): the derivatives of silu,
- * softplus, log_sigmoid and the tanh form of GELU, whose products need
+ * division shared; vl enters to first order): the derivatives of silu and
+ * softplus at beta != 1 (at beta = 1, and for log_sigmoid and the tanh form
+ * of GELU, fa_sig_pm_den and fa_sigmoidf serve), whose products need
  * relative, not last-bit, accuracy (fa_expn2_lean: 4.6 -> 3.3-3.6 ns/element for
  * softplus's backward).  Beyond |v| = 104 the limits (1, 0) or (0, 1). */
 FA_INLINE32 void fa_sigmoid_pm2f(float vh, float vl, float *sp, float *sm)
