@@ -101,6 +101,11 @@ cdef inline double _exp_neg_abs_prod(floating x, double beta, double *vh) noexce
     # exp(-|beta x|), with beta*x kept exact in double precision (a rounded
     # argument would cost |beta x| ulps in the tails); *vh = beta*x rounded.
     cdef double h, l
+    if beta == 1.0:
+        # x itself (silu_unit: a constant, so no product error to carry; 6 of
+        # the loop's ~55 vector instructions)
+        vh[0] = x
+        return fa_expneg(-fabs(<double>x))
     if floating is double:
         fa_two_prod(beta, x, &h, &l)
         vh[0] = h
@@ -253,8 +258,12 @@ cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) n
     cdef double d = 1.0 / (1.0 + e)
     cdef double sp = d if v >= 0 else e * d
     cdef double sm = e * d if v >= 0 else d
-    cdef double g = ((1.0 if v > 0 else 0.0) if e == 0.0 else sp * (1.0 + v * sm))
-    return <floating>(<double>dy * g)
+    # v clamped to +-1000 (two selects, a max and a min; nan passes) instead of
+    # selecting the limits where e underflows: sp (1 + v sm) is then 1 or a
+    # zero of the true sign there, never 0 * inf (66 -> ~52 vector instructions)
+    cdef double vc = -1000.0 if v < -1000.0 else v
+    vc = 1000.0 if vc > 1000.0 else vc
+    return <floating>(<double>dy * (sp * (1.0 + vc * sm)))
 
 # silu at beta = 1 (the usual call): the same math with beta a constant, so
 # the loop carries neither beta x's split product nor a select on beta
@@ -413,9 +422,12 @@ cdef inline floating gelu_tanh_bwd(floating dy, floating x, double p0, double p1
     cdef double d = 1.0 / (1.0 + e)
     cdef double sp = d if w >= 0 else e * d
     cdef double sm = e * d if w >= 0 else d
+    # x clamped to +-100 (as w's): where e underflows the sum is then 1 or a
+    # zero of the true sign, never 0 * inf, with no select of the limits
+    xd = -100.0 if xd < -100.0 else xd
+    xd = 100.0 if xd > 100.0 else xd
     cdef double dw = GELU_K1 + 3.0 * GELU_K3 * xd * xd
-    cdef double g = ((1.0 if w > 0 else 0.0) if e == 0.0 else sp + xd * dw * sp * sm)
-    return <floating>(<double>dy * g)
+    return <floating>(<double>dy * (sp + xd * dw * sp * sm))
 
 # -------------------------------------------------------------------- elu
 cdef inline floating elu_fwd(floating x, double alpha, double p1) noexcept nogil:

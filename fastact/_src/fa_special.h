@@ -103,23 +103,28 @@ FA_INLINE double fa_gelu_grad64(double x)
     return dens == 0.0 ? cdf : cdf + x * dens;
 }
 
-/* w = 2 sqrt(2/pi) (x + 0.044715 x^3) as a double-double wh + wl.  x is clamped
- * to |x| <= 100, where sigma(w) is already exactly 0 or 1. */
+/* w = 2 sqrt(2/pi) (x + 0.044715 x^3) = x (K1 + K3 x^2) as a double-double
+ * wh + wl (relative error ~2^-100).  K1 is split as K1H (20 significant bits)
+ * + K1L: K1H + t (t = K3 x^2 <= 714) then rounds to a multiple of ulp <=
+ * 2^-19 and Fast2Sum recovers its error exactly whichever term is larger.
+ * x is clamped to |x| <= 100 (two selects GCC makes a min and a max; a nested
+ * ternary made it compute the pair three times and blend), where sigma(w) is
+ * already exactly 0 or 1; NaN passes. */
+#define FA_GELU_K1H 0x1.98844p+0
+#define FA_GELU_K1L 0x1.33d436508d0fdp-20
 FA_INLINE void fa_gelu_tanh_arg64(double x, double *wh, double *wl)
 {
-    double xc = x < -100.0 ? -100.0 : (x > 100.0 ? 100.0 : x);
-    double p, pe, c, ce, a3, a3e, a1, a1e, s, se;
+    double xc = x < -100.0 ? -100.0 : x;
+    xc = xc > 100.0 ? 100.0 : xc;
+    double p, pe, t, te;
     fa_two_prod(xc, xc, &p, &pe);               /* x^2 */
-    fa_two_prod(p, xc, &c, &ce);                /* x^3 */
-    ce += pe * xc;
-    fa_two_prod(FA_GELU_K3, c, &a3, &a3e);      /* K3 x^3 */
-    a3e += FA_GELU_K3 * ce + FA_GELU_K3_LO * c;
-    fa_two_prod(FA_GELU_K1, xc, &a1, &a1e);     /* K1 x */
-    a1e += FA_GELU_K1_LO * xc;
-    fa_two_sum(a1, a3, &s, &se);
-    se += a1e + a3e;
-    double h = s + se;
-    *wl = se - (h - s);
+    fa_two_prod(FA_GELU_K3, p, &t, &te);        /* K3 x^2 (its high part) */
+    double s = FA_GELU_K1H + t;
+    double se = t - (s - FA_GELU_K1H);          /* Fast2Sum: exact (see above) */
+    double lo = se + (te + FA_FMA(FA_GELU_K3, pe, FA_FMA(FA_GELU_K3_LO, p, FA_GELU_K1L)));
+    double h, he;
+    fa_two_prod(xc, s, &h, &he);
+    *wl = FA_FMA(xc, lo, he);
     *wh = h;
 }
 
