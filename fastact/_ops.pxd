@@ -349,7 +349,11 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
         rf = rf / bh
         rf = rf - rf * (bl * fa_rcpf_rough(bh))     # / (bh + bl)
         return x if _above_f(fh, threshold) else rf
-    if floating is double:
+    if floating is double and beta == 1.0:
+        v = x                                   # softplus_unit: no product to carry
+        vl = 0.0
+        e = fa_expneg(-fabs(v))
+    elif floating is double:
         fa_two_prod(beta, x, &v, &vl)
         e = fa_expneg_dd(-fabs(v), -vl if v >= 0 else vl)
     else:
