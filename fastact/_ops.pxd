@@ -530,7 +530,7 @@ cdef inline floating mish_fwd(floating x, double p0, double p1) noexcept nogil:
         # the limit below x = -104 (t is exp(-104) there): a signed zero
         _mish_terms(x, &t, &p, &q, False)
         return <floating>(copysign(0.0, xd) if xd < -104.0 else xd * (p / q))
-    cdef double e = fa_exp(20.0 if xd > 20.0 else xd)
+    cdef double e = fa_expneg(20.0 if xd > 20.0 else xd)     # (fa_expneg: any argument <= 664)
     cdef double n = e * e + 2.0 * e     # one rounding that matters (e * e is small next to 2e)
     return <floating>(copysign(0.0, xd) if n == 0.0 else xd * (n / (n + 2.0)))
 
@@ -548,11 +548,16 @@ cdef inline floating mish_bwd(floating dy, floating x, double p0, double p1) noe
         g = g / ((q * q) * (1.0 + t))
         g = 1.0 if xd > 25.0 else (0.0 if xd < -104.0 else g)
         return <floating>(<double>dy * g)
-    cdef double e = fa_exp(25.0 if xd > 25.0 else xd)
+    # over one division (the three quotients' denominators multiplied: at
+    # most 2e54 at x = 25); x clamped below at -800 (e = 0 there) so that
+    # x e is never -inf * 0: g is then a zero of the true sign
+    cdef double e = fa_expneg(25.0 if xd > 25.0 else xd)
     cdef double n = e * (e + 2.0)
     cdef double n2 = n + 2.0
-    g = n / n2 + xd * (e / (1.0 + e)) * (4.0 * (n + 1.0) / (n2 * n2))
-    g = 1.0 if xd > 25.0 else (0.0 if e == 0.0 else g)
+    cdef double e1 = 1.0 + e
+    cdef double xc = -800.0 if xd < -800.0 else xd
+    g = ((n * e1) * n2 + (4.0 * xc) * (e * (n + 1.0))) / (e1 * (n2 * n2))
+    g = 1.0 if xd > 25.0 else g
     return <floating>(<double>dy * g)
 
 # --------------------------------------------------------------- softsign

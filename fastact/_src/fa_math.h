@@ -144,7 +144,9 @@ FA_INLINE double fa_exp(double x) { return fa_exp_dd(x, 0.0); }
  * a quarter less work: no upper clamp, and one power of two, 2^(n+64), which
  * is normal for every n >= -1086, applied before an exact (or, for a
  * subnormal result, once-rounding) scaling by 2^-64.  The reduction uses
- * FMAs where the target has them.  Below -746 the result is 0. */
+ * FMAs where the target has them.  Below -746 the result is 0.  The same
+ * holds for any hi <= 664 (2^(n+64) stays finite), so a caller that clamps
+ * its argument lower than that (mish: 20, 25) needs no fa_exp_dd. */
 FA_INLINE double fa_expneg_dd(double hi, double lo)
 {
     int clamp = hi < -746.0;
