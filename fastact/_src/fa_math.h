@@ -190,11 +190,12 @@ FA_INLINE double fa_log1p01(double t)
 {
     double u = 1.0 + t;
     double c = (t - (u - 1.0)) / u;
-    /* no select: the scale m = 1/2 or 1 from the comparison's bit, k = 2 - 2m
-     * (selects on the condition let GCC split the paths after them and
-     * compute s and R for both cases: two divisions more per vector) */
-    uint64_t big = u > 0x1.6a09e667f3bcdp0;                 /* sqrt(2) */
-    double m = fa_asdouble(0x3ff0000000000000ULL - (big << 52));
+    /* the scale m = 1/2 or 1 from u's bits with integer arithmetic alone,
+     * k = 2 - 2m: selects on u > sqrt 2 let GCC split the paths after them
+     * and compute s and R for both cases (two divisions more per vector),
+     * and the comparison's bit as an integer did not vectorize for SSE2 */
+    uint64_t e = (fa_asuint64(u) + (0x3ff0000000000000ULL - 0x3fe6a09e667f3bcdULL)) >> 52;  /* 1023 + (u >= sqrt 2) */
+    double m = fa_asdouble((2046ULL << 52) - (e << 52));
     double f = u * m - 1.0;                  /* exact */
     double k = 2.0 - 2.0 * m;
     double s = f / (2.0 + f);
