@@ -85,3 +85,84 @@ def test_no_leak():
         fa.gelu(x, out=out)
         fa.gelu_backward(x, x, out=out)
     util.assert_no_leak(calls, 20000)
+
+
+# ------------------------------------------- other than the default values
+
+PARAM_CASES = [pytest.param(name, p, id="%s%r" % (name, p)) for name, p in
+               ((v.values[0], v.values[1]) for v in util.name_param_params(
+                   lambda op, name, p: op.kind == "elementwise" and bool(p) and name == op.name))]
+
+
+def _fresh(name):
+    _api._SELECTED[util.lookup(name).name].clear()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,params", PARAM_CASES)
+def test_remembered_values_give_the_general_paths_results(name, params, dtype):
+    """A call with non-default parameters takes the fast path from its second
+    call on (the values remembered once checked): the same bits as the first,
+    general-path call, forward and backward, with and without out=."""
+    _fresh(name)
+    x = (np.random.default_rng(1).standard_normal((5, 41)) * 5).astype(dtype)
+    x.flat[:4] = [0.0, -0.0, np.inf, -np.inf]
+    first = util.forward(name, x, params)
+    assert _api._SELECTED[util.lookup(name).name], "the checked values were not remembered"
+    again = util.forward(name, x, params)
+    out = np.empty_like(x)
+    assert util.forward(name, x, params, out=out) is out
+    for got in (again, out):
+        assert np.array_equal(first.view(np.uint8), got.view(np.uint8))
+    op = util.lookup(name)
+    saved = first if op.saves == "y" else x
+    dy = np.random.default_rng(2).uniform(-2, 2, x.shape).astype(dtype)
+    _fresh(name)
+    g1 = util.backward(name, dy, saved, params)
+    g2 = util.backward(name, dy, saved, params)
+    assert np.array_equal(g1.view(np.uint8), g2.view(np.uint8))
+
+
+def test_remembered_values_still_check_the_others():
+    x = np.linspace(-3, 3, 11, dtype=np.float32)
+    fa.gelu(x, approximate="tanh")
+    fa.leaky_relu(x, alpha=0.2)
+    with pytest.raises(ValueError, match="gelu"):
+        fa.gelu(x, approximate="Tanh")
+    with pytest.raises(TypeError, match="leaky_relu"):
+        fa.leaky_relu(x, alpha="0.2")
+    with pytest.raises(ValueError, match="hardtanh"):
+        fa.hardtanh(x, min_val=2.0, max_val=1.0)
+    # bad input arrays are still refused on the remembered path
+    with pytest.raises((TypeError, ValueError), match="gelu"):
+        fa.gelu(x, approximate="tanh", out=np.empty(11, np.float64)[::-1].copy().astype(np.int32))
+
+
+def test_zeros_of_both_signs_are_not_confused():
+    x = np.array([-1.0, -2.0], np.float64)
+    for first, second in ((0.0, -0.0), (-0.0, 0.0)):
+        _fresh("leaky_relu")
+        a = fa.leaky_relu(x, alpha=first)
+        b = fa.leaky_relu(x, alpha=second)
+        assert np.signbit(a).tolist() == [np.signbit(first * -1.0)] * 2
+        assert np.signbit(b).tolist() == [np.signbit(second * -1.0)] * 2
+
+
+def test_values_of_other_types_are_checked_as_their_type():
+    x = np.linspace(-3, 3, 11)
+    _fresh("elu")
+    fa.elu(x, alpha=1.0)
+    key_types = {k[0] for k in _api._SELECTED["elu"]}
+    assert key_types == {float}
+    # the same value as another type goes its own way (and is remembered apart)
+    want = fa.elu(x, alpha=np.float32(1.0))
+    assert np.array_equal(want, fa.elu(x, alpha=1.0))
+    assert {k[0] for k in _api._SELECTED["elu"]} == {float, np.float32}
+
+
+def test_the_memory_is_bounded():
+    x = np.linspace(-3, 3, 11)
+    _fresh("leaky_relu")
+    for i in range(3 * _api._SELECTED_MAX):
+        fa.leaky_relu(x, alpha=0.001 * (i + 1))
+    assert len(_api._SELECTED["leaky_relu"]) == _api._SELECTED_MAX
