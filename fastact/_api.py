@@ -257,11 +257,11 @@ def _binary(fname, dy, s, out, sname):
 # elementwise op, so that a call with other than the defaults (gelu's
 # approximate='tanh', leaky_relu's alpha=0.2) takes the fast path from its
 # second call on (3.8 -> 1.0 us for gelu(approximate='tanh') on 1000 float32).
-# Keyed by each value's type and value, so that only a value of the same
-# type that passed the checks hits (True is not 1.0, nor a float32 0.2 a
-# float 0.2); at most
+# Keyed by each value's type and value (_selected_key; _fast_path writes the
+# same tuple inline), so that only a value of the same type that passed the
+# checks hits (True is not 1.0, nor a float32 0.2 a float 0.2); at most
 # _SELECTED_MAX entries per op, so a sweep over many values cannot grow it.
-_SELECTED = {op.name: {} for op in OPS}
+_SELECTED = {op.name: {} for op in OPS if op.kind == "elementwise"}
 _SELECTED_MAX = 64
 
 
@@ -273,10 +273,10 @@ def _select(fname, op, values):
     """(kernel index, p0, p1) for checked parameter values, remembered."""
     kernel, p0, p1 = op.select(_params(fname, op, values))
     kid = _KERNEL_INDEX[kernel]
-    cache = _SELECTED[op.name]
+    cache = _SELECTED.get(op.name)      # (rrelu's eval mode comes here too: not remembered)
     # a zero of either sign is never remembered: -0.0 == 0.0 as a key, but
     # alpha = -0.0 gives other zeros than alpha = 0.0
-    if len(cache) < _SELECTED_MAX and not any(isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral)
+    if cache is not None and len(cache) < _SELECTED_MAX and not any(isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral)
                                               and v == 0 for v in values):
         try:
             cache[_selected_key(values)] = (kid, p0, p1)

@@ -97,23 +97,23 @@ cdef inline floating _nan_or(floating s, floating v) noexcept nogil:
     return v if s == s else s
 
 
-cdef inline double _exp_neg_abs_prod(floating x, double beta, double *vh) noexcept nogil:
-    # exp(-|beta x|), with beta*x kept exact in double precision (a rounded
-    # argument would cost |beta x| ulps in the tails); *vh = beta*x rounded.
+cdef inline double _exp_neg_abs_prod(double x, double beta, double *vh, double *vl) noexcept nogil:
+    # exp(-|beta x|) for the float64 kernels, with beta x kept exact (a
+    # rounded argument would cost |beta x| ulps in the tails): *vh + *vl =
+    # beta x (vl may be NULL where the caller needs only vh)
     cdef double h, l
     if beta == 1.0:
-        # x itself (silu_unit: a constant, so no product error to carry; 6 of
-        # the loop's ~55 vector instructions)
+        # x itself (silu_unit, softplus_unit: a constant, so no product error
+        # to carry; 6 of silu's ~55 vector instructions)
         vh[0] = x
-        return fa_expneg(-fabs(<double>x))
-    if floating is double:
-        fa_two_prod(beta, x, &h, &l)
-        vh[0] = h
-        return fa_expneg_dd(-fabs(h), -l if h >= 0 else l)
-    else:
-        h = beta * <double>x
-        vh[0] = h
-        return fa_expneg(-fabs(h))
+        if vl != NULL:
+            vl[0] = 0.0
+        return fa_expneg(-fabs(x))
+    fa_two_prod(beta, x, &h, &l)
+    vh[0] = h
+    if vl != NULL:
+        vl[0] = l
+    return fa_expneg_dd(-fabs(h), -l if h >= 0 else l)
 
 
 cdef inline void _beta_x(float x, double beta, float *vh, float *vl) noexcept nogil:
@@ -240,7 +240,7 @@ cdef inline floating silu_fwd(floating x, double beta, double p1) noexcept nogil
     if floating is float:
         _beta_x(x, beta, &vh, &vl)
         return fa_mul_sig_denf(x, vh, vl)       # fa_math32.h: one division
-    e = _exp_neg_abs_prod(x, beta, &v)
+    e = _exp_neg_abs_prod(x, beta, &v, NULL)
     w = 1.0 if v >= 0 else e
     # w == 0: sigma underflowed; the limit is a signed zero (silu(-inf) = -0)
     return <floating>(copysign(0.0, <double>x) if w == 0.0 else (<double>x * w) / (1.0 + e))
@@ -254,7 +254,7 @@ cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) n
         fa_sigmoid_pm2f(vh, vl, &spf, &smf)
         # |v| > 104: the limits 1 and 0 (spf * v is 0 * inf at v = -inf); nan stays
         return dy * (spf * (ONEF + vh * smf) if not fabsf(vh) > 104 else (ONEF if vh > 0 else ZEROF))
-    cdef double e = _exp_neg_abs_prod(x, beta, &v)
+    cdef double e = _exp_neg_abs_prod(x, beta, &v, NULL)
     cdef double d = 1.0 / (1.0 + e)
     cdef double sp = d if v >= 0 else e * d
     cdef double sm = e * d if v >= 0 else d
@@ -349,17 +349,7 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
         rf = rf / bh
         rf = rf - rf * (bl * fa_rcpf_rough(bh))     # / (bh + bl)
         return x if _above_f(fh, threshold) else rf
-    if floating is double and beta == 1.0:
-        v = x                                   # softplus_unit: no product to carry
-        vl = 0.0
-        e = fa_expneg(-fabs(v))
-    elif floating is double:
-        fa_two_prod(beta, x, &v, &vl)
-        e = fa_expneg_dd(-fabs(v), -vl if v >= 0 else vl)
-    else:
-        v = beta * <double>x
-        vl = 0.0
-        e = fa_expneg(-fabs(v))
+    e = _exp_neg_abs_prod(x, beta, &v, &vl)
     L = fa_log1p01(e)
     r = (v + (vl + L) if v > 0 else L) / beta
     return x if v > threshold else <floating>r
@@ -371,7 +361,7 @@ cdef inline floating softplus_bwd(floating dy, floating x, double beta, double t
         _beta_x(x, beta, &vh, &vl)
         fa_sigmoid_pm2f(vh, vl, &spf, &smf)
         return dy * (ONEF if _above_f(vh, threshold) else spf)
-    cdef double e = _exp_neg_abs_prod(x, beta, &v)
+    cdef double e = _exp_neg_abs_prod(x, beta, &v, NULL)
     cdef double sp = (1.0 if v >= 0 else e) / (1.0 + e)
     return <floating>(<double>dy * (1.0 if v > threshold else sp))
 

@@ -166,3 +166,20 @@ def test_the_memory_is_bounded():
     for i in range(3 * _api._SELECTED_MAX):
         fa.leaky_relu(x, alpha=0.001 * (i + 1))
     assert len(_api._SELECTED["leaky_relu"]) == _api._SELECTED_MAX
+
+
+def test_the_wrappers_look_up_the_key_select_stores():
+    """The generated wrappers build the key inline: it must be the one
+    _select stores, or every call would miss.  A planted entry (identity's
+    kernel under leaky_relu's key for alpha=0.3) is what the second call runs."""
+    x = np.linspace(-3, 3, 11)
+    _fresh("leaky_relu")
+    fa.leaky_relu(x, alpha=0.3)
+    key = _api._selected_key((0.3,))
+    assert key in _api._SELECTED["leaky_relu"]
+    _api._SELECTED["leaky_relu"][key] = (_api._KERNEL_INDEX["identity"], 0.0, 0.0)
+    try:
+        assert np.array_equal(fa.leaky_relu(x, alpha=0.3), x)
+    finally:
+        _fresh("leaky_relu")
+    assert not np.array_equal(fa.leaky_relu(x, alpha=0.3), x)

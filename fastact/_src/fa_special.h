@@ -22,9 +22,9 @@
 
 #define FA_SELU_LAMBDA 0x1.0cfabd6a91132p+0
 #define FA_SELU_LAMBDA_ALPHA 0x1.c212cc640f031p+0   /* lambda * alpha, rounded once */
-/* 2 sqrt(2/pi) and 2 sqrt(2/pi) 0.044715 as double-doubles */
+/* 2 sqrt(2/pi) (rounded; fa_gelu_tanh_arg64 splits it as FA_GELU_K1H + K1L)
+ * and 2 sqrt(2/pi) 0.044715 as a double-double */
 #define FA_GELU_K1 0x1.9884533d43651p+0
-#define FA_GELU_K1_LO -0x1.cbc0d30ebfd15p-54
 #define FA_GELU_K3 0x1.2444f2a4d8b4bp-4
 #define FA_GELU_K3_LO -0x1.6c843a29d1c70p-61
 #define FA_INV_SQRT_2PI 0x1.9884533d43651p-2
