@@ -157,26 +157,31 @@ FA_INLINE double fa_rows_exp_diff64(double x, double mx)
 }
 
 /* hi + lo = the sum of exp(x[j] - mx) over a float64 row of n (x[j] <=
- * mx, not nan) by fa_rows_exp_diff64, the exps added with two-sum in 16 lanes (lane k: the entries j = k mod 16, in
- * order), the lanes then in order, their errors apart, and the last n % 16
- * exps after them; buf not NULL: the exps also go to buf[0:n].  The order
- * is fixed by n alone. */
+ * mx, not nan) by fa_rows_exp_diff64, in 16 lanes (lane k: the entries j =
+ * k mod 16, in order), the lanes then in order, their errors apart, and the
+ * last n % 16 exps after them; buf not NULL: the exps also go to buf[0:n].
+ * The order is fixed by n alone.  Each lane starts at 1, so that it stays
+ * >= 1 >= every exp and Fast2Sum (3 operations) gives each addition's
+ * error exactly, where two-sum took 6; the 16 ones are taken off again
+ * (exactly) before the lanes are added. */
 FA_INLINE void fa_rows_expsum_f64_(const double *x, ptrdiff_t n, double mx, double *buf, int store,
                                    double *hi, double *lo)
 {
-    double acc[16] = {0}, cmp[16] = {0};
-    double s = 0.0, c = 0.0, t, err;
+    double acc[16], cmp[16] = {0};
+    double s = -16.0, c = 0.0, t, err;
     ptrdiff_t j, full = n - n % 16;
     int k;
+    for (k = 0; k < 16; k++)
+        acc[k] = 1.0;
     for (j = 0; j < full; j += 16)
         _Pragma("omp simd")
         for (k = 0; k < 16; k++) {
-            double e = fa_rows_exp_diff64(x[j + k], mx), st, se;
+            double e = fa_rows_exp_diff64(x[j + k], mx);
+            double st = acc[k] + e;
             if (store)
                 buf[j + k] = e;
-            fa_two_sum(acc[k], e, &st, &se);
+            cmp[k] += e - (st - acc[k]);        /* exact: acc[k] >= e */
             acc[k] = st;
-            cmp[k] += se;
         }
     for (k = 0; k < 16; k++) {
         fa_two_sum(s, acc[k], &t, &err);
@@ -202,19 +207,33 @@ static inline void fa_rows_expsum_f64(const double *x, ptrdiff_t n, double mx, d
         fa_rows_expsum_f64_(x, n, mx, NULL, 0, hi, lo);
 }
 
-/* num / (dh + dl) for dh > 0, |dl| <= ulp(dh) and rcp = 1 / dh rounded:
- * with an FMA, the quotient by a multiplication and its remainder put back
- * (the division's result and a little, without its latency); otherwise a
- * division (dl ignored). */
-FA_INLINE double fa_rows_div(double num, double dh, double dl, double rcp)
+/* rh + rl = 1 / (dh + dl) for dh > 0, |dl| <= ulp(dh), to about 2^-104
+ * relative: rh = 1 / dh rounded, its remainder 1 - rh dh exact with an FMA
+ * (without one, rl = 0 and fa_rows_div divides). */
+FA_INLINE void fa_rows_recip(double dh, double dl, double *rh, double *rl)
 {
+    *rh = 1.0 / dh;
 #ifdef __FMA__
-    double q = num * rcp;
-    double rem = __builtin_fma(-q, dh, num) - q * dl;
-    return __builtin_fma(rem, rcp, q);
+    *rl = (__builtin_fma(-*rh, dh, 1.0) - *rh * dl) * *rh;
 #else
     (void)dl;
-    (void)rcp;
+    *rl = 0.0;
+#endif
+}
+
+/* num / (dh + dl) from fa_rows_recip's rh + rl: with an FMA, num rh + num
+ * rl rounded once (num rl is below 2^-52 of the sum, so its own rounding
+ * does not show): the quotient correctly rounded but for ties within
+ * 2^-100, in two operations instead of a division; without an FMA,
+ * num / dh (dl ignored). */
+FA_INLINE double fa_rows_div(double num, double dh, double rh, double rl)
+{
+#ifdef __FMA__
+    (void)dh;
+    return __builtin_fma(num, rh, num * rl);
+#else
+    (void)rh;
+    (void)rl;
     return num / dh;
 #endif
 }
