@@ -37,6 +37,7 @@ cdef extern from "fa_math.h" nogil:
     double fa_expm1(double x)
     double fa_log1p01(double t)
     void fa_two_prod(double a, double b, double *p, double *e)
+    double fa_div6(double a)
     void fa_two_sum(double a, double b, double *s, double *e)
     void fa_sigmoid_pair(double v, double *sp, double *sm, double *e)
 
@@ -289,7 +290,9 @@ cdef inline floating hard_sigmoid_fwd(floating x, double p0, double p1) noexcept
         # vector operations per 8 elements instead of 19)
         v = 1 if x >= 3 else v
         return 0 if x <= -3 else v
-    return <floating>(0.0 if xd <= -3.0 else (1.0 if xd >= 3.0 else (xd + 3.0) / 6.0))
+    # fa_div6: the division's bits by three FMAs (a division was 40% of the
+    # float64 call: 1e6 on one thread 316 us against relu's 229)
+    return <floating>(0.0 if xd <= -3.0 else (1.0 if xd >= 3.0 else fa_div6(xd + 3.0)))
 
 cdef inline floating hard_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     # dy times 1/6 rounded to the array's type (within 1 ULP; float32's product
@@ -306,7 +309,7 @@ cdef inline floating hard_swish_fwd(floating x, double p0, double p1) noexcept n
         v = fa_hard_swish_midf(x)
         v = x if x >= 3 else v           # as hard_sigmoid_fwd: 21 -> 16 operations
         return 0 if x <= -3 else v
-    return <floating>(0.0 if xd <= -3.0 else (xd if xd >= 3.0 else xd * (xd + 3.0) / 6.0))
+    return <floating>(0.0 if xd <= -3.0 else (xd if xd >= 3.0 else fa_div6(xd * (xd + 3.0))))
 
 cdef inline floating hard_swish_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     # as torch: 0 below -3, (2x + 3)/6 on [-3, 3], 1 above
@@ -318,7 +321,7 @@ cdef inline floating hard_swish_bwd(floating dy, floating x, double p0, double p
         v = v if x <= 3 else dy
         v = dy * 0 if x < -3 else v
         return _nan_or(x, v)
-    cdef double d = 0.0 if xd < -3.0 else ((2.0 * xd + 3.0) / 6.0 if xd <= 3.0 else 1.0)
+    cdef double d = 0.0 if xd < -3.0 else (fa_div6(2.0 * xd + 3.0) if xd <= 3.0 else 1.0)
     return <floating>_nanprop(xd, <double>dy * d)
 
 # --------------------------------------------------------------- softplus
