@@ -35,6 +35,7 @@ cdef extern from "fa_math.h" nogil:
     double fa_expneg(double x)
     double fa_expneg_dd(double hi, double lo)
     double fa_expm1(double x)
+    double fa_expm1_nonpos(double x)
     double fa_log1p01(double t)
     void fa_two_prod(double a, double b, double *p, double *e)
     double fa_div6(double a)
@@ -148,7 +149,7 @@ cdef inline floating tanh_fwd(floating x, double p0, double p1) noexcept nogil:
     # tanh(x) = 2 sigma(2x) - 1 = -expm1(-2|x|) / (2 + expm1(-2|x|)), sign of x
     if floating is float:
         return fa_tanhf(x)
-    cdef double em = fa_expm1(-2.0 * fabs(<double>x))
+    cdef double em = fa_expm1_nonpos(-2.0 * fabs(<double>x))
     return <floating>copysign(-em / (2.0 + em), <double>x)
 
 cdef inline floating tanh_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
@@ -432,7 +433,9 @@ cdef inline floating elu_fwd(floating x, double alpha, double p1) noexcept nogil
     if floating is float:
         fa_splitf(alpha, &ah, &al)
         return x if x > 0 else fa_mulf_split(fa_expm1f(x), ah, al)
-    return x if x > 0 else <floating>(alpha * fa_expm1(x))
+    # fa_expm1_nonpos (no selects inside: x >= 0 returns x, -0 and all; nan
+    # goes through it) of min(x, 0), which keeps the unused lanes' exps in range
+    return x if x >= 0 else <floating>(alpha * fa_expm1_nonpos(0.0 if x >= 0 else <double>x))
 
 cdef inline floating elu_bwd(floating dy, floating y, double alpha, double p1) noexcept nogil:
     cdef double yd = y
@@ -451,7 +454,9 @@ cdef inline floating selu_fwd(floating x, double p0, double p1) noexcept nogil:
         fa_splitf(SELU_LAMBDA, &lh, &ll)
         fa_splitf(SELU_LAMBDA_ALPHA, &ah, &al)
         return fa_mulf_split(x, lh, ll) if x > 0 else fa_mulf_split(fa_expm1f(x), ah, al)
-    return <floating>(SELU_LAMBDA * <double>x if x > 0 else SELU_LAMBDA_ALPHA * fa_expm1(x))
+    # as elu_fwd
+    return <floating>(SELU_LAMBDA * <double>x if x >= 0 else
+                      SELU_LAMBDA_ALPHA * fa_expm1_nonpos(0.0 if x >= 0 else <double>x))
 
 cdef inline floating selu_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
     cdef double yd = y
@@ -478,6 +483,7 @@ cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogi
         # alpha (em + tl (1 + em)) rounded once (the sum left unrounded: 2.07 ULP
         # with it rounded, for alpha = 0.7)
         return x if not x < 0 else fa_mulf_split_pair(em, tl * (ONEF + em), ah, al)   # x = -0 (and nan) too
+    # (fa_expm1: x / alpha > 0 where alpha < 0)
     return x if x > 0 else <floating>(alpha * fa_expm1(<double>x / alpha))
 
 cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:

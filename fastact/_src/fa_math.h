@@ -183,21 +183,44 @@ FA_INLINE double fa_expneg_dd(double hi, double lo)
 
 FA_INLINE double fa_expneg(double x) { return fa_expneg_dd(x, 0.0); }
 
+/* expm1(r) for xc = n ln2 + r (|r| <= ln2/2), n and t = FA_SHIFT + n:
+ * the reduction the expm1s share. */
+FA_INLINE double fa_expm1_reduce(double xc, double *t, double *n)
+{
+    *t = FA_FMA(xc, FA_LOG2E, FA_SHIFT);
+    *n = *t - FA_SHIFT;
+    double r = FA_FMA(*n, -FA_LN2LO, FA_FMA(*n, -FA_LN2HI, xc));   /* as fa_expneg_dd */
+    return fa_expm1_poly(r);
+}
+
 /* expm1(x) = 2^n (expm1(r) + 1) - 1, evaluated as 2 (s p + (s - 1/2)) with
- * s = 2^(n-1): every step is exact but the last add. */
+ * s = 2^(n-1) (2^n overflows for x near 710): every step is exact but the
+ * last add. */
 FA_INLINE double fa_expm1(double x)
 {
     double xc = x < -45.0 ? -45.0 : x;    /* expm1(-45) == -1 in double */
     xc = xc > 710.0 ? 710.0 : xc;
-    double t = FA_FMA(xc, FA_LOG2E, FA_SHIFT);
-    double n = t - FA_SHIFT;
-    double r = FA_FMA(n, -FA_LN2LO, FA_FMA(n, -FA_LN2HI, xc));   /* as fa_expneg_dd */
-    double p = fa_expm1_poly(r);
+    double t, n;
+    double p = fa_expm1_reduce(xc, &t, &n);
     double s = fa_pow2_shifted(t - 1.0);
     double y = 2.0 * FA_FMA(s, p, s - 0.5);   /* s p is exact (s a power of 2) */
     y = n == 0.0 ? p : y;                 /* exact for tiny and subnormal x */
     y = x == 0.0 ? x : y;                 /* expm1(-0) = -0 (r^2 q + r gives +0) */
     return x != x ? x : y;
+}
+
+/* expm1(x) for x <= 0 or nan, for callers that select x = -0 themselves
+ * (elu: x >= 0 gives x) or take the sign from x (tanh): S p + (S - 1) with
+ * S = 2^n, which cannot overflow here, in one rounding -- fa_expm1's bits,
+ * and p itself for n = 0 (subnormal x too), so no selects: 7 vector
+ * operations fewer.  +0 for x = -0; NaN stays NaN (the clamp keeps it, and
+ * so does every step after it). */
+FA_INLINE double fa_expm1_nonpos(double x)
+{
+    double t, n;
+    double p = fa_expm1_reduce(x < -45.0 ? -45.0 : x, &t, &n);
+    double S = fa_pow2_shifted(t);
+    return FA_FMA(S, p, S - 1.0);
 }
 
 /* ------------------------------------------------------------- log family */
