@@ -167,21 +167,27 @@ FA_INLINE double fa_exp(double x) { return fa_exp_dd(x, 0.0); }
  * FMAs where the target has them.  Below -746 the result is 0.  The same
  * holds for any hi <= 664 (2^(n+64) stays finite), so a caller that clamps
  * its argument lower than that (mish: 20, 25) needs no fa_exp_dd. */
-FA_INLINE double fa_expneg_dd(double hi, double lo)
+FA_INLINE double fa_expneg_core(double xc, double lo)
 {
-    int clamp = hi < -746.0;
-    double xc = clamp ? -746.0 : hi;
-    lo = clamp ? 0.0 : lo;                  /* hi = -inf: lo may be nan */
     double t = FA_FMA(xc, FA_LOG2E, FA_SHIFT);
     double n = t - FA_SHIFT;
     double r = FA_FMA(n, -FA_LN2LO, FA_FMA(n, -FA_LN2HI, xc) + lo);
     double p = fa_expm1_poly(r);
     double sc = fa_asdouble((fa_asuint64(t) << 52) + ((uint64_t)(1023 + 64) << 52));
-    double y = ((1.0 + p) * sc) * 0x1p-64;
-    return clamp ? 0.0 : y;
+    return ((1.0 + p) * sc) * 0x1p-64;
 }
 
-FA_INLINE double fa_expneg(double x) { return fa_expneg_dd(x, 0.0); }
+/* (The clamp at -746 needs no select after it: exp(-746) = 2^-1076.3
+ * rounds to 0 in the last, scaling step.) */
+FA_INLINE double fa_expneg_dd(double hi, double lo)
+{
+    int clamp = hi < -746.0;
+    return fa_expneg_core(clamp ? -746.0 : hi, clamp ? 0.0 : lo);   /* hi = -inf: lo may be nan */
+}
+
+/* exp(x), x <= 0 (or <= 664): a max and no low part (x + -0.0 is x, so
+ * no add either). */
+FA_INLINE double fa_expneg(double x) { return fa_expneg_core(x < -746.0 ? -746.0 : x, -0.0); }
 
 /* expm1(r) for xc = n ln2 + r (|r| <= ln2/2), n and t = FA_SHIFT + n:
  * the reduction the expm1s share. */
