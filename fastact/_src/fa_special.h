@@ -61,8 +61,11 @@ FA_INLINE double fa_phi_lower64(double a)
     fa_two_prod(a, a, &p, &pe);
     fa_two_sum(-0.5 * p, h, &S, &E);
     E += (l + r) - 0.5 * pe;
-    double q = t * fa_expneg_dd(S, E);     /* S <= 0: g(t) < 0 (g(0) = log(C/sqrt(2 pi))) */
-    return a > 40.0 ? 0.0 : q;          /* Phi(-40) < 1e-349 */
+    /* S <= 0: g(t) < 0 (g(0) = log(C/sqrt(2 pi))).  Beyond a = 38.6, S <
+     * -746 and fa_expneg_dd's clamp gives 0 (a = inf too: S = -inf, and
+     * the nan that 0 * inf leaves in E is dropped with it), so no select
+     * of the limit is needed; nan stays nan. */
+    return t * fa_expneg_dd(S, E);
 }
 
 /* Phi(-a) for a >= 0, to ~1e-9 relative, computed in double.  No kernel uses
@@ -80,8 +83,9 @@ FA_INLINE double fa_phi_density64(double x)
 {
     double p, pe;
     fa_two_prod(x, x, &p, &pe);
-    double d = FA_INV_SQRT_2PI * fa_expneg_dd(-0.5 * p, -0.5 * pe);
-    return fabs(x) > 40.0 ? 0.0 : d;
+    /* 0 for |x| > 38.6 by fa_expneg_dd's clamp (x = +-inf: -inf, and the
+     * nan in pe dropped with it) */
+    return FA_INV_SQRT_2PI * fa_expneg_dd(-0.5 * p, -0.5 * pe);
 }
 
 /* gelu(x) = x Phi(x) and its derivative Phi(x) + x phi(x), from Phi(-|x|).
@@ -92,7 +96,9 @@ FA_INLINE double fa_gelu64(double x)
 {
     double q = fa_phi_lower64(fabs(x));            /* Phi(-|x|) */
     double cdf = x >= 0 ? 1.0 - q : q;
-    return cdf == 0.0 ? copysign(0.0, x) : x * cdf;
+    /* x clamped below at -1e300 (where cdf is 0 long before): x cdf is then
+     * -0 for x = -inf, not -inf * 0, without a select of the limit */
+    return (x < -1e300 ? -1e300 : x) * cdf;
 }
 
 FA_INLINE double fa_gelu_grad64(double x)
