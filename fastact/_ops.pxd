@@ -36,6 +36,8 @@ cdef extern from "fa_math.h" nogil:
     double fa_expneg_dd(double hi, double lo)
     double fa_expm1(double x)
     double fa_expm1_nonpos(double x)
+    double fa_celu_neg64(double x, double alpha)
+    double fa_celu_neg_grad64(double x, double alpha)
     double fa_log1p01(double t)
     void fa_two_prod(double a, double b, double *p, double *e)
     double fa_div6(double a)
@@ -433,9 +435,10 @@ cdef inline floating elu_fwd(floating x, double alpha, double p1) noexcept nogil
     if floating is float:
         fa_splitf(alpha, &ah, &al)
         return x if x > 0 else fa_mulf_split(fa_expm1f(x), ah, al)
-    # fa_expm1_nonpos (no selects inside: x >= 0 returns x, -0 and all; nan
-    # goes through it) of min(x, 0), which keeps the unused lanes' exps in range
-    return x if x >= 0 else <floating>(alpha * fa_expm1_nonpos(0.0 if x >= 0 else <double>x))
+    # fa_expm1_nonpos (no selects inside; nan goes through it) of min(x, 0),
+    # which keeps the unused lanes' exps in range, with x's sign: expm1(-0) =
+    # -0 (alpha = -0.0 makes the zeros' signs show)
+    return x if x > 0 else <floating>(alpha * copysign(fa_expm1_nonpos(0.0 if x >= 0 else <double>x), <double>x))
 
 cdef inline floating elu_bwd(floating dy, floating y, double alpha, double p1) noexcept nogil:
     cdef double yd = y
@@ -483,7 +486,7 @@ cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogi
         # alpha (em + tl (1 + em)) rounded once (the sum left unrounded: 2.07 ULP
         # with it rounded, for alpha = 0.7)
         return x if not x < 0 else fa_mulf_split_pair(em, tl * (ONEF + em), ah, al)   # x = -0 (and nan) too
-    # (fa_expm1: x / alpha > 0 where alpha < 0)
+    # (alpha > 0: alpha < 0 is celu_neg)
     return x if x > 0 else <floating>(alpha * fa_expm1(<double>x / alpha))
 
 cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:
@@ -498,6 +501,15 @@ cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) 
     # subnormal result costs a microcode assist (12.8 ns/element for x > 0
     # against 5.4 for x < 0); exp(0) = 1 is the derivative there
     return <floating>(<double>dy * fa_expneg((0.0 if xd > 0 else xd) / alpha))
+
+# celu for alpha < 0 (_select_celu): x / alpha > 0 where x < 0, so the exps
+# grow, to inf, where celu's kernels assume they decay (float32's clamp at
+# -100 alpha, float64's fa_expneg); both dtypes in double (fa_math.h)
+cdef inline floating celu_neg_fwd(floating x, double alpha, double p1) noexcept nogil:
+    return x if x > 0 else <floating>fa_celu_neg64(x, alpha)
+
+cdef inline floating celu_neg_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:
+    return <floating>(<double>dy * fa_celu_neg_grad64(0.0 if x > 0 else <double>x, alpha))
 
 # ------------------------------------------------------------------- mish
 cdef inline void _mish_terms(float x, double *t, double *p, double *q, bint fine) noexcept nogil:

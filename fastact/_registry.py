@@ -132,6 +132,11 @@ def _select_silu(p):
     return ("silu_unit", 0.0, 0.0) if beta == 1.0 else ("silu", beta, 0.0)
 
 
+def _select_celu(p):
+    alpha = float(p["alpha"])
+    return ("celu_neg" if alpha < 0 else "celu"), alpha, 0.0
+
+
 def _select_softplus(p):
     beta = float(p["beta"])
     return ("softplus_unit" if beta == 1.0 else "softplus"), beta, float(p["threshold"])
@@ -227,8 +232,9 @@ OPS = (
        ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="selu(-inf) = -lambda alpha",
        monitor="active"),
     Op("celu", "elementwise", "max(0, x) + min(0, alpha (exp(x / alpha) - 1))", "1 if x > 0 else exp(x / alpha)", "x",
-       params=(Param("alpha", 1.0, "nonzero", doc="The scale of the negative part: celu(-inf) = -alpha."),),
-       kernels=("celu",), select=_one("celu"),
+       params=(Param("alpha", 1.0, "nonzero", doc="The scale of the negative part: celu(-inf) = -alpha for alpha > 0; for alpha < 0 the "
+                 "negative part alpha (exp(x / alpha) - 1) grows to -inf (float64: within 2.5 ULP there)."),),
+       kernels=("celu", "celu_neg"), select=_select_celu,
        ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="celu(-inf) = -alpha",
        monitor="active"),
     Op("mish", "elementwise", "x tanh(softplus(x)) = x n / (n + 2), n = e^x (e^x + 2)",

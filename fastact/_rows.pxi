@@ -48,8 +48,7 @@ cdef extern from "fa_rows.h" nogil:
     double fa_rows_exp32(double d)
     double fa_rows_exp64(double dh, double dl)
     double fa_rows_exp_diff64(double x, double mx)
-    void fa_rows_recip(double dh, double dl, double *rh, double *rl)
-    double fa_rows_div(double num, double dh, double rh, double rl)
+    double fa_rows_div(double num, double dh, double dl, double rcp)
     float fa_rows_max_f32(const float *x, Py_ssize_t m, int *has_nan)
     double fa_rows_max_f64(const double *x, Py_ssize_t m, int *has_nan)
     double fa_rows_expsum_f32(const float *x, Py_ssize_t n, float mx, double *buf)
@@ -135,27 +134,24 @@ cdef inline void _nan_row(floating* y, Py_ssize_t m) noexcept nogil:
         y[j] = NAN
 
 
-cdef inline floating _quotient(double v, double sh, double rh, double rl, floating like) noexcept nogil:
-    # v / (sh + sl) rounded to the row's type (`like` only picks it), rh + rl
-    # = 1 / (sh + sl) from fa_rows_recip (float32: v rh, sl = 0)
+cdef inline floating _quotient(double v, double sh, double sl, double rcp, floating like) noexcept nogil:
+    # v / (sh + sl) rounded to the row's type (`like` only picks it)
     if floating is float:
-        return <float>(v * rh)
+        return <float>(v * rcp)
     else:
-        return fa_rows_div(v, sh, rh, rl)
+        return fa_rows_div(v, sh, sl, rcp)
 
 
 cdef inline void _softmax_write(const floating* x, floating* y, Py_ssize_t n, floating mx, const double* e,
-                                double sh, double sl) noexcept nogil:
+                                double sh, double sl, double rcp) noexcept nogil:
     # y = exp(x - mx) / (sh + sl), the exps from e, or computed again when e is NULL
     cdef Py_ssize_t j
-    cdef double rh, rl
-    fa_rows_recip(sh, sl, &rh, &rl)
     if e != NULL:
         for j in range(n):
-            y[j] = _quotient(e[j], sh, rh, rl, <floating>0)
+            y[j] = _quotient(e[j], sh, sl, rcp, <floating>0)
     else:
         for j in range(n):
-            y[j] = _quotient(_exp_from(x[j], mx), sh, rh, rl, <floating>0)
+            y[j] = _quotient(_exp_from(x[j], mx), sh, sl, rcp, <floating>0)
 
 
 cdef inline void _log_softmax_write(const floating* x, floating* y, Py_ssize_t n, floating mx,
@@ -195,10 +191,10 @@ cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, 
         _log_softmax_write(x, y, m, mx, log1p(s))
     elif buf != NULL:
         _exp_sum(x, m, mx, buf, &sh, &sl)
-        _softmax_write(x, y, m, mx, buf, sh, sl)
+        _softmax_write(x, y, m, mx, buf, sh, sl, 1.0 / sh)
     else:
         _exp_sum(x, m, mx, NULL, &sh, &sl)
-        _softmax_write(x, y, m, mx, NULL, sh, sl)
+        _softmax_write(x, y, m, mx, NULL, sh, sl, 1.0 / sh)
 
 
 # --------------------------------------------------------------- backward

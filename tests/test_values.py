@@ -246,3 +246,84 @@ def test_softplus_float32_threshold_is_exact(threshold):
             assert y[i] == np.float32(sp[i]) or abs(y[i] - sp[i]) <= 2 * abs(np.spacing(np.float32(sp[i]))), \
                 (threshold, x[i], y[i], sp[i])
             assert abs(dx[i] - sg[i]) <= 4 * np.spacing(np.float32(max(sg[i], 1e-38))), (threshold, x[i], dx[i], sg[i])
+
+
+# ------------------------------------------------- review findings (values)
+
+def _ulps(got, exact, dtype):
+    """|got - exact| in ULPs of the exact value (exact: mpmath mpf or float)."""
+    import mpmath as mp
+
+    e = float(exact)
+    if not abs(e) <= float(np.finfo(dtype).max):   # beyond the type: inf of e's sign
+        return 0.0 if got == np.copysign(np.inf, e) else np.inf
+    return float(abs(mp.mpf(float(got)) - exact) / mp.mpf(float(np.spacing(np.abs(np.asarray(e, dtype))))))
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("alpha", [-0.7, -1.0, -3.0])
+def test_celu_negative_alpha_against_mpmath(alpha, dtype):
+    """celu with alpha < 0 (a kernel of its own: x / alpha > 0 where x < 0, so
+    the exps grow): forward alpha expm1(x / alpha) and backward exp(x / alpha)
+    against mpmath, up to where they overflow to -inf / inf; and the limits."""
+    import mpmath as mp
+
+    mp.mp.prec = 120
+    big = 88.0 if dtype == np.float32 else 709.0
+    x = np.concatenate([-np.geomspace(1e-6, 0.999 * big * abs(alpha), 300), [-0.5, -2.0]]).astype(dtype)
+    y = fa.celu(x, alpha=alpha)
+    g = fa.celu_backward(np.ones_like(x), x, alpha=alpha)
+    worst_f = worst_b = 0.0
+    for v, yf, gb in zip(x.astype(float), y, g):
+        q = mp.mpf(v) / alpha
+        worst_f = max(worst_f, _ulps(yf, alpha * mp.expm1(q), dtype))
+        worst_b = max(worst_b, _ulps(gb, mp.exp(q), dtype))
+    # float64: fa_expm1 (<= 1.87 ULP) and the product; the registry's doc says 2.5
+    assert worst_f <= (2.0 if dtype == np.float32 else 2.5) and worst_b <= 2.0, (worst_f, worst_b)
+    # beyond: -inf and inf (not the decaying branch's -alpha); nan stays nan
+    top = float(np.log(np.finfo(dtype).max)) + 2.0       # x / alpha past overflow, also times |alpha|
+    far = np.array([-top * abs(alpha), -np.finfo(dtype).max / 2, -np.inf], dtype)
+    assert np.all(fa.celu(far, alpha=alpha) == -np.inf)
+    assert np.all(fa.celu_backward(np.ones_like(far), far, alpha=alpha) == np.inf)
+    assert np.isnan(fa.celu(np.array([np.nan], dtype), alpha=alpha)).all()
+    assert np.isnan(fa.celu_backward(np.ones(1, dtype), np.array([np.nan], dtype), alpha=alpha)).all()
+    # x > 0 is x, derivative 1
+    pos = np.array([0.5, 3.0, np.inf], dtype)
+    assert np.array_equal(fa.celu(pos, alpha=alpha), pos)
+    assert np.array_equal(fa.celu_backward(np.ones_like(pos), pos, alpha=alpha), np.ones_like(pos))
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+def test_elu_alpha_negative_zero_keeps_zero_signs(dtype):
+    """alpha = -0.0 (allowed: 'nonneg') gives alpha * expm1(x) at x = +-0, as
+    the reference: -0.0 * expm1(-0) = +0, -0.0 * expm1(+0) = -0; alpha = 0.0
+    and the default alike."""
+    x = np.array([-0.0, 0.0], dtype)
+    for alpha in (-0.0, 0.0, 1.0, 0.3):
+        want = ref.forward("elu", x.astype(np.float64), alpha=alpha)
+        got = fa.elu(x, alpha=alpha)
+        assert np.array_equal(np.signbit(got), np.signbit(want)), (alpha, got, want)
+
+
+def test_softmax_float64_tiny_results_correctly_rounded():
+    """float64 softmax near the smallest normal: rows of zeros and one entry
+    in [-707.5, -705], whose result is just above 2^-1022.  The division
+    through a double-double reciprocal misrounded these (num * rl is
+    subnormal there): 1.78 ULP for the first row, 1.46 over the others,
+    against 1.25 with the quotient's remainder."""
+    import mpmath as mp
+
+    mp.mp.prec = 160
+    rng = np.random.default_rng(3)
+    rows = [np.array([0.0] * 7 + [-705.9386632698886])]
+    for k in (3, 5, 7, 11):
+        for v in rng.uniform(-707.5, -705.0, 300):
+            rows.append(np.array([0.0] * k + [v]))
+    worst = 0.0
+    for row in rows:
+        got = fa.softmax(row[None, :])[0, -1]
+        xs = [mp.mpf(float(t)) for t in row]
+        exact = mp.exp(xs[-1]) / mp.fsum(mp.exp(t) for t in xs)
+        if exact >= mp.mpf(2) ** -1022:
+            worst = max(worst, _ulps(got, exact, np.float64))
+    assert worst <= 1.35, worst

@@ -229,6 +229,41 @@ FA_INLINE double fa_expm1_nonpos(double x)
     return FA_FMA(S, p, S - 1.0);
 }
 
+/* celu for alpha < 0, x <= 0: x / alpha >= 0, so the exps grow (to inf).
+ * x / alpha as a double-double q + ql (its rounding would cost |x / alpha|
+ * ulps of the exp; ql is nan where q is not finite, and fa_exp_dd and the
+ * select on em drop it there):
+ * alpha (expm1(q) + ql (1 + expm1(q))), within 2.5 ULP (fa_expm1's 1.87 and
+ * the product), and the derivative exp(q + ql) by fa_exp_dd.  (A nan check
+ * of ql's own, beside fa_exp_dd's, left the derivative's loop scalar: GCC
+ * merged the two into a select it cannot vectorize.) */
+FA_INLINE double fa_x_over_lo(double x, double alpha, double q)
+{
+#ifdef __FMA__
+    double l = __builtin_fma(-q, alpha, x) / alpha;     /* the remainder is exact */
+#else
+    double p, pe;
+    fa_two_prod(q, alpha, &p, &pe);
+    double l = ((x - p) - pe) / alpha;
+#endif
+    return l;       /* nan where q is not finite: both callers drop it there */
+}
+
+FA_INLINE double fa_celu_neg64(double x, double alpha)
+{
+    double q = x / alpha, ql = fa_x_over_lo(x, alpha, q);
+    double em = fa_expm1(q);
+    /* the correction where em is finite (ql may be huge where q is) */
+    em = em < 0x1.fffffffffffffp1023 ? em + ql * (1.0 + em) : em;
+    return alpha * em;
+}
+
+FA_INLINE double fa_celu_neg_grad64(double x, double alpha)
+{
+    double q = x / alpha;
+    return fa_exp_dd(q, fa_x_over_lo(x, alpha, q));
+}
+
 /* ------------------------------------------------------------- log family */
 
 /* log1p(t) for t in [0, 1] (the range softplus and log-sigmoid need).

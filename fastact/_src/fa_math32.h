@@ -561,7 +561,11 @@ FA_INLINE32 float fa_mulf_split(float x, float hi, float lo)
 #ifdef __FMA__
     return FA_FMAF(hi, x, lo != 0.0f ? lo * x : -0.0f);     /* -0: hi x + -0 is hi x, -0 too */
 #else
-    return (float)(((double)hi + (double)lo) * (double)x);
+    /* hi x + lo x: both exact in double, so this is (hi + lo) x rounded to
+     * double, as before; -0 for lo = 0 as above, so that a zero has the
+     * product's sign (alpha = -0.0: hi = -0, lo = +0, and (hi + lo) x was
+     * +0 x) */
+    return (float)((double)hi * (double)x + (lo != 0.0f ? (double)lo * (double)x : -0.0));
 #endif
 }
 

@@ -207,33 +207,21 @@ static inline void fa_rows_expsum_f64(const double *x, ptrdiff_t n, double mx, d
         fa_rows_expsum_f64_(x, n, mx, NULL, 0, hi, lo);
 }
 
-/* rh + rl = 1 / (dh + dl) for dh > 0, |dl| <= ulp(dh), to about 2^-104
- * relative: rh = 1 / dh rounded, its remainder 1 - rh dh exact with an FMA
- * (without one, rl = 0 and fa_rows_div divides). */
-FA_INLINE void fa_rows_recip(double dh, double dl, double *rh, double *rl)
+/* num / (dh + dl) for dh > 0, |dl| <= ulp(dh) and rcp = 1 / dh rounded:
+ * with an FMA, the quotient by a multiplication and its remainder put back
+ * (the division's result and a little, without its latency); otherwise a
+ * division (dl ignored).  (A double-double reciprocal, num rh + num rl in
+ * one FMA, saved three operations but misrounded results near 2^-1022:
+ * num rl is subnormal there.) */
+FA_INLINE double fa_rows_div(double num, double dh, double dl, double rcp)
 {
-    *rh = 1.0 / dh;
 #ifdef __FMA__
-    *rl = (__builtin_fma(-*rh, dh, 1.0) - *rh * dl) * *rh;
+    double q = num * rcp;
+    double rem = __builtin_fma(-q, dh, num) - q * dl;
+    return __builtin_fma(rem, rcp, q);
 #else
     (void)dl;
-    *rl = 0.0;
-#endif
-}
-
-/* num / (dh + dl) from fa_rows_recip's rh + rl: with an FMA, num rh + num
- * rl rounded once (num rl is below 2^-52 of the sum, so its own rounding
- * does not show): the quotient correctly rounded but for ties within
- * 2^-100, in two operations instead of a division; without an FMA,
- * num / dh (dl ignored). */
-FA_INLINE double fa_rows_div(double num, double dh, double rh, double rl)
-{
-#ifdef __FMA__
-    (void)dh;
-    return __builtin_fma(num, rh, num * rl);
-#else
-    (void)rh;
-    (void)rl;
+    (void)rcp;
     return num / dh;
 #endif
 }

@@ -83,8 +83,9 @@ FA_INLINE double fa_phi_density64(double x)
 {
     double p, pe;
     fa_two_prod(x, x, &p, &pe);
-    /* 0 for |x| > 38.6 by fa_expneg_dd's clamp (x = +-inf: -inf, and the
-     * nan in pe dropped with it) */
+    /* 0 for |x| > 38.6: the exp underflows, and beyond |x| = 38.63
+     * fa_expneg_dd's clamp gives it (x = +-inf: -inf, and the nan in pe
+     * dropped with it) */
     return FA_INV_SQRT_2PI * fa_expneg_dd(-0.5 * p, -0.5 * pe);
 }
 
