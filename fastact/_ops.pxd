@@ -457,7 +457,8 @@ cdef inline floating selu_fwd(floating x, double p0, double p1) noexcept nogil:
         fa_splitf(SELU_LAMBDA, &lh, &ll)
         fa_splitf(SELU_LAMBDA_ALPHA, &ah, &al)
         return fa_mulf_split(x, lh, ll) if x > 0 else fa_mulf_split(fa_expm1f(x), ah, al)
-    # as elu_fwd
+    # fa_expm1_nonpos of min(x, 0), as elu_fwd; x >= 0 takes lambda x, whose
+    # zeros have x's sign (elu needs its copysign only for alpha = -0.0)
     return <floating>(SELU_LAMBDA * <double>x if x >= 0 else
                       SELU_LAMBDA_ALPHA * fa_expm1_nonpos(0.0 if x >= 0 else <double>x))
 
