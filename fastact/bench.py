@@ -12,6 +12,10 @@ prints million elements per second with two speed-ups:
 plus, per dtype and size, a roof row: a parallel copy of the same bytes with
 the same thread count (the faster of a per-thread memcpy and a vectorized copy
 loop; in place, the loop), which is what a memory-bound kernel can reach.
+From 1e7 elements on (INPLACE_MIN), fastact's elementwise functions are also
+timed in place (out=x; the backward out=dy), their input restored before each
+timed loop, and a memory-speed table gives both speeds as fractions of the
+roofs.
 
 Timing: one warm-up call, then a loop sized to last ~min_time, repeated
 (--repeats) times; the median per-call time is reported, with the spread
@@ -61,7 +65,7 @@ def time_call(fn, min_time=0.02, repeats=5):
     return float(np.median(v)), float(min(v)), float(max(v))
 
 
-def time_samples(fns, min_time=0.02, repeats=5):
+def time_samples(fns, min_time=0.02, repeats=5, prepares=None):
     """Seconds per call of each of fns: a list of `repeats` samples per fn, each
     the mean over at least min_time of calls (after one warm-up call).  The
     runs are interleaved (round r times every fn once), so that a drift of the
@@ -70,12 +74,21 @@ def time_samples(fns, min_time=0.02, repeats=5):
     between them.  Round r starts at fn r mod len(fns), so that each follows
     each other equally often (a peer's thread pool still spinning after its
     call slows whatever runs next: measured, PyTorch before fastact.linear's
-    1 x 1024 -> 4096 product cost the latter 9%)."""
+    1 x 1024 -> 4096 product cost the latter 9%).
+
+    prepares: None, or one entry per fn, None or a callable run untimed
+    before each of fn's loops (the warm-up, each calibration, each sample):
+    an in-place call's input restored, so that repeated calls do not drift
+    its values (toward zero and subnormals, for silu or gelu)."""
+    prepares = prepares or (None,) * len(fns)
+    ready = [p or (lambda: None) for p in prepares]
     loops = []
-    for fn in fns:
+    for fn, prep in zip(fns, ready):
+        prep()
         fn()
         n = 1
         while True:
+            prep()
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()
@@ -89,6 +102,7 @@ def time_samples(fns, min_time=0.02, repeats=5):
         for k in range(len(fns)):
             i = (r + k) % len(fns)
             fn, n = fns[i], loops[i]
+            ready[i]()
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()
@@ -205,11 +219,38 @@ def _roof(case, min_time, repeats):
     return x.size / t_out / 1e6, x.size / t_in / 1e6
 
 
+# From this many elements on, fastact's elementwise functions are also timed
+# in place (contender INPLACE): the sizes where the target is the memory's
+# speed, against the in-place copy roof.
+INPLACE_MIN = 10_000_000
+INPLACE = "fastact-inplace"
+
+
+def bind_inplace(case, backward):
+    """(call, prepare) running fastact in place on a scratch copy of the
+    input (the forward's x, the backward's dy: out=dy), prepare restoring it;
+    None for a function that does not keep its input's shape (maxout) or works
+    on rows (softmax: not elementwise)."""
+    if lookup(case.name).kind not in ("elementwise", "prelu", "rrelu"):
+        return None
+    fn, p = _contenders.get("fastact", case.name, backward), case.params
+    src = case.dy if backward else case.x
+    buf = src.copy()
+    if backward:
+        call = lambda: fn(buf, case.saved, buf, **p)    # noqa: E731
+    else:
+        call = lambda: fn(buf, buf, **p)                # noqa: E731
+    return call, lambda: np.copyto(buf, src)
+
+
 def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=5, progress=True):
     """Time everything; returns (records, roofs).
 
     records: one dict per (function, dtype, size, direction, contender) with
-    median/min/max seconds per call and Melem/s.  roofs: one per (dtype, size)."""
+    median/min/max seconds per call and Melem/s; from INPLACE_MIN elements
+    on, fastact's elementwise functions in place too (contender INPLACE, not
+    a column of the main table: memory_markdown sets it against the roofs).
+    roofs: one per (dtype, size)."""
     contenders = contenders or _contenders.available()
     jobs = [(op, dt, n, d) for op in ops for dt in dtypes for n in sizes for d in directions]
     show = _progress(progress and sys.stderr.isatty())
@@ -223,7 +264,7 @@ def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=
             roofs.append({"dtype": case.dtype.name, "size": n, "elements": case.n,
                           "copy_melem_s": r_out, "inplace_copy_melem_s": r_in})
         # the cell's contenders that run, timed interleaved (time_samples)
-        calls = {}
+        calls, prepares = {}, {}
         for c in contenders:
             fn = bind(c, case, direction == "backward")
             if fn is None:
@@ -234,7 +275,12 @@ def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=
                 records.append(_record(case, n, direction, c, None, None, None, str(exc)))
                 continue
             calls[c] = fn
-        for c, v in zip(calls, time_samples(tuple(calls.values()), min_time, repeats)):
+        if "fastact" in calls and case.n >= INPLACE_MIN:
+            bound = bind_inplace(case, direction == "backward")
+            if bound:
+                calls[INPLACE], prepares[INPLACE] = bound
+        samples = time_samples(tuple(calls.values()), min_time, repeats, [prepares.get(c) for c in calls])
+        for c, v in zip(calls, samples):
             records.append(_record(case, n, direction, c, float(np.median(v)), min(v), max(v), None))
     show(len(jobs), len(jobs), "done")
     return records, roofs
@@ -286,6 +332,46 @@ def markdown(records, roofs, m):
     for r in roofs:
         lines.append("| %s | %.0e | %.0f | %.0f |" % (r["dtype"], r["size"], r["copy_melem_s"],
                                                      r["inplace_copy_melem_s"]))
+    memory = memory_markdown(records, roofs)
+    if memory:
+        lines += ["", memory]
+    return "\n".join(lines)
+
+
+def memory_rows(records, roofs):
+    """fastact at the sizes it was also timed in place (INPLACE_MIN and up):
+    one row per (function, dtype, size, direction) with its Melem/s out of
+    place and in place and each as a fraction of its roof (the copy, the
+    in-place copy)."""
+    roof = {(r["dtype"], r["size"]): r for r in roofs}
+    speed = {(r["function"], r["dtype"], r["size"], r["direction"], r["contender"]): r["melem_s"]
+             for r in records if r["melem_s"]}
+    out = []
+    for (name, dt, n, d, c), inplace in speed.items():
+        if c != INPLACE or (name, dt, n, d, "fastact") not in speed or (dt, n) not in roof:
+            continue
+        outplace = speed[(name, dt, n, d, "fastact")]
+        out.append({"key": (name, dt, n, d), "out_melem_s": outplace, "in_melem_s": inplace,
+                    "out_roof": outplace / roof[(dt, n)]["copy_melem_s"],
+                    "in_roof": inplace / roof[(dt, n)]["inplace_copy_melem_s"]})
+    return out
+
+
+def memory_markdown(records, roofs):
+    rows_ = memory_rows(records, roofs)
+    if not rows_:
+        return ""
+    lines = ["Memory speed (%.0e elements and up): fastact against the roof above, out of place "
+             "(x -> out; the copy) and in place (out=x, the backward's out=dy; the in-place copy). A "
+             "backward reads two arrays where the copy reads one, so 0.67 of the copy is its "
+             "ceiling:" % INPLACE_MIN, "",
+             "| function | dtype | size | dir | out of place | of roof | in place | of roof |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows_:
+        name, dt, n, d = r["key"]
+        lines.append("| %s | %s | %.0e | %s | %.0f | %.2f | %.0f | %.2f |" % (
+            name, dt, n, "fwd" if d == "forward" else "bwd", r["out_melem_s"], r["out_roof"],
+            r["in_melem_s"], r["in_roof"]))
     return "\n".join(lines)
 
 

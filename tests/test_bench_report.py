@@ -95,6 +95,69 @@ def test_time_samples_interleave_the_calls():
     assert "".join(calls) == "aabb" + "ab" + "ba" + "ab" + "ba"
 
 
+def test_time_samples_prepare_before_every_loop():
+    """A prepare hook runs untimed before each of its function's loops (the
+    warm-up, the calibration, every sample), and only for its function."""
+    calls = []
+    bench.time_samples((lambda: calls.append("a"), lambda: calls.append("b")), min_time=0.0, repeats=2,
+                       prepares=(lambda: calls.append("P"), None))
+    assert "".join(calls) == "PaPa" + "bb" + "Pab" + "bPa"
+
+
+def test_inplace_rows_from_inplace_min(tmp_path, monkeypatch):
+    """From INPLACE_MIN elements on, the elementwise functions are also timed
+    in place, forward (out=x) and backward (out=dy), on a scratch copy: the
+    case's arrays keep their values, and the report sets both speeds against
+    the roofs.  Row-wise functions and maxout are not timed in place."""
+    from fastact import _bench_cases
+
+    made = []
+    make = _bench_cases.make_case
+
+    def spy(*a, **k):
+        made.append(make(*a, **k))
+        return made[-1]
+
+    monkeypatch.setattr(bench, "make_case", spy)
+    monkeypatch.setattr(bench, "INPLACE_MIN", 5000)
+    records, roofs = bench.run(["silu", "softmax", "maxout"], [np.float32], [1000, 6000],
+                               ["forward", "backward"], ["fastact", "numpy"], 0.0005, 2, False)
+    got = {(r["function"], r["size"], r["direction"]) for r in records if r["contender"] == bench.INPLACE}
+    assert got == {("silu", 6000, "forward"), ("silu", 6000, "backward")}
+    for case in made:
+        fresh = make(case.label, case.n, case.dtype)
+        for field in ("x", "y", "dy"):
+            np.testing.assert_array_equal(getattr(case, field), getattr(fresh, field))
+    rows = bench.memory_rows(records, roofs)
+    assert {r["key"] for r in rows} == {("silu", "float32", 6000, d) for d in ("forward", "backward")}
+    roof = {(r["dtype"], r["size"]): r for r in roofs}[("float32", 6000)]
+    for r in rows:
+        assert r["out_roof"] == pytest.approx(r["out_melem_s"] / roof["copy_melem_s"])
+        assert r["in_roof"] == pytest.approx(r["in_melem_s"] / roof["inplace_copy_melem_s"])
+    text = bench.markdown(records, roofs, bench.machine())
+    assert "| silu | float32 | 6e+03 | fwd |" in text.split("Memory speed")[1]
+    assert bench.INPLACE not in text.split("Roof")[0]     # not a column of the main table
+
+
+def test_inplace_call_runs_in_place():
+    """bind_inplace's forward writes fastact's result over its scratch input,
+    the backward over its scratch dy, and prepare restores the input."""
+    import fastact as fa
+    from fastact._bench_cases import make_case
+
+    case = make_case("silu", 3000, np.float32)
+    call, prepare = bench.bind_inplace(case, False)
+    buf = call()
+    np.testing.assert_array_equal(buf, fa.silu(case.x))
+    call()
+    assert not np.array_equal(buf, fa.silu(case.x))      # applied twice
+    prepare()
+    np.testing.assert_array_equal(buf, case.x)
+    call, prepare = bench.bind_inplace(case, True)
+    np.testing.assert_array_equal(call(), fa.silu_backward(case.dy, case.saved))
+    assert bench.bind_inplace(make_case("softmax", 3000, np.float32), False) is None
+
+
 def test_ratios_pair_the_rounds():
     """A ratio (here the monitoring overhead) is the median over rounds of
     counts / plain: a round in which the machine slowed both calls weighs like
