@@ -34,6 +34,11 @@ cdef extern from "fa_math.h" nogil:
     double fa_exp_dd(double hi, double lo)
     double fa_expneg(double x)
     double fa_expneg_dd(double hi, double lo)
+    double fa_expneg_s64(double x)
+    double fa_expneg_dd_s64(double hi, double lo)
+    double FAR "FA_EXP_FAR"
+    double TWO_64 "0x1p64"
+    double TWO_M64 "0x1p-64"
     double fa_expm1(double x)
     double fa_expm1_nonpos(double x)
     double fa_celu_neg64(double x, double alpha)
@@ -41,6 +46,8 @@ cdef extern from "fa_math.h" nogil:
     double fa_log1p01(double t)
     void fa_two_prod(double a, double b, double *p, double *e)
     double fa_div6(double a)
+    double fa_mul_add1(double a, double b, double c)
+    double fa_x_over_lo(double x, double alpha, double q)
     void fa_two_sum(double a, double b, double *s, double *e)
     void fa_sigmoid_pair(double v, double *sp, double *sm, double *e)
 
@@ -101,10 +108,18 @@ cdef inline floating _nan_or(floating s, floating v) noexcept nogil:
     return v if s == s else s
 
 
-cdef inline double _exp_neg_abs_prod(double x, double beta, double *vh, double *vl) noexcept nogil:
-    # exp(-|beta x|) for the float64 kernels, with beta x kept exact (a
-    # rounded argument would cost |beta x| ulps in the tails): *vh + *vl =
-    # beta x (vl may be NULL where the caller needs only vh)
+cdef inline double _div_dd(double x, double a, double *lo) noexcept nogil:
+    # q = x / a rounded, and *lo ~ the rest, (x - q a) / a (fa_x_over_lo)
+    cdef double q = x / a
+    lo[0] = fa_x_over_lo(x, a, q)
+    return q
+
+
+cdef inline double _exp_neg_abs_prod_s64(double x, double beta, double *vh, double *vl) noexcept nogil:
+    # exp(-|beta x|) 2^64 for the float64 kernels (fa_math.h's _s64 forms:
+    # normal where the exp is subnormal), with beta x kept exact (a rounded
+    # argument would cost |beta x| ulps in the tails): *vh + *vl = beta x (vl
+    # may be NULL where the caller needs only vh)
     cdef double h, l
     if beta == 1.0:
         # x itself (silu_unit, softplus_unit: a constant, so no product error
@@ -112,12 +127,32 @@ cdef inline double _exp_neg_abs_prod(double x, double beta, double *vh, double *
         vh[0] = x
         if vl != NULL:
             vl[0] = 0.0
-        return fa_expneg(-fabs(x))
+        return fa_expneg_s64(-fabs(x))
     fa_two_prod(beta, x, &h, &l)
     vh[0] = h
     if vl != NULL:
         vl[0] = l
-    return fa_expneg_dd(-fabs(h), -l if h >= 0 else l)
+    return fa_expneg_dd_s64(-fabs(h), -l if h >= 0 else l)
+
+
+cdef inline double _far_scale(double v, double e) noexcept nogil:
+    # 2^-64 where v < FAR and e (the exp of v, unscaled) is not 0, else 1:
+    # the factor that takes a result computed with the 2^64-scaled exp back
+    cdef double k = TWO_M64 if v < FAR else 1.0
+    return 1.0 if e == 0.0 else k
+
+
+cdef inline double _exp_neg_abs_prod(double x, double beta, double *vh, double *vl) noexcept nogil:
+    # the same exp, unscaled (bit for bit fa_expneg's)
+    return _exp_neg_abs_prod_s64(x, beta, vh, vl) * TWO_M64
+
+
+# Below FAR = -600 (fa_math.h's FA_EXP_FAR) the float64 silu, mish and
+# softplus take their exp scaled by 2^64 (_exp_neg_abs_prod's es) and scale
+# the result by 2^-64 after their last product: x e^x stays normal down to x
+# = -715 where e^x is subnormal from -708.4 on, and e^(beta x) / beta further
+# still for beta < 1 (the subnormal exp cost up to 34000 ULP).  Above it they
+# keep their bits.
 
 
 cdef inline void _beta_x(float x, double beta, float *vh, float *vl) noexcept nogil:
@@ -244,10 +279,15 @@ cdef inline floating silu_fwd(floating x, double beta, double p1) noexcept nogil
     if floating is float:
         _beta_x(x, beta, &vh, &vl)
         return fa_mul_sig_denf(x, vh, vl)       # fa_math32.h: one division
-    e = _exp_neg_abs_prod(x, beta, &v, NULL)
+    cdef double es = _exp_neg_abs_prod_s64(x, beta, &v, NULL)
+    e = es * TWO_M64
     w = 1.0 if v >= 0 else e
+    # beyond FAR: x (e 2^64) / ((1 + e) 2^64), rounded once by the division
+    cdef bint far = v < FAR
+    cdef double ws = es if far else w
+    cdef double k = TWO_64 if far else 1.0
     # w == 0: sigma underflowed; the limit is a signed zero (silu(-inf) = -0)
-    return <floating>(copysign(0.0, <double>x) if w == 0.0 else (<double>x * w) / (1.0 + e))
+    return <floating>(copysign(0.0, <double>x) if w == 0.0 else (<double>x * ws) / ((1.0 + e) * k))
 
 cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) noexcept nogil:
     # sigma(v) (1 + v sigma(-v)), v = beta x
@@ -258,7 +298,8 @@ cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) n
         fa_sigmoid_pm2f(vh, vl, &spf, &smf)
         # |v| > 104: the limits 1 and 0 (spf * v is 0 * inf at v = -inf); nan stays
         return dy * (spf * (ONEF + vh * smf) if not fabsf(vh) > 104 else (ONEF if vh > 0 else ZEROF))
-    cdef double e = _exp_neg_abs_prod(x, beta, &v, NULL)
+    cdef double es = _exp_neg_abs_prod_s64(x, beta, &v, NULL)
+    cdef double e = es * TWO_M64
     cdef double d = 1.0 / (1.0 + e)
     cdef double sp = d if v >= 0 else e * d
     cdef double sm = e * d if v >= 0 else d
@@ -267,7 +308,11 @@ cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) n
     # zero of the true sign there, never 0 * inf (66 -> ~52 vector instructions)
     cdef double vc = -1000.0 if v < -1000.0 else v
     vc = 1000.0 if vc > 1000.0 else vc
-    return <floating>(<double>dy * (sp * (1.0 + vc * sm)))
+    # beyond FAR (e not 0): sp 2^64 = es d, the derivative scaled back after
+    # (one comparison per select: an `and` of two left SSE2 loops scalar)
+    cdef double k = _far_scale(v, e)
+    cdef double sps = es * d if k != 1.0 else sp
+    return <floating>(<double>dy * ((sps * (1.0 + vc * sm)) * k))
 
 # silu at beta = 1 (the usual call): the same math with beta a constant, so
 # the loop carries neither beta x's split product nor a select on beta
@@ -315,16 +360,17 @@ cdef inline floating hard_swish_fwd(floating x, double p0, double p1) noexcept n
     return <floating>(0.0 if xd <= -3.0 else (xd if xd >= 3.0 else fa_div6(xd * (xd + 3.0))))
 
 cdef inline floating hard_swish_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
-    # as torch: 0 below -3, (2x + 3)/6 on [-3, 3], 1 above
+    # 0 up to -3, (2x + 3)/6 inside (-3, 3), 1 from 3 on: hard_sigmoid's open
+    # interval (SPEC), and torch's values at the kinks
     cdef double xd = x
     cdef float v
     if floating is float:
         # in float: 2x + 3 is exact where it nears 0 (Sterbenz), so within 2 ULP
         v = (dy * (x + x + THREEF)) * <float>(1.0 / 6.0)
-        v = v if x <= 3 else dy
-        v = dy * 0 if x < -3 else v
+        v = v if x < 3 else dy
+        v = dy * 0 if x <= -3 else v
         return _nan_or(x, v)
-    cdef double d = 0.0 if xd < -3.0 else (fa_div6(2.0 * xd + 3.0) if xd <= 3.0 else 1.0)
+    cdef double d = 0.0 if xd <= -3.0 else (fa_div6(2.0 * xd + 3.0) if xd < 3.0 else 1.0)
     return <floating>_nanprop(xd, <double>dy * d)
 
 # --------------------------------------------------------------- softplus
@@ -355,9 +401,13 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
         rf = rf / bh
         rf = rf - rf * (bl * fa_rcpf_rough(bh))     # / (bh + bl)
         return x if _above_f(fh, threshold) else rf
-    e = _exp_neg_abs_prod(x, beta, &v, &vl)
+    cdef double es = _exp_neg_abs_prod_s64(x, beta, &v, &vl)
+    e = es * TWO_M64
     L = fa_log1p01(e)
-    r = (v + (vl + L) if v > 0 else L) / beta
+    # beyond FAR (e not 0): log1p(e) = e, taken as es, the quotient scaled back
+    cdef double k = _far_scale(v, e)
+    r = (v + (vl + L) if v > 0 else (es if k != 1.0 else L)) / beta
+    r = r * k
     return x if v > threshold else <floating>r
 
 cdef inline floating softplus_bwd(floating dy, floating x, double beta, double threshold) noexcept nogil:
@@ -397,28 +447,35 @@ cdef inline floating gelu_bwd(floating dy, floating x, double p0, double p1) noe
     return <floating>(<double>dy * fa_gelu_grad64(<double>x))
 
 # ------------------------------------------------------------ gelu (tanh)
-cdef inline double _gelu_tanh_e(double x, double *w) noexcept nogil:
-    # e = exp(-|w|), w = 2 sqrt(2/pi) (x + 0.044715 x^3) as a double-double,
-    # so 0.5 (1 + tanh(u)) = sigma(w)
+cdef inline double _gelu_tanh_e_s64(double x, double *w) noexcept nogil:
+    # e 2^64, e = exp(-|w|), w = 2 sqrt(2/pi) (x + 0.044715 x^3) as a
+    # double-double, so 0.5 (1 + tanh(u)) = sigma(w) (scaled as
+    # _exp_neg_abs_prod_s64's)
     cdef double wh, wl
     fa_gelu_tanh_arg64(x, &wh, &wl)
     w[0] = wh
-    return fa_expneg_dd(-fabs(wh), -wl if wh >= 0 else wl)
+    return fa_expneg_dd_s64(-fabs(wh), -wl if wh >= 0 else wl)
 
 cdef inline floating gelu_tanh_fwd(floating x, double p0, double p1) noexcept nogil:
     cdef double w, e, s
     if floating is float:
         return fa_gelu_tanhf(x)                 # fa_math32.h: one division, < 2 ULP
-    e = _gelu_tanh_e(x, &w)
+    cdef double es = _gelu_tanh_e_s64(x, &w)
+    e = es * TWO_M64
     s = 1.0 if w >= 0 else e
-    return <floating>(copysign(0.0, x) if s == 0.0 else (x * s) / (1.0 + e))
+    # beyond FAR: x (e 2^64) / ((1 + e) 2^64), as silu_fwd
+    cdef bint far = w < FAR
+    cdef double ss = es if far else s
+    cdef double k = TWO_64 if far else 1.0
+    return <floating>(copysign(0.0, x) if s == 0.0 else (x * ss) / ((1.0 + e) * k))
 
 cdef inline floating gelu_tanh_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     # sigma(w) + x w' sigma(w) sigma(-w), w' = K1 + 3 K3 x^2
     cdef double w, xd = x
     if floating is float:
         return dy * fa_gelu_tanh_gradf(x)       # fa_math32.h: fa_sigmoidf's pieces, one division
-    cdef double e = _gelu_tanh_e(x, &w)
+    cdef double es = _gelu_tanh_e_s64(x, &w)
+    cdef double e = es * TWO_M64
     cdef double d = 1.0 / (1.0 + e)
     cdef double sp = d if w >= 0 else e * d
     cdef double sm = e * d if w >= 0 else d
@@ -427,7 +484,10 @@ cdef inline floating gelu_tanh_bwd(floating dy, floating x, double p0, double p1
     xd = -100.0 if xd < -100.0 else xd
     xd = 100.0 if xd > 100.0 else xd
     cdef double dw = GELU_K1 + 3.0 * GELU_K3 * xd * xd
-    return <floating>(<double>dy * (sp + xd * dw * sp * sm))
+    # beyond FAR (e not 0): sigma(w) 2^64 = es d, the sum scaled back after
+    cdef double k = _far_scale(w, e)
+    cdef double sps = es * d if k != 1.0 else sp
+    return <floating>(<double>dy * ((sps + xd * dw * sps * sm) * k))
 
 # -------------------------------------------------------------------- elu
 cdef inline floating elu_fwd(floating x, double alpha, double p1) noexcept nogil:
@@ -487,8 +547,18 @@ cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogi
         # alpha (em + tl (1 + em)) rounded once (the sum left unrounded: 2.07 ULP
         # with it rounded, for alpha = 0.7)
         return x if not x < 0 else fa_mulf_split_pair(em, tl * (ONEF + em), ah, al)   # x = -0 (and nan) too
-    # (alpha > 0: alpha < 0 is celu_neg)
-    return x if x > 0 else <floating>(alpha * fa_expm1(<double>x / alpha))
+    # (alpha > 0: alpha < 0 is celu_neg).  x / alpha = q + ql (the
+    # division's remainder, exact, over alpha): expm1(q + ql) ~ em + ql (1 +
+    # em) (q's rounding cost up to 0.6 ULP more: 2.11 for alpha = 0.7); x
+    # clamped to [-100 alpha, 0] first (expm1 is -1 below; keeps q and ql
+    # finite and the division from overflowing; nan passes)
+    cdef double ql
+    cdef double xq = -100.0 * alpha if x < -100.0 * alpha else <double>x
+    xq = 0.0 if xq > 0 else xq
+    cdef double q = _div_dd(xq, alpha, &ql)
+    cdef double emd = fa_expm1(q)
+    # alpha em + alpha ql (1 + em) with one rounding where there is an FMA
+    return x if not x < 0 else <floating>fa_mul_add1(alpha, emd, alpha * (ql * (1.0 + emd)))   # x = -0, nan too
 
 cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:
     cdef double xd = x
@@ -500,8 +570,16 @@ cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) 
     # exp(min(x, 0) / alpha), with no select after it: GCC otherwise gives
     # the lanes whose exp is not used (x > 0) the argument -746, whose
     # subnormal result costs a microcode assist (12.8 ns/element for x > 0
-    # against 5.4 for x < 0); exp(0) = 1 is the derivative there
-    return <floating>(<double>dy * fa_expneg((0.0 if xd > 0 else xd) / alpha))
+    # against 5.4 for x < 0); exp(0) = 1 is the derivative there.  x / alpha
+    # = q + ql as in celu_fwd (q's rounding alone cost up to 16 ULP: an
+    # error d in the exponent is d relative); fa_expneg_dd drops ql where q
+    # is -inf or below its clamp
+    # (x clamped to [-1000 alpha, 0] first: the exp is 0 below; nan passes)
+    cdef double ql
+    cdef double xc = -1000.0 * alpha if xd < -1000.0 * alpha else xd
+    xc = 0.0 if xc > 0 else xc
+    cdef double q = _div_dd(xc, alpha, &ql)
+    return <floating>(<double>dy * fa_expneg_dd(q, ql))
 
 # celu for alpha < 0 (_select_celu): x / alpha > 0 where x < 0, so the exps
 # grow, to inf, where celu's kernels assume they decay (float32's clamp at
@@ -542,9 +620,13 @@ cdef inline floating mish_fwd(floating x, double p0, double p1) noexcept nogil:
         # the limit below x = -104 (t is exp(-104) there): a signed zero
         _mish_terms(x, &t, &p, &q, False)
         return <floating>(copysign(0.0, xd) if xd < -104.0 else xd * (p / q))
-    cdef double e = fa_expneg(20.0 if xd > 20.0 else xd)     # (fa_expneg: any argument <= 664)
+    cdef double es = fa_expneg_s64(20.0 if xd > 20.0 else xd)     # (any argument <= 664)
+    cdef double e = es * TWO_M64
     cdef double n = e * e + 2.0 * e     # one rounding that matters (e * e is small next to 2e)
-    return <floating>(copysign(0.0, xd) if n == 0.0 else xd * (n / (n + 2.0)))
+    # beyond FAR: n 2^64 = 2 es (e * e is 0), the result scaled back after
+    cdef bint far = xd < FAR
+    cdef double ns = 2.0 * es if far else n
+    return <floating>(copysign(0.0, xd) if n == 0.0 else (xd * (ns / (n + 2.0))) * (TWO_M64 if far else 1.0))
 
 cdef inline floating mish_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     # tanh(sp) + x sech^2(sp) sigma(x), sech^2(sp) = 4 (n + 1) / (n + 2)^2;
@@ -563,12 +645,19 @@ cdef inline floating mish_bwd(floating dy, floating x, double p0, double p1) noe
     # over one division (the three quotients' denominators multiplied: at
     # most 2e54 at x = 25); x clamped below at -800 (e = 0 there) so that
     # x e is never -inf * 0: g is then a zero of the true sign
-    cdef double e = fa_expneg(25.0 if xd > 25.0 else xd)
+    cdef double es = fa_expneg_s64(25.0 if xd > 25.0 else xd)
+    cdef double e = es * TWO_M64
     cdef double n = e * (e + 2.0)
     cdef double n2 = n + 2.0
     cdef double e1 = 1.0 + e
     cdef double xc = -800.0 if xd < -800.0 else xd
-    g = ((n * e1) * n2 + (4.0 * xc) * (e * (n + 1.0))) / (e1 * (n2 * n2))
+    # beyond FAR (e not 0): n and e in the numerator as 2 es and es, the
+    # quotient scaled back after
+    cdef double k = _far_scale(xd, e)
+    cdef double ns = 2.0 * es if k != 1.0 else n
+    cdef double en = es if k != 1.0 else e
+    g = ((ns * e1) * n2 + (4.0 * xc) * (en * (n + 1.0))) / (e1 * (n2 * n2))
+    g = g * k
     g = 1.0 if xd > 25.0 else g
     return <floating>(<double>dy * g)
 

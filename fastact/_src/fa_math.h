@@ -178,25 +178,43 @@ FA_INLINE double fa_exp_reduce(double xc, double lo, double *t, double *n)
  * FMAs where the target has them.  Below -746 the result is 0.  The same
  * holds for any hi <= 664 (2^(n+64) stays finite), so a caller that clamps
  * its argument lower than that (mish: 20, 25) needs no fa_exp_dd. */
-FA_INLINE double fa_expneg_core(double xc, double lo)
+FA_INLINE double fa_expneg_core_s64(double xc, double lo)
 {
     double t, n;
     double p = fa_exp_reduce(xc, lo, &t, &n);
     double sc = fa_asdouble((fa_asuint64(t) << 52) + ((uint64_t)(1023 + 64) << 52));
-    return ((1.0 + p) * sc) * 0x1p-64;
+    return (1.0 + p) * sc;
 }
+
+FA_INLINE double fa_expneg_core(double xc, double lo) { return fa_expneg_core_s64(xc, lo) * 0x1p-64; }
 
 /* (The clamp at -746 needs no select after it: exp(-746) = 2^-1076.3
  * rounds to 0 in the last, scaling step.) */
-FA_INLINE double fa_expneg_dd(double hi, double lo)
+FA_INLINE double fa_expneg_dd_s64(double hi, double lo)
 {
     int clamp = hi < -746.0;
-    return fa_expneg_core(clamp ? -746.0 : hi, clamp ? 0.0 : lo);   /* hi = -inf: lo may be nan */
+    return fa_expneg_core_s64(clamp ? -746.0 : hi, clamp ? 0.0 : lo);   /* hi = -inf: lo may be nan */
 }
+
+FA_INLINE double fa_expneg_dd(double hi, double lo) { return fa_expneg_dd_s64(hi, lo) * 0x1p-64; }
 
 /* exp(x), x <= 0 (or <= 664): a max and no low part (x + -0.0 is x, so
  * no add either). */
-FA_INLINE double fa_expneg(double x) { return fa_expneg_core(x < -746.0 ? -746.0 : x, -0.0); }
+FA_INLINE double fa_expneg_s64(double x) { return fa_expneg_core_s64(x < -746.0 ? -746.0 : x, -0.0); }
+
+FA_INLINE double fa_expneg(double x) { return fa_expneg_s64(x) * 0x1p-64; }
+
+/* The _s64 forms above return exp 2^64 before that last scaling: normal
+ * wherever exp is not 0 (from exp(-746) 2^64 = 2^-1012.3 up), so that the
+ * float64 kernels whose results stay normal where their exp is subnormal
+ * (x e^x for x in [-715, -708.4]: silu, mish; x Phi(x) near x = -37.6:
+ * gelu; e^(beta x) / beta: softplus with beta < 1) can scale by 2^-64
+ * after their last product instead: the exp's subnormal rounding cost
+ * those results up to 34000 ULP.  fa_expneg* = fa_expneg*_s64 * 2^-64
+ * bit for bit.  Past the clamp (exp = 0) the _s64 value is exp(-746) 2^64,
+ * not 0: the callers keep their unscaled path there.  FA_EXP_FAR: the
+ * exponent below which the kernels (fastact/_ops.pxd) take the scaled path. */
+#define FA_EXP_FAR -600.0
 
 /* expm1(x) = 2^n (expm1(r) + 1) - 1, evaluated as 2 (s p + (s - 1/2)) with
  * s = 2^(n-1) (2^n overflows for x near 710): every step is exact but the
@@ -239,14 +257,31 @@ FA_INLINE double fa_expm1_nonpos(double x)
  * merged the two into a select it cannot vectorize.) */
 FA_INLINE double fa_x_over_lo(double x, double alpha, double q)
 {
+    /* the remainder is exact; its quotient needs few digits: times 1/alpha,
+     * which the compiler hoists out of a loop (a division per element
+     * otherwise) */
 #ifdef __FMA__
-    double l = __builtin_fma(-q, alpha, x) / alpha;     /* the remainder is exact */
+    double l = __builtin_fma(-q, alpha, x) * (1.0 / alpha);
 #else
     double p, pe;
     fa_two_prod(q, alpha, &p, &pe);
-    double l = ((x - p) - pe) / alpha;
+    double l = ((x - p) - pe) * (1.0 / alpha);
 #endif
-    return l;       /* nan where q is not finite: both callers drop it there */
+    return l;       /* nan where q is not finite: the callers drop it there */
+}
+
+/* a b + c rounded once where the target has an FMA; otherwise a b as an
+ * exact pair whose low part joins c first (one rounding of p + (e + c),
+ * for |c| small next to a b: celu's correction term). */
+FA_INLINE double fa_mul_add1(double a, double b, double c)
+{
+#ifdef __FMA__
+    return __builtin_fma(a, b, c);
+#else
+    double p, e;
+    fa_two_prod(a, b, &p, &e);
+    return p + (e + c);
+#endif
 }
 
 FA_INLINE double fa_celu_neg64(double x, double alpha)

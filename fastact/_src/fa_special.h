@@ -36,7 +36,7 @@
  *    s = 2t - 1, into g (first-order, with g'(s) ~ c1 + 2 c2 s);
  *  - the last two Horner steps of g in double-double;
  *  - -a^2/2 + g as a double-double exponent. */
-FA_INLINE double fa_phi_lower64(double a)
+FA_INLINE double fa_phi_lower64_s(double a, double *q_s64)
 {
     double d, e1, u, ue, e;
     fa_two_sum(1.0, FA_PHI_C * a, &d, &e1);          /* FA_PHI_C * a is exact */
@@ -64,8 +64,17 @@ FA_INLINE double fa_phi_lower64(double a)
     /* S <= 0: g(t) < 0 (g(0) = log(C/sqrt(2 pi))).  Beyond a = 38.6, S <
      * -746 and fa_expneg_dd's clamp gives 0 (a = inf too: S = -inf, and
      * the nan that 0 * inf leaves in E is dropped with it), so no select
-     * of the limit is needed; nan stays nan. */
-    return t * fa_expneg_dd(S, E);
+     * of the limit is needed; nan stays nan.  *q_s64 = Phi(-a) 2^64
+     * (fa_expneg_dd_s64), and Phi(-a) itself the same product scaled. */
+    double es = fa_expneg_dd_s64(S, E);
+    *q_s64 = t * es;
+    return t * (es * 0x1p-64);
+}
+
+FA_INLINE double fa_phi_lower64(double a)
+{
+    double qs;
+    return fa_phi_lower64_s(a, &qs);
 }
 
 /* Phi(-a) for a >= 0, to ~1e-9 relative, computed in double.  No kernel uses
@@ -78,15 +87,18 @@ FA_INLINE double fa_phi_lower32(double a)
     return a > 40.0 ? 0.0 : q;
 }
 
-/* phi(x) = exp(-x^2/2) / sqrt(2 pi), with x^2 exact. */
-FA_INLINE double fa_phi_density64(double x)
+/* phi(x) = exp(-x^2/2) / sqrt(2 pi), with x^2 exact; *d_s64 = phi(x) 2^64
+ * (fa_expneg_dd_s64). */
+FA_INLINE double fa_phi_density64_s(double x, double *d_s64)
 {
     double p, pe;
     fa_two_prod(x, x, &p, &pe);
     /* 0 for |x| > 38.6: the exp underflows, and beyond |x| = 38.63
      * fa_expneg_dd's clamp gives it (x = +-inf: -inf, and the nan in pe
      * dropped with it) */
-    return FA_INV_SQRT_2PI * fa_expneg_dd(-0.5 * p, -0.5 * pe);
+    double es = fa_expneg_dd_s64(-0.5 * p, -0.5 * pe);
+    *d_s64 = FA_INV_SQRT_2PI * es;
+    return FA_INV_SQRT_2PI * (es * 0x1p-64);
 }
 
 /* gelu(x) = x Phi(x) and its derivative Phi(x) + x phi(x), from Phi(-|x|).
@@ -95,19 +107,24 @@ FA_INLINE double fa_phi_density64(double x)
  * with a call does not vectorize.) */
 FA_INLINE double fa_gelu64(double x)
 {
-    double q = fa_phi_lower64(fabs(x));            /* Phi(-|x|) */
+    double qs, q = fa_phi_lower64_s(fabs(x), &qs);            /* Phi(-|x|) */
     double cdf = x >= 0 ? 1.0 - q : q;
     /* x clamped below at -1e300 (where cdf is 0 long before): x cdf is then
      * -0 for x = -inf, not -inf * 0, without a select of the limit */
-    return (x < -1e300 ? -1e300 : x) * cdf;
+    double y = (x < -1e300 ? -1e300 : x) * cdf;
+    /* x < 0, q not 0: x (q 2^64) 2^-64, the same bits where q is normal and
+     * one rounding where it is subnormal but x q is not (x near -37.6) */
+    return (x < 0.0) & (q != 0.0) ? (x * qs) * 0x1p-64 : y;
 }
 
 FA_INLINE double fa_gelu_grad64(double x)
 {
-    double q = fa_phi_lower64(fabs(x));
+    double qs, q = fa_phi_lower64_s(fabs(x), &qs);
     double cdf = x >= 0 ? 1.0 - q : q;
-    double dens = fa_phi_density64(x);
-    return dens == 0.0 ? cdf : cdf + x * dens;
+    double ds, dens = fa_phi_density64_s(x, &ds);
+    double g = dens == 0.0 ? cdf : cdf + x * dens;
+    /* x < 0: Phi(x) + x phi(x) from the 2^64-scaled pair, as in fa_gelu64 */
+    return (x < 0.0) & (dens != 0.0) ? (qs + x * ds) * 0x1p-64 : g;
 }
 
 /* w = 2 sqrt(2/pi) (x + 0.044715 x^3) = x (K1 + K3 x^2) as a double-double
