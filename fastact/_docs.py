@@ -182,7 +182,7 @@ DOCS = {
     "hard_swish": Doc(
         "Hard Swish: x times the piecewise-linear sigmoid, elementwise.",
         "array([ 0.    , -0.3333,  0.    ,  0.6667,  3.    ])",
-        "array([-0.5   ,  0.1667,  0.5   ,  0.8333,  1.5   ])",
+        "array([0.    , 0.1667, 0.5   , 0.8333, 1.    ])",
         related=("silu", "hard_sigmoid")),
     "softplus": Doc(
         "Softplus, a smooth rectified linear unit, elementwise.",

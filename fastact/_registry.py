@@ -206,7 +206,7 @@ OPS = (
        ulp=(2.0, 3.0), cls="transcendental", domain=(-40.0, 40.0), special="silu(-inf) = -0 (not nan)"),
     Op("hard_sigmoid", "elementwise", "relu6(x + 3) / 6", "1/6 if -3 < x < 3 else 0", "x",
        aliases=("hardsigmoid",), kernels=("hard_sigmoid",), select=_one("hard_sigmoid")),
-    Op("hard_swish", "elementwise", "x relu6(x + 3) / 6", "0 if x < -3, (2x + 3) / 6 if x <= 3, 1 above", "x",
+    Op("hard_swish", "elementwise", "x relu6(x + 3) / 6", "0 if x <= -3, (2x + 3) / 6 if -3 < x < 3, 1 if x >= 3", "x",
        aliases=("hardswish",), kernels=("hard_swish",), select=_one("hard_swish"), special="hard_swish(-inf) = 0"),
     Op("softplus", "elementwise", "log(1 + exp(beta x)) / beta, x where beta x > threshold",
        "sigmoid(beta x) (1 where beta x > threshold)", "x",

@@ -124,7 +124,7 @@ def _der(name, x, p):
         if name == "hard_sigmoid":
             return np.where(nan, x, ((x > -3) & (x < 3)) / 6.0)
         if name == "hard_swish":
-            return np.where(nan, x, np.where(x < -3, 0.0, np.where(x <= 3, (2 * x + 3) / 6.0, 1.0)))
+            return np.where(nan, x, np.where(x <= -3, 0.0, np.where(x < 3, (2 * x + 3) / 6.0, 1.0)))
         if name == "softplus":
             v = p["beta"] * x
             return np.where(v > p["threshold"], 1.0, _sigmoid(v))

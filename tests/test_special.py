@@ -186,6 +186,25 @@ def test_infinities_match_reference(name, params, dtype):
     util.assert_close(g, w, t["rtol"], atol, x=x, what="%s_backward%r at inf" % (name, p))
 
 
+# ------------------------------------------------------------------ kinks
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name,at_kinks", [
+    # SPEC: hard_sigmoid' = 1/6 inside (-3, 3), 0 outside; hard_swish' "see
+    # hard_sigmoid": 0 up to -3, (2x + 3)/6 inside, 1 from 3 on (torch's
+    # values at the kinks too)
+    ("hard_sigmoid", (0.0, 0.0)),
+    ("hard_swish", (0.0, 1.0)),
+])
+def test_hard_derivatives_at_the_kinks(name, at_kinks, dtype):
+    kinks = np.array([-3.0, 3.0], dtype)
+    x = np.concatenate([kinks, np.nextafter(kinks, np.zeros(2, dtype))])      # at them, then just inside
+    got = util.backward(name, np.full(4, 2.0, dtype), x, {})
+    inside = 1 / 6 if name == "hard_sigmoid" else (2 * x[2:].astype(np.float64) + 3) / 6
+    want = np.concatenate([2 * np.array(at_kinks), 2 * np.broadcast_to(inside, (2,))])
+    np.testing.assert_allclose(got, want, rtol=4 * np.finfo(dtype).eps, atol=0, err_msg=name)
+
+
 # ------------------------------------------------------------------ zeros
 
 @pytest.mark.parametrize("dtype", FLOAT_PARAMS)
