@@ -24,13 +24,18 @@ _local = threading.local()
 _global = None  # set by set_num_threads; None: FASTACT_NUM_THREADS or OpenMP's default
 
 
+# The most threads a count may ask for: far beyond any machine's cores, and
+# below what GNU OpenMP survives (40000 aborted the process, 100000 crashed it)
+MAX_THREADS = 1024
+
+
 def _check_count(n, who):
     import numbers
 
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError("fastact.%s: the thread count must be an integer, got %r" % (who, n))
-    if n < 1:
-        raise ValueError("fastact.%s: the thread count must be >= 1, got %d" % (who, n))
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError("fastact.%s: the thread count must be between 1 and %d, got %d" % (who, MAX_THREADS, n))
     return int(n)
 
 
@@ -42,13 +47,14 @@ def _env_default():
         n = int(value)
     except ValueError:
         n = 0
-    if n < 1:
-        raise ValueError("FASTACT_NUM_THREADS must be a positive integer, got %r" % value)
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError("FASTACT_NUM_THREADS must be an integer between 1 and %d, got %r" % (MAX_THREADS, value))
     return n
 
 
 _ENV = _env_default()
 _OPENMP = _special.openmp_enabled()
+_OMP_AT_IMPORT = _special.omp_max_threads() if _OPENMP else 1
 _forked = False   # True in a child of os.fork: no OpenMP team may start there
 
 
@@ -93,13 +99,14 @@ def get_num_threads():
     if not _OPENMP or _forked:
         return 1
     n = getattr(_local, "n", None)
-    if n is not None:
-        return n
-    if _global is not None:
-        return _global
-    if _ENV is not None:
-        return _ENV
-    return _special.omp_max_threads()
+    if n is None:
+        n = _global if _global is not None else _ENV
+    if n is None:
+        return _special.omp_max_threads()
+    # a count of fastact's own, capped where OpenMP's default was lowered
+    # since import (threadpoolctl's threadpool_limits, omp_set_num_threads)
+    cap = _special.omp_max_threads()
+    return cap if cap < min(n, _OMP_AT_IMPORT) else n
 
 
 def set_num_threads(n):
@@ -120,7 +127,7 @@ def set_num_threads(n):
     TypeError
         If `n` is not an integer or None.
     ValueError
-        If `n` < 1.
+        If `n` < 1 or `n` > 1024 (MAX_THREADS).
 
     See Also
     --------

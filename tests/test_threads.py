@@ -223,9 +223,12 @@ def test_thread_count_api():
 
 
 @pytest.mark.parametrize("bad,exc", [(0, ValueError), (-1, ValueError), (1.5, TypeError), ("2", TypeError),
-                                     (True, TypeError), (None, TypeError)],
-                         ids=["0", "-1", "1.5", "str", "True", "None"])
+                                     (True, TypeError), (None, TypeError), (1025, ValueError),
+                                     (100000, ValueError)],
+                         ids=["0", "-1", "1.5", "str", "True", "None", "1025", "100000"])
 def test_bad_thread_counts(bad, exc):
+    """Rejected before anything changes, counts above MAX_THREADS (1024) too:
+    GNU OpenMP aborted the process at 40000 threads and crashed at 100000."""
     before = fa.get_num_threads()
     with pytest.raises(exc, match="fastact"):
         fa.threads(bad)
@@ -392,6 +395,34 @@ def test_threadpoolctl_sees_and_limits_fastacts_runtime(tmp_path):
     assert st["same"], st
     if st["default"] > 1:  # the control: without the limit the call does start workers
         assert st["n2"] > st["n0"], st
+
+
+_LIMITS_OVER_COUNTS = r'''
+import json, os
+os.environ["FASTACT_NUM_THREADS"] = "4"
+import fastact as fa
+from threadpoolctl import threadpool_limits
+out = {"env": fa.get_num_threads()}
+with threadpool_limits(1):
+    out["env_limited"] = fa.get_num_threads()
+    fa.set_num_threads(3)
+    out["set_limited"] = fa.get_num_threads()
+    with fa.threads(2):
+        out["ctx_limited"] = fa.get_num_threads()
+out["set_after"] = fa.get_num_threads()
+print(json.dumps(out))
+'''
+
+
+@needs_openmp
+def test_threadpoolctl_limits_fastacts_own_counts(tmp_path):
+    """A count of fastact's own (FASTACT_NUM_THREADS, set_num_threads,
+    threads()) is capped by threadpool_limits too, and only inside it."""
+    pytest.importorskip("threadpoolctl")
+    r = util.run_python(tmp_path, _LIMITS_OVER_COUNTS, drop_env=("OMP_NUM_THREADS",))
+    assert r.returncode == 0, r.stderr[-2000:]
+    st = json.loads(r.stdout.strip().splitlines()[-1])
+    assert st == {"env": 4, "env_limited": 1, "set_limited": 1, "ctx_limited": 1, "set_after": 3}, st
 
 
 _AFFINITY_SCRIPT = r'''
