@@ -142,13 +142,40 @@ cdef inline double _far_scale(double v, double e) noexcept nogil:
     return 1.0 if e == 0.0 else k
 
 
+cdef inline double _mul_sigma_s64(double m, double v, double es) noexcept nogil:
+    # m sigma(v) = m w / (1 + e) from es = e 2^64, e = exp(-|v|), w = 1 or e
+    # (silu, the tanh form of GELU); beyond FAR m (e 2^64) / ((1 + e) 2^64),
+    # rounded once by the division; w == 0: sigma underflowed, the limit is a
+    # zero of m's sign (silu(-inf) = -0)
+    cdef double e = es * TWO_M64
+    cdef double w = 1.0 if v >= 0 else e
+    cdef bint far = v < FAR
+    cdef double ws = es if far else w
+    cdef double k = TWO_64 if far else 1.0
+    return copysign(0.0, m) if w == 0.0 else (m * ws) / ((1.0 + e) * k)
+
+
+cdef inline double _sigma_pm_s64(double v, double es, double *sm, double *k) noexcept nogil:
+    # sigma(v) / *k and *sm = sigma(-v) from es = e 2^64, e = exp(-|v|), in
+    # one division, for the backwards of silu and the tanh form of GELU:
+    # *k = _far_scale(v, e), so that beyond FAR sigma(v) comes as es d = sigma(v)
+    # 2^64 and the derivative is scaled back by *k after its last product
+    cdef double e = es * TWO_M64
+    cdef double d = 1.0 / (1.0 + e)
+    cdef double sp = d if v >= 0 else e * d
+    sm[0] = e * d if v >= 0 else d
+    cdef double kk = _far_scale(v, e)
+    k[0] = kk
+    return es * d if kk != 1.0 else sp
+
+
 cdef inline double _exp_neg_abs_prod(double x, double beta, double *vh, double *vl) noexcept nogil:
     # the same exp, unscaled (bit for bit fa_expneg's)
     return _exp_neg_abs_prod_s64(x, beta, vh, vl) * TWO_M64
 
 
-# Below FAR = -600 (fa_math.h's FA_EXP_FAR) the float64 silu, mish and
-# softplus take their exp scaled by 2^64 (_exp_neg_abs_prod's es) and scale
+# Below FAR = -600 (fa_math.h's FA_EXP_FAR) the float64 silu, mish, GELU's tanh form and
+# softplus take their exp scaled by 2^64 (_exp_neg_abs_prod_s64) and scale
 # the result by 2^-64 after their last product: x e^x stays normal down to x
 # = -715 where e^x is subnormal from -708.4 on, and e^(beta x) / beta further
 # still for beta < 1 (the subnormal exp cost up to 34000 ULP).  Above it they
@@ -273,21 +300,14 @@ cdef inline floating hardtanh_bwd(floating dy, floating x, double lo, double hi)
 
 # ------------------------------------------------------------------- silu
 cdef inline floating silu_fwd(floating x, double beta, double p1) noexcept nogil:
-    # x sigma(beta x) = x w / (1 + e), e = exp(-|beta x|), w = 1 or e
-    cdef double v, e, w
+    # x sigma(beta x)
+    cdef double v
     cdef float vh, vl
     if floating is float:
         _beta_x(x, beta, &vh, &vl)
         return fa_mul_sig_denf(x, vh, vl)       # fa_math32.h: one division
     cdef double es = _exp_neg_abs_prod_s64(x, beta, &v, NULL)
-    e = es * TWO_M64
-    w = 1.0 if v >= 0 else e
-    # beyond FAR: x (e 2^64) / ((1 + e) 2^64), rounded once by the division
-    cdef bint far = v < FAR
-    cdef double ws = es if far else w
-    cdef double k = TWO_64 if far else 1.0
-    # w == 0: sigma underflowed; the limit is a signed zero (silu(-inf) = -0)
-    return <floating>(copysign(0.0, <double>x) if w == 0.0 else (<double>x * ws) / ((1.0 + e) * k))
+    return <floating>_mul_sigma_s64(x, v, es)
 
 cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) noexcept nogil:
     # sigma(v) (1 + v sigma(-v)), v = beta x
@@ -298,21 +318,15 @@ cdef inline floating silu_bwd(floating dy, floating x, double beta, double p1) n
         fa_sigmoid_pm2f(vh, vl, &spf, &smf)
         # |v| > 104: the limits 1 and 0 (spf * v is 0 * inf at v = -inf); nan stays
         return dy * (spf * (ONEF + vh * smf) if not fabsf(vh) > 104 else (ONEF if vh > 0 else ZEROF))
+    cdef double sm, k
     cdef double es = _exp_neg_abs_prod_s64(x, beta, &v, NULL)
-    cdef double e = es * TWO_M64
-    cdef double d = 1.0 / (1.0 + e)
-    cdef double sp = d if v >= 0 else e * d
-    cdef double sm = e * d if v >= 0 else d
+    cdef double sp = _sigma_pm_s64(v, es, &sm, &k)
     # v clamped to +-1000 (two selects, a max and a min; nan passes) instead of
     # selecting the limits where e underflows: sp (1 + v sm) is then 1 or a
     # zero of the true sign there, never 0 * inf (66 -> ~52 vector instructions)
     cdef double vc = -1000.0 if v < -1000.0 else v
     vc = 1000.0 if vc > 1000.0 else vc
-    # beyond FAR (e not 0): sp 2^64 = es d, the derivative scaled back after
-    # (one comparison per select: an `and` of two left SSE2 loops scalar)
-    cdef double k = _far_scale(v, e)
-    cdef double sps = es * d if k != 1.0 else sp
-    return <floating>(<double>dy * ((sps * (1.0 + vc * sm)) * k))
+    return <floating>(<double>dy * ((sp * (1.0 + vc * sm)) * k))
 
 # silu at beta = 1 (the usual call): the same math with beta a constant, so
 # the loop carries neither beta x's split product nor a select on beta
@@ -457,37 +471,26 @@ cdef inline double _gelu_tanh_e_s64(double x, double *w) noexcept nogil:
     return fa_expneg_dd_s64(-fabs(wh), -wl if wh >= 0 else wl)
 
 cdef inline floating gelu_tanh_fwd(floating x, double p0, double p1) noexcept nogil:
-    cdef double w, e, s
+    cdef double w
     if floating is float:
         return fa_gelu_tanhf(x)                 # fa_math32.h: one division, < 2 ULP
     cdef double es = _gelu_tanh_e_s64(x, &w)
-    e = es * TWO_M64
-    s = 1.0 if w >= 0 else e
-    # beyond FAR: x (e 2^64) / ((1 + e) 2^64), as silu_fwd
-    cdef bint far = w < FAR
-    cdef double ss = es if far else s
-    cdef double k = TWO_64 if far else 1.0
-    return <floating>(copysign(0.0, x) if s == 0.0 else (x * ss) / ((1.0 + e) * k))
+    return <floating>_mul_sigma_s64(x, w, es)
 
 cdef inline floating gelu_tanh_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     # sigma(w) + x w' sigma(w) sigma(-w), w' = K1 + 3 K3 x^2
     cdef double w, xd = x
     if floating is float:
         return dy * fa_gelu_tanh_gradf(x)       # fa_math32.h: fa_sigmoidf's pieces, one division
+    cdef double sm, k
     cdef double es = _gelu_tanh_e_s64(x, &w)
-    cdef double e = es * TWO_M64
-    cdef double d = 1.0 / (1.0 + e)
-    cdef double sp = d if w >= 0 else e * d
-    cdef double sm = e * d if w >= 0 else d
+    cdef double sp = _sigma_pm_s64(w, es, &sm, &k)
     # x clamped to +-100 (as w's): where e underflows the sum is then 1 or a
     # zero of the true sign, never 0 * inf, with no select of the limits
     xd = -100.0 if xd < -100.0 else xd
     xd = 100.0 if xd > 100.0 else xd
     cdef double dw = GELU_K1 + 3.0 * GELU_K3 * xd * xd
-    # beyond FAR (e not 0): sigma(w) 2^64 = es d, the sum scaled back after
-    cdef double k = _far_scale(w, e)
-    cdef double sps = es * d if k != 1.0 else sp
-    return <floating>(<double>dy * ((sps + xd * dw * sps * sm) * k))
+    return <floating>(<double>dy * ((sp + xd * dw * sp * sm) * k))
 
 # -------------------------------------------------------------------- elu
 cdef inline floating elu_fwd(floating x, double alpha, double p1) noexcept nogil:
