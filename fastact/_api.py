@@ -30,7 +30,7 @@ import numpy as np
 from . import _special
 from ._docs import DOCS as _DOCS
 from ._dispatch import kernels as _elementwise
-from ._registry import OPS
+from ._registry import LAYER_ALIASES, OPS
 from ._threads import get_num_threads
 
 __all__ = []  # filled by _install()
@@ -670,12 +670,14 @@ def _docstring(op, fname, backward, alias_of=None):
 
     lines += ["", "See Also", "--------"]
     names = [a for a in (op.name,) + op.aliases if a != fname]
+    same = {a: "The same function (another name)." if a not in LAYER_ALIASES else
+            "The identity without a weight (a linear layer with one)." for a in names}
     if backward:
         lines.append("%s : The forward function." % f)
-        lines += ["%s_backward : The same function (another name)." % a for a in names]
+        lines += ["%s_backward : %s" % (a, same[a]) for a in names]
     else:
         lines.append("%s : The gradient%s." % (b, ", dy * %s'(x)" % f if op.kind in ("elementwise", "rrelu") else ""))
-        lines += ["%s : The same function (another name)." % a for a in names]
+        lines += ["%s : %s" % (a, same[a]) for a in names]
         lines += [_paragraphs("%s : %s" % (r, _DOCS[r].title)).replace("\n", "\n    ") for r in doc.related]
 
     lines += ["", "Notes", "-----"]
@@ -783,9 +785,12 @@ def _fast_path(op, backward, names, saved, ns):
 
 
 def _install(namespace):
-    """Define every public function (and alias) of the registry in namespace."""
+    """Define every public function (and alias) of the registry in namespace
+    (but LAYER_ALIASES: fastact._fused defines those)."""
     for op in OPS:
         for name in (op.name,) + op.aliases:
+            if name in LAYER_ALIASES:
+                continue
             alias_of = op.name if name != op.name else None
             for backward in (False, True):
                 fname = name + ("_backward" if backward else "")

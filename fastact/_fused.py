@@ -408,7 +408,22 @@ def _linear_operands(fname, x, weight, bias):
 
 
 
-def linear(x, weight, bias=None, activation=None, out=None, *, counts=False, monitor=None, saturation=1e-3,
+# linear and linear_backward without a weight: the registry's identity under
+# the names linear and linear_backward (its alias, LAYER_ALIASES)
+_IDENTITY = {backward: _api._make("linear" + ("_backward" if backward else ""), lookup("identity"), backward,
+                                  "identity") for backward in (False, True)}
+
+
+def _identity_form(fname, **given):
+    """The identity form's check: none of the layer's operands or options given."""
+    extra = sorted(k for k, v in given.items() if v is not None and v is not False)
+    if extra:
+        raise TypeError("fastact.%s: without a weight it is the identity (fastact.identity's alias), which takes "
+                        "no %s; pass weight= for the linear layer" % (fname, ", ".join(extra)))
+    return _IDENTITY[fname.endswith("_backward")]
+
+
+def linear(x, weight=None, bias=None, activation=None, out=None, *, counts=False, monitor=None, saturation=1e-3,
            **params):
     """A linear layer with a fused epilogue: ``activation(x @ weight.T + bias)``.
 
@@ -418,12 +433,17 @@ def linear(x, weight, bias=None, activation=None, out=None, *, counts=False, mon
     product is NumPy's matmul (BLAS) written straight into the output buffer;
     bias and activation then run in place over it in one pass (`bias_act`).
 
+    Without a weight, ``linear(x, out=None)`` is the linear activation, the
+    identity: an alias of `identity` (``fastact.ALIASES['linear']``), as
+    ``bias_act(x, b, 'linear')`` and ``linear_backward(dy)`` are.
+
     Parameters
     ----------
     x : array_like
         Input, ``(..., in_features)``.
-    weight : array_like
-        ``(out_features, in_features)``.
+    weight : array_like or None
+        ``(out_features, in_features)``.  None (the default): the identity,
+        which takes no bias, activation or counts.
     bias : array_like, optional
         ``(out_features,)`` or a scalar.
     activation : str or None, optional
@@ -458,8 +478,13 @@ def linear(x, weight, bias=None, activation=None, out=None, *, counts=False, mon
     >>> x = np.array([[1.0, 2.0]]); w = np.array([[1.0, -1.0], [0.5, 0.5]])
     >>> fa.linear(x, w, np.array([0.0, 1.0]), "relu")
     array([[0. , 2.5]])
+    >>> fa.linear(x)  # no weight: the identity
+    array([[1., 2.]])
     """
     fname = "linear"
+    if weight is None:
+        return _identity_form(fname, bias=bias, activation=activation, counts=counts, monitor=monitor,
+                              **params)(x, out=out)
     op, kernel, p0, p1 = _activation(fname, activation, params)
     if counts is False and monitor is None:
         # the common call in C (a batch-1 layer costs microseconds); None for anything else
@@ -490,21 +515,25 @@ def linear(x, weight, bias=None, activation=None, out=None, *, counts=False, mon
     return _with_counts(y, raw, wk.shape[0], z2.shape[0], want, counts, monitor)
 
 
-def linear_backward(dy, x, weight, bias=None, activation=None, y=None, **params):
+def linear_backward(dy, x=None, weight=None, bias=None, activation=None, y=None, out=None, **params):
     """Backward of `linear`: ``(dx, dweight, dbias)``.
 
     With ``dz = dy * activation'(z)``, ``z = x @ weight.T + bias``:
     ``dx = dz @ weight``, ``dweight = dz.T @ x`` (over every leading axis of
     x), ``dbias = dz`` summed over every axis but the last.
 
+    Without a weight it is `identity_backward` (``linear_backward(dy, x=None,
+    out=None)`` returns dx = dy, into `out` if given), the backward of
+    ``linear(x)``.
+
     Parameters
     ----------
     dy : array_like
         Gradient at linear's output, ``(..., out_features)``.
     x : array_like
-        The forward's input.
-    weight : array_like
-        The forward's weight.
+        The forward's input (ignored without a weight).
+    weight : array_like or None
+        The forward's weight; None (the default): the identity's backward.
     bias : array_like or None, optional
         The forward's bias (None: no bias, no dbias).
     activation : str or None, optional
@@ -514,6 +543,9 @@ def linear_backward(dy, x, weight, bias=None, activation=None, y=None, **params)
         takes y (sigmoid, tanh, relu, elu, ...).  For those that take their
         input (silu, gelu, softplus, ...) z is recomputed (one more matrix
         product).
+    out : ndarray, optional
+        The identity form's output (without a weight) only; the layer's
+        gradients are new arrays.
     **params
         The activation's parameters.
 
@@ -546,6 +578,13 @@ def linear_backward(dy, x, weight, bias=None, activation=None, y=None, **params)
     array([0., 1.])
     """
     fname = "linear_backward"
+    if weight is None:
+        return _identity_form(fname, bias=bias, activation=activation, y=y, **params)(dy, x, out=out)
+    if out is not None:
+        raise TypeError("fastact.%s: out= is for the identity form (no weight); the layer's gradients "
+                        "(dx, dweight, dbias) are new arrays" % fname)
+    if x is None:
+        raise TypeError("fastact.%s: x, the forward's input, is required with a weight" % fname)
     op, kernel, p0, p1 = _activation(fname, activation, params)
     x, xk, wk, bias, rdt, kdt = _linear_operands(fname, x, weight, bias)
     dy = _api._asarray(fname, dy, "dy")

@@ -267,6 +267,49 @@ def test_linear_errors(rng):
     assert fa.linear(x.astype(np.float32), w).dtype == np.float64
 
 
+@pytest.mark.parametrize("dtype", util.dtype_params())
+def test_linear_without_weight_is_the_identity(dtype, rng):
+    """SPEC's catalogue: identity, alias linear.  linear(x) and linear_backward(dy)
+    without a weight are the identity and its backward (new arrays, or out),
+    and 'linear' names the identity wherever an activation is named."""
+    assert fa.ALIASES["linear"] == "identity"
+    x = rng.standard_normal((3, 4)).astype(dtype)
+    x[0, :3] = [np.nan, np.inf, -0.0]
+    y = fa.linear(x)
+    assert y is not x and y.dtype == dtype
+    util.assert_same(y, x, "linear(x)")
+    out = np.empty_like(x)
+    assert fa.linear(x, out=out) is out and fa.linear(x, out=(out,)) is out
+    util.assert_same(out, x, "linear(x, out=)")
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    util.assert_same(fa.linear_backward(dy), dy, "linear_backward(dy)")
+    util.assert_same(fa.linear_backward(dy, x), dy, "linear_backward(dy, x)")
+    want = dy.copy()
+    assert fa.linear_backward(dy, x, out=dy) is dy
+    util.assert_same(dy, want, "linear_backward(dy, x, out=dy)")
+    assert fa.linear(2.5) == 2.5 and type(fa.linear(np.float32(2.5))) is np.float32
+    util.assert_same(fa.bias_act(x, np.ones(4, dtype), "linear"), x + np.ones(4, dtype), "bias_act 'linear'")
+    util.assert_same(fa.linear(x[1:], np.eye(4, dtype=dtype), None, "linear"), x[1:], "linear(x, I, None, 'linear')")
+
+
+def test_linear_without_weight_errors(rng):
+    """The identity form takes none of the layer's operands; the layer's backward no out."""
+    x = rng.standard_normal((4, 3))
+    w = rng.standard_normal((5, 3))
+    for kw in ({"bias": np.zeros(3)}, {"activation": "relu"}, {"counts": True}, {"alpha": 0.1}):
+        with pytest.raises(TypeError, match="fastact.linear: without a weight it is the identity"):
+            fa.linear(x, **kw)
+    for kw in ({"bias": np.zeros(3)}, {"activation": "tanh"}, {"y": x}):
+        with pytest.raises(TypeError, match="fastact.linear_backward: without a weight it is the identity"):
+            fa.linear_backward(x, x, **kw)
+    with pytest.raises(TypeError, match="fastact.linear_backward: out= is for the identity form"):
+        fa.linear_backward(np.ones((4, 5)), x, w, out=np.empty((4, 3)))
+    with pytest.raises(TypeError, match="fastact.linear_backward: x, the forward's input, is required"):
+        fa.linear_backward(np.ones((4, 5)), None, w)
+    with pytest.raises(ValueError, match="fastact.linear: out has shape"):
+        fa.linear(x, out=np.empty((3, 4)))
+
+
 # -------------------------------------------------------------- monitoring
 
 @pytest.mark.parametrize("dtype", util.dtype_params())

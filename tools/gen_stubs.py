@@ -49,21 +49,29 @@ def _param(p, with_default=True):
     return "%s: %s = %s" % (p.name, t, _literal(p.default))
 
 
-def _overloads(name, arrays, params, returns):
+def _overloads(name, arrays, params, returns, layer=None):
     """The @overload lines of one public function.
 
     arrays: the array parameters' names, the last one may end in '=None'
     (identity_backward's optional x); params: the registry's Params after
-    them; returns(array type, out given) -> the result type.
+    them; returns(array type, out given) -> the result type.  layer: for an
+    alias in LAYER_ALIASES, (the layer's parameters before out, typed None;
+    those after it): out then goes by keyword only.
     """
+    if layer:
+        before, after = layer
+        lines = []
+        for t, _ in NO_OUT:
+            sig = head_of(arrays, params, t) + before + ["out: _NoOut = None"] + after
+            lines.append("def %s(%s) -> %s: ..." % (name, ", ".join(sig), returns(t, False)))
+        for out_type in returns(None, True):
+            sig = head_of(arrays, params, "ArrayLike") + before + ["*", "out: %s" % out_type[0]] + \
+                [a for a in after if a != "*"]
+            lines.append("def %s(%s) -> %s: ..." % (name, ", ".join(sig), out_type[1]))
+        return "".join("@overload\n%s\n" % line for line in lines)
+
     def head(t, defaults=True):
-        out = []
-        for a in arrays:
-            if a.endswith("=None"):
-                out.append("%s: %s | None%s" % (a[:-5], t, " = None" if defaults else ""))
-            else:
-                out.append("%s: %s" % (a, t))
-        return out + [_param(p, defaults) for p in params]
+        return head_of(arrays, params, t, defaults)
 
     lines = []
     for t, _ in NO_OUT:
@@ -82,6 +90,37 @@ def _overloads(name, arrays, params, returns):
     return "".join("@overload\n%s\n" % line for line in lines)
 
 
+def head_of(arrays, params, t, defaults=True):
+    """The array parameters typed t (optional ones '=None'), then the registry's params."""
+    out = []
+    for a in arrays:
+        if a.endswith("=None"):
+            out.append("%s: %s | None%s" % (a[:-5], t, " = None" if defaults else ""))
+        else:
+            out.append("%s: %s" % (a, t))
+    return out + [_param(p, defaults) for p in params]
+
+
+# The layer's parameters around out in the identity form of fastact.linear and
+# linear_backward (fastact/_fused.py), typed as that form takes them: None
+LAYER_FORM = {
+    "linear": (["weight: None = None", "bias: None = None", "activation: None = None"],
+               ["*", "counts: Literal[False] = False", "monitor: None = None", "saturation: float = 1e-3",
+                "**params: _Param"]),
+    "linear_backward": (["weight: None = None", "bias: None = None", "activation: None = None",
+                         "y: None = None"], ["**params: _Param"]),
+}
+
+
+def layer_alias_section(ops, fname):
+    """The identity-form overloads of a LAYER_ALIASES function (forward or backward)."""
+    base = fname[:-len("_backward")] if fname.endswith("_backward") else fname
+    op = next(op for op in ops if base in op.aliases)
+    if fname.endswith("_backward"):
+        return _overloads(fname, ["dy", (op.saves or "x=None")], op.params, _result, LAYER_FORM[fname])
+    return _overloads(fname, ["x"], op.params, _result, LAYER_FORM[fname])
+
+
 def _result(t, out):
     """The result of every function but prelu_backward: (out type, result) pairs when out is given."""
     if out:
@@ -98,8 +137,9 @@ def _prelu_result(t, out):
     return "tuple[%s, %s]" % (dx, dx if dx.startswith("NDArray") else "NDArray[%s]" % dx)
 
 
-def registry_section(ops):
-    """The stubs of every registry function, aliases as assignments."""
+def registry_section(ops, layer_aliases=()):
+    """The stubs of every registry function, aliases as assignments (but
+    layer_aliases, whose stubs are the template's)."""
     blocks = []
     for op in ops:
         saved = op.saves or "x=None"
@@ -108,7 +148,7 @@ def registry_section(ops):
                       + _overloads(op.name + "_backward", ["dy", saved], op.params,
                                    _prelu_result if op.kind == "prelu" else _result)
                       + "".join("%s = %s\n%s_backward = %s_backward\n" % (a, op.name, a, op.name)
-                                for a in op.aliases))
+                                for a in op.aliases if a not in layer_aliases))
     return "\n".join(blocks)
 
 
@@ -128,13 +168,20 @@ def public_names(source):
 
 def render():
     """The stub's text."""
-    ops = runpy.run_path(os.path.join(ROOT, "fastact", "_registry.py"))["OPS"]
+    registry = runpy.run_path(os.path.join(ROOT, "fastact", "_registry.py"))
+    ops, layer_aliases = registry["OPS"], registry["LAYER_ALIASES"]
     with open(TEMPLATE) as f:
         template = f.read().split("\n\n", 1)[1]  # without the first paragraph, about the template
     for marker in ("# @all@\n", "# @registry@\n"):
         if template.count(marker) != 1:
             raise SystemExit("%s: needs exactly one line %r" % (TEMPLATE, marker.strip()))
-    body = template.replace("# @registry@\n", registry_section(ops))
+    body = template.replace("# @registry@\n", registry_section(ops, layer_aliases))
+    for a in layer_aliases:
+        for fname in (a, a + "_backward"):
+            marker = "# @layer alias %s@\n" % fname
+            if body.count(marker) != 1:
+                raise SystemExit("%s: needs exactly one line %r" % (TEMPLATE, marker.strip()))
+            body = body.replace(marker, layer_alias_section(ops, fname))
     names = public_names(body)
     all_ = "__all__ = [\n%s]\n" % "".join('    "%s",\n' % n for n in names)
     return HEADER + body.replace("# @all@\n", all_)

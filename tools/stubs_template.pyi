@@ -85,6 +85,7 @@ def bias_act_backward(dy: ArrayLike, saved: ArrayLike | None, bias: ArrayLike | 
                       axis: int = -1, out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None,
                       **params: _Param) -> tuple[NDArray[_Float], NDArray[_Float] | None]: ...
 
+# @layer alias linear@
 @overload
 def linear(x: NDArray[_F], weight: NDArray[_F], bias: NDArray[_F] | None = None, activation: str | None = None,
            out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[False] = False,
@@ -104,13 +105,14 @@ def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None, activ
            monitor: ActivityMonitor | None = None, saturation: float = 1e-3,
            **params: _Param) -> tuple[NDArray[_Float], NDArray[np.int64]]: ...
 
+# @layer alias linear_backward@
 @overload
 def linear_backward(dy: NDArray[_F], x: NDArray[_F], weight: NDArray[_F], bias: NDArray[_F] | None = None,
-                    activation: str | None = None, y: NDArray[_F] | None = None,
+                    activation: str | None = None, y: NDArray[_F] | None = None, out: None = None,
                     **params: _Param) -> tuple[NDArray[_F], NDArray[_F], NDArray[_F] | None]: ...
 @overload
 def linear_backward(dy: ArrayLike, x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None,
-                    activation: str | None = None, y: ArrayLike | None = None,
+                    activation: str | None = None, y: ArrayLike | None = None, out: None = None,
                     **params: _Param) -> tuple[NDArray[_Float], NDArray[_Float], NDArray[_Float] | None]: ...
 
 class ActivityMonitor:
