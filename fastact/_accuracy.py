@@ -32,7 +32,9 @@ CASES = tuple((op.name, {}) for op in OPS if op.kind == "elementwise") + tuple(
     ("silu", {"beta": 1.7}),
     ("silu", {"beta": 0.3}),  # beta < 1: the tail runs to |x| ~ 350, beta x's low part large
     ("softplus", {"beta": 2.5, "threshold": 20.0}),
+    ("softplus", {"beta": 0.3}),   # beta < 1: e^(beta x) / beta normal where e^(beta x) is not
     ("celu", {"alpha": 0.7}),
+    ("celu", {"alpha": 10.0}),     # x / alpha subnormal where x is normal
     ("elu", {"alpha": 0.5}),
 )
 

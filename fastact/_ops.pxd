@@ -39,6 +39,8 @@ cdef extern from "fa_math.h" nogil:
     double FAR "FA_EXP_FAR"
     double TWO_64 "0x1p64"
     double TWO_M64 "0x1p-64"
+    double TWO_M26 "0x1p-26"       # celu: x itself where |x| < alpha 2^-26 (float), 2^-55 (double)
+    double TWO_M55 "0x1p-55"
     double fa_expm1(double x)
     double fa_expm1_nonpos(double x)
     double fa_celu_neg64(double x, double alpha)
@@ -56,6 +58,7 @@ cdef extern from "fa_math32.h" nogil:
     float fa_expn2_pair(float v, float *yl)
     float fa_expm1f(float x)
     float fa_log1pf01_dd(float t, float tlo)
+    float fa_log1pf01_parts(float t, float tlo, float *w)
     float fa_tanhf(float x)
     float fa_sigmoidf(float v)
     void fa_sigmoid_pm2f(float vh, float vl, float *sp, float *sm)
@@ -70,6 +73,8 @@ cdef extern from "fa_math32.h" nogil:
     float ONEF "1.0f"               # float constants: a Python literal is a C double
     float ZEROF "0.0f"
     float THREEF "3.0f"
+    float FOURF "4.0f"
+    float EXPN2_CLAMPF "104.0f"     # fa_expn2's clamp: exp(-104) 2^32 below it
     void fa_splitf(double c, float *hi, float *lo)
     float fa_mulf_split(float x, float hi, float lo)
     float fa_float_down(double v)
@@ -79,7 +84,7 @@ cdef extern from "fa_math32.h" nogil:
     float fa_mulf_split_pair(float xh, float xl, float hi, float lo)
     float fa_float_up(double v)
     void fa_mulf_split2(float x, float hi, float lo, float *vh, float *vl)
-    float fa_rcpf_rough(float d)
+    float FA_FMAF(float a, float b, float c)   # one rounding where the target has an FMA
     float fabsf(float x)
 
 cdef extern from "fa_phi32.h" nogil:
@@ -405,16 +410,32 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
     # (max(v, 0) + log1p(exp(-|v|))) / beta, v = beta x; x itself above threshold
     cdef double v, vl, L, r
     cdef double e
-    cdef float bh, bl, fh, fl, ef, el, Lf, rf
+    cdef float fh, fl, ef, el, sh, sw, a, b, c, h, t, bh, bl, rf, kf
+    cdef bint tiny
     if floating is float:
+        # log1p's last step, the sum and the division by beta in double,
+        # rounded once (in float, four roundings: up to 2.65 ULP); where
+        # e = exp(-|v|) < 2^-30, log1p(e) = e taken from the exp's pair in
+        # double, normal where e is subnormal in float and e / beta is not
+        # (beta < 1: 47 ULP at beta = 0.01); beyond fa_expn2's clamp 0
         _beta_x(x, beta, &fh, &fl)
-        fa_splitf(beta, &bh, &bl)
+        fa_splitf(1.0 / beta, &bh, &bl)       # hoisted: 1/beta = bh + bl
         ef = fa_expn2(-fabsf(fh), -fl if fh >= 0 else fl, &el)    # exp(-|v|) 2^32
-        Lf = fa_log1pf01_dd(ef * TWO_M32F, el * TWO_M32F)
-        rf = fh + (fl + Lf) if fh > 0 else Lf
-        rf = rf / bh
-        rf = rf - rf * (bl * fa_rcpf_rough(bh))     # / (bh + bl)
-        return x if _above_f(fh, threshold) else rf
+        sh = fa_log1pf01_parts(ef * TWO_M32F, el * TWO_M32F, &sw)   # log1p(e) = 2 (sh + sw)
+        tiny = ef < FOURF     # (float constants: a double one converts every lane)
+        # (max(v, 0) + log1p(e)) = a + b as a float pair (2Sum), or e 2^32
+        a = fh if fh > 0 else ZEROF
+        b = sh + sh          # (not 2 * sh: Cython writes 2.0, a double)
+        h = a + b
+        t = h - a
+        c = ((a - (h - t)) + (b - t)) + ((sw + sw) + (fl if fh > 0 else ZEROF))
+        h = ef if tiny else h
+        c = el if tiny else c
+        # (h + c) (bh + bl), rounded once where an FMA is, then 2^-32 for e
+        # (0 beyond fa_expn2's clamp, where e is not exp(-|v|))
+        rf = FA_FMAF(h, bh, FA_FMAF(c, bh, h * bl))
+        kf = (ZEROF if fabsf(fh) > EXPN2_CLAMPF else TWO_M32F) if tiny else ONEF
+        return x if _above_f(fh, threshold) else rf * kf
     cdef double es = _exp_neg_abs_prod_s64(x, beta, &v, &vl)
     e = es * TWO_M64
     L = fa_log1p01(e)
@@ -437,6 +458,13 @@ cdef inline floating softplus_bwd(floating dy, floating x, double beta, double t
 
 # softplus at beta = 1 (the default): beta a constant, as silu_unit
 cdef inline floating softplus_unit_fwd(floating x, double p0, double threshold) noexcept nogil:
+    cdef float ef, el, Lf
+    if floating is float:
+        # x + log1p(exp(-|x|)) in float, rounded once after log1p's error (no
+        # division: <= 1.2 ULP); e subnormal gives a subnormal result here
+        ef = fa_expn2(-fabsf(x), 0.0, &el)     # exp(-|x|) 2^32
+        Lf = fa_log1pf01_dd(ef * TWO_M32F, el * TWO_M32F)
+        return x if _above_f(x, threshold) else (x + Lf if x > 0 else Lf)
     return softplus_fwd(x, 1.0, threshold)
 
 cdef inline floating softplus_unit_bwd(floating dy, floating x, double p0, double threshold) noexcept nogil:
@@ -536,7 +564,7 @@ cdef inline floating selu_bwd(floating dy, floating y, double p0, double p1) noe
 
 # ------------------------------------------------------------------- celu
 cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogil:
-    cdef float ah, al, th, tl, em, xc
+    cdef float ah, al, th, tl, em, xc, xt
     if floating is float:
         fa_splitf(alpha, &ah, &al)
         # x / alpha as x (1/alpha), a float pair th + tl (as celu_bwd; not a
@@ -549,7 +577,11 @@ cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogi
         em = fa_expm1f(th)
         # alpha (em + tl (1 + em)) rounded once (the sum left unrounded: 2.07 ULP
         # with it rounded, for alpha = 0.7)
-        return x if not x < 0 else fa_mulf_split_pair(em, tl * (ONEF + em), ah, al)   # x = -0 (and nan) too
+        # x itself also where |x| < alpha 2^-26 (celu(x) = x (1 + x / (2 alpha) + ..)):
+        # there x / alpha may be subnormal, and alpha em lose digits (12 ULP at
+        # x = -1.2e-38, alpha = 10)
+        xt = <float>(alpha * -TWO_M26)
+        return x if not x < xt else fa_mulf_split_pair(em, tl * (ONEF + em), ah, al)   # x = -0 (and nan) too
     # (alpha > 0: alpha < 0 is celu_neg).  x / alpha = q + ql (the
     # division's remainder, exact, over alpha): expm1(q + ql) ~ em + ql (1 +
     # em) (q's rounding cost up to 0.6 ULP more: 2.11 for alpha = 0.7); x
@@ -561,7 +593,8 @@ cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogi
     cdef double q = _div_dd(xq, alpha, &ql)
     cdef double emd = fa_expm1(q)
     # alpha em + alpha ql (1 + em) with one rounding where there is an FMA
-    return x if not x < 0 else <floating>fa_mul_add1(alpha, emd, alpha * (ql * (1.0 + emd)))   # x = -0, nan too
+    # x itself where |x| < alpha 2^-55, as in float32
+    return x if not x < alpha * -TWO_M55 else <floating>fa_mul_add1(alpha, emd, alpha * (ql * (1.0 + emd)))
 
 cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) noexcept nogil:
     cdef double xd = x

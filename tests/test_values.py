@@ -8,6 +8,7 @@ import pytest
 import fastact as fa
 from fastact import reference as ref
 from fastact._registry import lookup
+from fastact._accuracy import ulp_error
 
 import util
 from util import TOL
@@ -372,6 +373,38 @@ def test_float64_normal_results_of_subnormal_exps(name, params, lo, hi):
             worst_b = max(worst_b, _ulps(gb, dexact, np.float64))
     assert checked >= 20                                 # the band is where the test looks
     assert worst_f <= op.ulp[1] and worst_b <= 4.0, (worst_f, worst_b)
+
+
+# float32 results that are normal where an intermediate is subnormal in
+# float32: e^(beta x) / beta for beta < 1 (softplus; up to 47 ULP before its
+# kernel took e from fa_expn2's 2^32-scaled pair), and celu's alpha expm1(x /
+# alpha) for x near the smallest normal and alpha > 1 (x / alpha subnormal: up
+# to 12 ULP before celu returned x itself where |x| < alpha 2^-26)
+_SUBNORMAL_BANDS_F32 = [
+    ("softplus", {"beta": 0.01}, -10400.0, -8700.0),
+    ("softplus", {"beta": 0.3}, -346.0, -290.0),
+    ("celu", {"alpha": 10.0}, -4e-38, -1.1754944e-38),
+    ("celu", {"alpha": 3.0}, -4e-38, -1.1754944e-38),
+]
+
+
+@pytest.mark.parametrize("name,params,lo,hi", _SUBNORMAL_BANDS_F32,
+                         ids=["%s%s" % (c[0], c[1]) for c in _SUBNORMAL_BANDS_F32])
+def test_float32_normal_results_of_subnormal_intermediates(name, params, lo, hi):
+    x = np.linspace(lo, hi, 20001).astype(np.float32)
+    exact = ref.forward(name, x.astype(np.float64), **params)
+    normal = np.abs(exact) >= np.finfo(np.float32).tiny
+    assert normal.sum() >= 1000                          # the band is where the test looks
+    err = ulp_error(getattr(fa, name)(x, **params), exact, np.float32)
+    assert err[normal].max() <= lookup(name).ulp[0], err[normal].max()
+
+
+def test_celu_float64_tiny_x():
+    """celu(x) = x (1 + x / (2 alpha) + ..) rounds to x for |x| < alpha 2^-55;
+    x / alpha subnormal there cost up to 5 ULP (alpha = 10)."""
+    x = -np.linspace(np.finfo(np.float64).tiny, 1e-306, 2001)
+    for alpha in (10.0, 3.0, 0.7):
+        util.assert_same(fa.celu(x, alpha=alpha), x, "celu(x, alpha=%g)" % alpha)
 
 
 @pytest.mark.parametrize("alpha", [0.7, 0.1, 3.0])

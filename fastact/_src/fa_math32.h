@@ -455,8 +455,10 @@ FA_INLINE32 float fa_divf_dd2(float num, float numlo, float d, float dlo, float 
 /* log1p(t + tlo) for t in [0, 1], tlo a rounding error: 2 atanh(s) with
  * s = t / (2 + t) <= 1/3 carried as a float pair, atanh(s) = s + s z P(z),
  * z = s^2 <= 1/9, P a degree-4 fit (relative error 3e-8). */
-FA_INLINE32 float fa_log1pf01_dd(float t, float tlo)
+FA_INLINE32 float fa_log1pf01_parts(float t, float tlo, float *w)
 {
+    /* log1p(t + tlo) = 2 (s + *w), unrounded (s the larger part; softplus
+     * at beta != 1 sums them in double), for t >= 2^-100 */
     float d = 2.0f + t;
     float dlo = ((2.0f - d) + t) + tlo;         /* Fast2Sum: 2 >= t */
     float slo;
@@ -464,7 +466,14 @@ FA_INLINE32 float fa_log1pf01_dd(float t, float tlo)
     float z = s * s;
     float P = FA_FMAF(z * z, FA_FMAF(FA_FMAF(0x1.dbd2cap-4f, z, 0x1.bc8242p-4f), z, 0x1.24c986p-3f),
                       FA_FMAF(0x1.9998d2p-3f, z, 0x1.555556p-2f));
-    float y = 2.0f * s + 2.0f * FA_FMAF(s * z, P, slo);
+    *w = FA_FMAF(s * z, P, slo);
+    return s;
+}
+
+FA_INLINE32 float fa_log1pf01_dd(float t, float tlo)
+{
+    float w, s = fa_log1pf01_parts(t, tlo, &w);
+    float y = 2.0f * s + 2.0f * w;
     return t < 0x1p-100f ? t + tlo : y;         /* halving a subnormal t would round */
 }
 
