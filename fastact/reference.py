@@ -100,11 +100,12 @@ def _fwd(name, x, p):
 def _der(name, x, p):
     with np.errstate(all="ignore"):
         nan = np.isnan(x)
+        # (the derivatives below take 1 - sigma(v) as sigma(-v) and 1 - tanh(v)^2
+        # as 1 / cosh(v)^2: the differences lose every digit in the tails)
         if name == "sigmoid":
-            s = _sigmoid(x)
-            return s * (1.0 - s)
+            return _sigmoid(x) * _sigmoid(-x)
         if name == "tanh":
-            return 1.0 - np.tanh(x) ** 2
+            return 1.0 / np.cosh(x) ** 2
         if name == "relu":
             return np.where(nan, x, (x > 0) * 1.0)
         if name in ("leaky_relu", "rrelu"):
@@ -120,7 +121,7 @@ def _der(name, x, p):
             b = p["beta"]
             s = _sigmoid(b * x)
             # where beta x overflows the derivative is its limit, 1 or 0
-            return np.where(np.isinf(b * x), (b * x > 0) * 1.0, s * (1.0 + b * x * (1.0 - s)))
+            return np.where(np.isinf(b * x), (b * x > 0) * 1.0, s * (1.0 + b * x * _sigmoid(-b * x)))
         if name == "hard_sigmoid":
             return np.where(nan, x, ((x > -3) & (x < 3)) / 6.0)
         if name == "hard_swish":
@@ -130,9 +131,9 @@ def _der(name, x, p):
             return np.where(v > p["threshold"], 1.0, _sigmoid(v))
         if name == "gelu":
             if p["approximate"] == "tanh":
+                # d/dx x sigma(2u) = sigma(2u) (1 + x sigma(-2u) 2u')
                 u = _K * (x + 0.044715 * x ** 3)
-                t = np.tanh(u)
-                d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _K * (1.0 + 3 * 0.044715 * x * x)
+                d = _sigmoid(2 * u) * (1.0 + x * _sigmoid(-2 * u) * 2 * _K * (1.0 + 3 * 0.044715 * x * x))
             else:
                 d = _Phi(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
             # beyond 1e100 the derivative is exactly 0 or 1 (and x**3 would overflow)
@@ -145,8 +146,7 @@ def _der(name, x, p):
             return np.where(x > 0, 1.0, np.exp(x / p["alpha"]))
         if name == "mish":
             sp = _softplus(x)
-            t = np.tanh(sp)
-            d = t + x * (1.0 - t * t) * _sigmoid(x)
+            d = np.tanh(sp) + x * _sigmoid(x) / np.cosh(sp) ** 2
             return np.where(np.isinf(x), (x > 0) * 1.0, d)
         if name == "softsign":
             return 1.0 / (1.0 + np.abs(x)) ** 2
