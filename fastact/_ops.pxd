@@ -79,6 +79,7 @@ cdef extern from "fa_math32.h" nogil:
     float fa_mulf_split(float x, float hi, float lo)
     float fa_float_down(double v)
     float fa_softsignf(float x)
+    float fa_softsign_gradf(float dy, float x)
     float fa_hard_sigmoid_rampf(float x)
     float fa_hard_swish_midf(float x)
     float fa_mulf_split_pair(float xh, float xl, float hi, float lo)
@@ -706,12 +707,8 @@ cdef inline floating softsign_fwd(floating x, double p0, double p1) noexcept nog
     return <floating>(copysign(1.0, xd) if a == INFINITY else xd / (1.0 + a))
 
 cdef inline floating softsign_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
-    cdef float af
     if floating is float:
-        # in float: three roundings, within 2.5 ULP (a * a overflows only where
-        # the derivative is below 1e-38)
-        af = ONEF + fabsf(x)
-        return dy / (af * af)
+        return fa_softsign_gradf(dy, x)         # fa_math32.h: one rounding (FMA) or in double
     cdef double a = 1.0 + fabs(<double>x)
     return <floating>(<double>dy / (a * a))
 
