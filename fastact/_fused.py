@@ -414,9 +414,10 @@ _IDENTITY = {backward: _api._make("linear" + ("_backward" if backward else ""), 
                                   "identity") for backward in (False, True)}
 
 
-def _identity_form(fname, **given):
-    """The identity form's check: none of the layer's operands or options given."""
-    extra = sorted(k for k, v in given.items() if v is not None and v is not False)
+def _identity_form(fname, params, **given):
+    """The identity form's check: none of the layer's operands or options
+    given, and no activation parameter at all."""
+    extra = sorted([k for k, v in given.items() if v is not None and v is not False] + list(params))
     if extra:
         raise TypeError("fastact.%s: without a weight it is the identity (fastact.identity's alias), which takes "
                         "no %s; pass weight= for the linear layer" % (fname, ", ".join(extra)))
@@ -483,8 +484,8 @@ def linear(x, weight=None, bias=None, activation=None, out=None, *, counts=False
     """
     fname = "linear"
     if weight is None:
-        return _identity_form(fname, bias=bias, activation=activation, counts=counts, monitor=monitor,
-                              **params)(x, out=out)
+        return _identity_form(fname, params, bias=bias, activation=activation, counts=counts,
+                              monitor=monitor)(x, out=out)
     op, kernel, p0, p1 = _activation(fname, activation, params)
     if counts is False and monitor is None:
         # the common call in C (a batch-1 layer costs microseconds); None for anything else
@@ -579,7 +580,7 @@ def linear_backward(dy, x=None, weight=None, bias=None, activation=None, y=None,
     """
     fname = "linear_backward"
     if weight is None:
-        return _identity_form(fname, bias=bias, activation=activation, y=y, **params)(dy, x, out=out)
+        return _identity_form(fname, params, bias=bias, activation=activation, y=y)(dy, x, out=out)
     if out is not None:
         raise TypeError("fastact.%s: out= is for the identity form (no weight); the layer's gradients "
                         "(dx, dweight, dbias) are new arrays" % fname)

@@ -414,11 +414,14 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
     cdef float fh, fl, ef, el, sh, sw, a, b, c, h, t, bh, bl, rf, kf
     cdef bint tiny
     if floating is float:
-        # log1p's last step, the sum and the division by beta in double,
-        # rounded once (in float, four roundings: up to 2.65 ULP); where
-        # e = exp(-|v|) < 2^-30, log1p(e) = e taken from the exp's pair in
-        # double, normal where e is subnormal in float and e / beta is not
-        # (beta < 1: 47 ULP at beta = 0.01); beyond fa_expn2's clamp 0
+        # log1p's two parts, max(v, 0) added as a float pair, and the product
+        # with 1/beta (a float pair) rounded once where there is an FMA (the
+        # sum, a division by beta's high part and its correction, each
+        # rounded: up to 2.65 ULP); where e = exp(-|v|) < 2^-30 log1p(e) = e,
+        # taken as fa_expn2's 2^32-scaled pair and scaled back last, so that
+        # e / beta is right where e is subnormal in float and the quotient
+        # is not (beta < 1: 47 ULP at beta = 0.01); beyond fa_expn2's clamp 0.
+        # 0.79 ULP (v4), 1.75 (baseline); 1.46 against 1.27 ns/element
         _beta_x(x, beta, &fh, &fl)
         fa_splitf(1.0 / beta, &bh, &bl)       # hoisted: 1/beta = bh + bl
         ef = fa_expn2(-fabsf(fh), -fl if fh >= 0 else fl, &el)    # exp(-|v|) 2^32

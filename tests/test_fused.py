@@ -296,7 +296,7 @@ def test_linear_without_weight_errors(rng):
     """The identity form takes none of the layer's operands; the layer's backward no out."""
     x = rng.standard_normal((4, 3))
     w = rng.standard_normal((5, 3))
-    for kw in ({"bias": np.zeros(3)}, {"activation": "relu"}, {"counts": True}, {"alpha": 0.1}):
+    for kw in ({"bias": np.zeros(3)}, {"activation": "relu"}, {"counts": True}, {"alpha": 0.1}, {"beta": None}):
         with pytest.raises(TypeError, match="fastact.linear: without a weight it is the identity"):
             fa.linear(x, **kw)
     for kw in ({"bias": np.zeros(3)}, {"activation": "tanh"}, {"y": x}):
