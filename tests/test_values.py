@@ -427,6 +427,17 @@ def test_softplus_backward_float32_beta_within_2_ulp(beta):
         assert r["max_ulp"] <= 2.0 and r["subnormal_ok"] and not r["nonfinite_mismatches"], r
 
 
+def test_gelu_backward_float32_normal_below_the_forward_cut():
+    """Phi(x) + x phi(x) is a normal float32 down to x = -13.34 (7.6e-38 at
+    -13.2, where the forward's cut is); it was 0 below -13.2, now computed with
+    2^(n + 64) and scaled back last."""
+    x = np.linspace(-13.34, -13.2, 2001).astype(np.float32)
+    exact = ref.derivative("gelu", x.astype(np.float64))
+    assert (np.abs(exact) >= np.finfo(np.float32).tiny).all()
+    err = ulp_error(fa.gelu_backward(np.ones_like(x), x), exact, np.float32)
+    assert err.max() <= 4.0, err.max()
+
+
 def test_celu_float64_tiny_x():
     """celu(x) = x (1 + x / (2 alpha) + ..) rounds to x for |x| < alpha 2^-55;
     x / alpha subnormal there cost up to 5 ULP (alpha = 10)."""

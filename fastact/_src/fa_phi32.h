@@ -19,7 +19,7 @@
  *       exact (one FMA), and so is the remainder of t = 1/d.  The relative
  *       error r of t enters Q as kappa(v) r, kappa = dlog Q / dlog t (a fitted
  *       line; kappa <= 2.4), instead of through P's argument and the t factor.
- *     * v = t - T0 is exact for every float t in [1/(1 + C ACUT), 1]
+ *     * v = t - T0 is exact for every float t in [1/(1 + C GCUT), 1]
  *       (the fit tool checks them all).
  *     * P's last Horner step P0 + v W is carried as Ph + Pl (FMA product error,
  *       and P0 - Ph is exact because P0 is a multiple of 2^-25).
@@ -40,8 +40,9 @@
  *                   4.7 (6.1) ULP outside -1 < x < -0.5 and grows without
  *                   bound at the zero near x = -0.75.
  *   Forward results that are subnormal (x < -13.1) are within 2^-126
- *   absolute; below -FA_PHI32_ACUT the forward returns -0 and the derivative
- *   returns 0 (|Phi(x) + x phi(x)| < 1e-37 there).
+ *   absolute; below -FA_PHI32_ACUT the forward returns -0, and below
+ *   -FA_PHI32_GCUT the derivative returns 0 (|Phi(x) + x phi(x)| < 2^-126
+ *   there; between the cuts it is normal, computed with 2^(n + 64)).
  * - Cost (GCC 12, -march=x86-64-v3): 76 AVX2 instructions per 8 elements for
  *   the forward, 55 for the derivative.
  */
@@ -60,6 +61,9 @@
  * kappa line: max abs error 0.040; q: error of r^2 q(r) relative to e^r 3.8e-09. */
 #define FA_PHI32_C 0x1.6p-2f
 #define FA_PHI32_ACUT 0x1.a66666p+3f
+/* the derivative's cut, 13.375: |Phi(x) + x phi(x)| < 2^-126 beyond (it is
+ * 7.6e-38, a normal number, at 13.2, the forward's cut) */
+#define FA_PHI32_GCUT 0x1.acp+3f
 #define FA_PHI32_T0 0x1.80024p-2f
 #define FA_PHI32_P0 0x1.b04ab4p-3f
 #define FA_PHI32_P1 0x1.18435p-2f
@@ -86,9 +90,10 @@
 #define FA_PHI32_INV_SQRT_2PI 0x1.988454p-2f
 /* END FA_PHI32 COEFFICIENTS */
 
-/* 2^n and exp(-a^2/2) / 2^n - 1 = rr + ew + cc (first order in the tiny cc)
- * for 0 <= a <= FA_PHI32_ACUT (so n >= -126 and 2^n is normal). */
-FA_INLINE float fa_phi32_exp_half_sq(float a, float *rr, float *ew, float *cc)
+/* 2^(n + k) and exp(-a^2/2) / 2^n - 1 = rr + ew + cc (first order in the
+ * tiny cc) for 0 <= a <= FA_PHI32_ACUT (so n >= -126 and 2^n is normal), or
+ * up to FA_PHI32_GCUT with k = 64 (the derivative, which scales back last). */
+FA_INLINE float fa_phi32_exp_half_sq(float a, uint32_t k, float *rr, float *ew, float *cc)
 {
     float ha = -0.5f * a;
     float m = ha * a;                                               /* -a^2/2 = m + me */
@@ -110,7 +115,7 @@ FA_INLINE float fa_phi32_exp_half_sq(float a, float *rr, float *ew, float *cc)
     *rr = r;
     *ew = (r * r) * q;
     *cc = c;
-    return fa_asfloat((fa_asuint32(tt) << 23) + 0x3f800000u);
+    return fa_asfloat((fa_asuint32(tt) << 23) + 0x3f800000u + (k << 23));
 }
 
 /* t = 1/(1 + C a) with t_true = t (1 + *r), and v = t - T0 (exact). */
@@ -150,9 +155,9 @@ FA_INLINE float fa_phi32_w(float v)
  * and cost AMD cores a microcode assist each (gelu at |x| > 13.2 ran at half
  * speed).  As integers: a >= 0, and a float select here would let GCC
  * duplicate everything after it for the constant. */
-FA_INLINE float fa_phi32_clamp(float a)
+FA_INLINE float fa_phi32_clamp(float a, float cut)
 {
-    uint32_t ua = fa_asuint32(a), uc = fa_asuint32(FA_PHI32_ACUT);
+    uint32_t ua = fa_asuint32(a), uc = fa_asuint32(cut);
     return fa_asfloat(ua <= uc ? ua : 0x3f800000u);
 }
 
@@ -160,7 +165,7 @@ FA_INLINE float fa_phi32_clamp(float a)
 FA_INLINE float fa_gelu_f32(float x)
 {
     float a = __builtin_fabsf(x);
-    float ac = fa_phi32_clamp(a);
+    float ac = fa_phi32_clamp(a, FA_PHI32_ACUT);
     float r, v;
     float t = fa_phi32_t(ac, &r, &v);
     float W = fa_phi32_w(v);
@@ -169,7 +174,7 @@ FA_INLINE float fa_gelu_f32(float x)
     float Pl = ((FA_PHI32_P0 - Ph) + g) + fa_prod_errf(v, W, g);
     float kap = FA_FMAF(FA_PHI32_K1, v, FA_PHI32_K0);
     float rr, ew, cc;
-    float s2n = fa_phi32_exp_half_sq(ac, &rr, &ew, &cc);
+    float s2n = fa_phi32_exp_half_sq(ac, 0u, &rr, &ew, &cc);
     /* x Q 2^-n = (kh + kl)(Ph + Pl)(1 + kap r)(1 + cc)(1 + rr + ew) = mh + z */
     float kh = x * t;
     float kl = fa_prod_errf(x, t, kh);
@@ -198,7 +203,7 @@ FA_INLINE float fa_gelu_f32(float x)
 FA_INLINE float fa_gelu_grad_f32(float x)
 {
     float a = __builtin_fabsf(x);
-    float ac = fa_phi32_clamp(a);
+    float ac = fa_phi32_clamp(a, FA_PHI32_GCUT);
     float r, v;
     float t = fa_phi32_t(ac, &r, &v);
     float P = FA_FMAF(fa_phi32_w(v), v, FA_PHI32_P0);
@@ -207,12 +212,12 @@ FA_INLINE float fa_gelu_grad_f32(float x)
     R = FA_FMAF(R, kap * r, R);
     float K = FA_FMAF(-a, FA_PHI32_INV_SQRT_2PI, R);         /* a, not ac: NaN propagates */
     float rr, ew, cc;
-    float s2n = fa_phi32_exp_half_sq(ac, &rr, &ew, &cc);
+    float s2n = fa_phi32_exp_half_sq(ac, 64u, &rr, &ew, &cc);     /* 2^(n + 64) */
     float G = FA_FMAF(K, rr + ew, K);
-    G = FA_FMAF(G, cc, G) * s2n;
+    G = (FA_FMAF(G, cc, G) * s2n) * 0x1p-64f;         /* rounds once where subnormal */
     float g = x > 0.0f ? 1.0f - G : G;
     float lim = x > 0.0f ? 1.0f : 0.0f;
-    return a > FA_PHI32_ACUT ? lim : g;
+    return a > FA_PHI32_GCUT ? lim : g;
 }
 
 #endif /* FA_PHI32_H */
