@@ -186,8 +186,6 @@ FA_INLINE double fa_expneg_core_s64(double xc, double lo)
     return (1.0 + p) * sc;
 }
 
-FA_INLINE double fa_expneg_core(double xc, double lo) { return fa_expneg_core_s64(xc, lo) * 0x1p-64; }
-
 /* (The clamp at -746 needs no select after it: exp(-746) = 2^-1076.3
  * rounds to 0 in the last, scaling step.) */
 FA_INLINE double fa_expneg_dd_s64(double hi, double lo)

@@ -458,7 +458,7 @@ FA_INLINE32 float fa_divf_dd2(float num, float numlo, float d, float dlo, float 
 FA_INLINE32 float fa_log1pf01_parts(float t, float tlo, float *w)
 {
     /* log1p(t + tlo) = 2 (s + *w), unrounded (s the larger part; softplus
-     * at beta != 1 sums them in double), for t >= 2^-100 */
+     * at beta != 1 carries the pair on), for t >= 2^-100 */
     float d = 2.0f + t;
     float dlo = ((2.0f - d) + t) + tlo;         /* Fast2Sum: 2 >= t */
     float slo;

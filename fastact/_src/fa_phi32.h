@@ -19,8 +19,10 @@
  *       exact (one FMA), and so is the remainder of t = 1/d.  The relative
  *       error r of t enters Q as kappa(v) r, kappa = dlog Q / dlog t (a fitted
  *       line; kappa <= 2.4), instead of through P's argument and the t factor.
- *     * v = t - T0 is exact for every float t in [1/(1 + C GCUT), 1]
- *       (the fit tool checks them all).
+ *     * v = t - T0 is exact for every float t in [1/(1 + C ACUT), 1] (the
+ *       fit tool checks them all), and down to 1/(1 + C GCUT) (checked
+ *       separately for the derivative's range: t - T0 is a multiple of
+ *       2^-26 below 1/4 there).
  *     * P's last Horner step P0 + v W is carried as Ph + Pl (FMA product error,
  *       and P0 - Ph is exact because P0 is a multiple of 2^-25).
  *     * exp(-a^2/2) = 2^n (1 + rr + ew) (1 + cc): -a^2/2 = m + me exactly,
@@ -150,8 +152,9 @@ FA_INLINE float fa_phi32_w(float v)
     return FA_FMAF(w, v, FA_PHI32_P1);
 }
 
-/* a, or 1 beyond FA_PHI32_ACUT (NaN too), where the callers select the limit
- * instead: not the cut itself, whose exp(-a^2/2) and products are subnormal
+/* a, or 1 beyond cut (FA_PHI32_ACUT, or GCUT for the derivative; NaN too),
+ * where the callers select the limit instead: not the cut itself, whose
+ * exp(-a^2/2) and products are subnormal
  * and cost AMD cores a microcode assist each (gelu at |x| > 13.2 ran at half
  * speed).  As integers: a >= 0, and a float select here would let GCC
  * duplicate everything after it for the constant. */
