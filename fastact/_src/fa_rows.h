@@ -11,7 +11,7 @@
  *   an exp good to 2^-28 (fa_rows_exp32: a degree-6 polynomial instead of
  *   fa_exp's 13) keeps every float32 result within 0.5 ULP and a little,
  *   with or without an FMA.  float64 rows carry x - max as a double-double
- *   into fa_rows_exp64 (degree 11).  (A float exp would need x - max's
+ *   into fa_rows_exp64 (fa_exp_poly, degree 11).  (A float exp would need x - max's
  *   rounding error carried, a two-sum, and the exps summed in double: about
  *   as many vector operations per element as the double exp's two halves.)
  *   The float32 backwards compute in float (fa_rows_lsm_bwd_f32).
@@ -122,9 +122,8 @@ static inline double fa_rows_expsum_below_f32(const float *x, ptrdiff_t n, float
 
 /* exp(dh + dl) for float64 rows (dh + dl = x - max as a double-double, or
  * a saved output and 0), dh <= 709:
- * the reduction of fa_exp_dd (Cody-Waite, lo added to r) with a degree-11
- * minimax fit, exp(r) = 1 + (r + r^2 q(r)) (relative error 2^-56.3 with
- * these double coefficients), 0 below -709. */
+ * the reduction of fa_exp_dd (Cody-Waite, lo added to r) and the exps'
+ * polynomial (fa_exp_poly), one power of two, 0 below -709. */
 FA_INLINE double fa_rows_exp64(double dh, double dl)
 {
     int in = dh > -709.0;
@@ -133,17 +132,7 @@ FA_INLINE double fa_rows_exp64(double dh, double dl)
     double t = FA_FMA(dc, FA_LOG2E, FA_SHIFT_BIAS);
     double n = t - FA_SHIFT_BIAS;
     double r = FA_FMA(n, -FA_LN2HI, dc) + FA_FMA(n, -FA_LN2LO, dl);
-    double q = 0x1.ad7f4113faffap-26;
-    q = FA_FMA(q, r, 0x1.28ad9be8e1b51p-22);
-    q = FA_FMA(q, r, 0x1.71df25b244db5p-19);
-    q = FA_FMA(q, r, 0x1.a01999e1ec9b3p-16);
-    q = FA_FMA(q, r, 0x1.a01a012a0f2f2p-13);
-    q = FA_FMA(q, r, 0x1.6c16c18438e15p-10);
-    q = FA_FMA(q, r, 0x1.1111111127d10p-7);
-    q = FA_FMA(q, r, 0x1.555555555083dp-5);
-    q = FA_FMA(q, r, 0x1.55555555554f9p-3);
-    q = FA_FMA(q, r, 0x1.000000000000ap-1);
-    double p = 1.0 + FA_FMA(r * r, q, r);
+    double p = 1.0 + fa_exp_poly(r);
     return p * fa_asdouble(fa_asuint64(t) << 52);
 }
 
