@@ -467,13 +467,19 @@ cdef inline floating softplus_bwd(floating dy, floating x, double beta, double t
 # softplus at beta = 1 (the default): beta a constant, as silu_unit
 cdef inline floating softplus_unit_fwd(floating x, double p0, double threshold) noexcept nogil:
     cdef float ef, el, Lf
+    cdef double L
     if floating is float:
         # x + log1p(exp(-|x|)) in float, rounded once after log1p's error (no
         # division: <= 1.2 ULP); e subnormal gives a subnormal result here
         ef = fa_expn2(-fabsf(x), 0.0, &el)     # exp(-|x|) 2^32
         Lf = fa_log1pf01_dd(ef * TWO_M32F, el * TWO_M32F)
         return x if _above_f(x, threshold) else (x + Lf if x > 0 else Lf)
-    return softplus_fwd(x, 1.0, threshold)
+    # in float64 as well: log1p(e) is e itself where e = exp(x) is tiny, and
+    # that is the result for x < 0, subnormal with it, so softplus_fwd's
+    # scaled path (for e / beta) has nothing to do at beta = 1 (the same
+    # bits without its selects: 2.96 -> 2.13 ns/element, one thread, v4)
+    L = fa_log1p01(fa_expneg(-fabs(<double>x)))
+    return x if x > threshold else <floating>(x + L if x > 0 else L)
 
 cdef inline floating softplus_unit_bwd(floating dy, floating x, double p0, double threshold) noexcept nogil:
     if floating is float:
