@@ -10,6 +10,10 @@
             z = s^2 <= 0.02944 (f in [sqrt(1/2) - 1, sqrt(2) - 1]); R(z) = z P(z),
             P of degree 6, minimax for R's absolute error z (P_fit - P)
             (relative to log(1 + f) ~ 2 s that is half of it).
+    mills   fa_special.h's FA_PHI_M64 (the float64 GELU backward): the normal
+            lower tail Phi(-a) = t M(s) exp(-a^2/2), t = 1 / (1 + a/4), s = 2t - 1
+            in [-1, 1] (a >= 0); M = exp(g) of tools/fit_phi.py's g, degree 22,
+            minimax relative to M (about 1.6e-16).
 
 Method: mpmath (60 digits) gives the target on 2000 Chebyshev points; the
 minimax fit is a linear program (scipy's HiGHS) on the residual of the
@@ -21,6 +25,7 @@ coefficients printed as C.
 
     python tools/fit_poly.py exp
     python tools/fit_poly.py log1p
+    python tools/fit_poly.py mills
 """
 
 import argparse
@@ -103,10 +108,27 @@ def fit_log1p():
     return "FA_LOG1P_P", c
 
 
+def fit_mills():
+    mp.mp.dps = 40
+    quarter = mp.mpf(1) / 4
+
+    def m_exact(s):
+        t = (s + 1) / 2
+        if t == 0:
+            return quarter / mp.sqrt(2 * mp.pi)
+        a = (1 / t - 1) / quarter
+        return mp.erfc(a / mp.sqrt(2)) * mp.exp(a * a / 2) / (2 * t)
+
+    c = minimax_rounded(m_exact, 22, -1, 1, lambda s: 1 / m_exact(s))
+    worst = max(abs(mp.polyval([mp.mpf(v) for v in reversed(c)], s) / m_exact(s) - 1) for s in _grid(-1, 1, 4001))
+    print("/* M, degree 22, s in [-1, 1]: within %.2e of M(s), relative */" % float(worst))
+    return "FA_PHI_M64_C", c
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("which", choices=("exp", "log1p"))
-    name, c = {"exp": fit_exp, "log1p": fit_log1p}[ap.parse_args().which]()
+    ap.add_argument("which", choices=("exp", "log1p", "mills"))
+    name, c = {"exp": fit_exp, "log1p": fit_log1p, "mills": fit_mills}[ap.parse_args().which]()
     for k, v in enumerate(c):
         print("#define %s%d %s" % (name, k, v.hex()))
 
