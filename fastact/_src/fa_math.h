@@ -18,11 +18,11 @@
  *   tests/test_math_helpers.py; ULPs of double where the result is normal,
  *   absolute error below the smallest normal where it is not):
  *
- *   fa_exp      exp(x)                 <= 1 ULP, overflow to inf, subnormals rounded once
+ *   fa_exp      exp(x)                 ~1 ULP (1.01 seen over 2e7 x), overflow to inf, subnormals rounded once
  *   fa_exp_dd   exp(hi + lo)           <= 1 ULP for a double-double argument
  *   fa_expneg_dd  the same for hi <= 0, a quarter cheaper
  *   fa_expm1    expm1(x)               <= 2 ULP (1.87 seen)
- *   fa_log1p01  log1p(t), t in [0, 1]  <= 1.5 ULP (1.11 seen)
+ *   fa_log1p01  log1p(t), t in [0, 1]  <= 1.5 ULP (1.23 seen over 4e7 t)
  *   fa_phi_lower64 / 32 (fa_special.h): <= 2 ULP (1.83 seen) / 2^-31 relative
  */
 #ifndef FA_MATH_H
