@@ -109,8 +109,8 @@ FA_INLINE double fa_gelu64(double x)
  * r, s = 2t - 1, M = exp(g) fitted directly (FA_PHI_M64, within 1.6e-16):
  * G = E (t M (1 + r) - a / sqrt(2 pi)).  The forward's Phi(-a) (fa_phi_lower64_s,
  * g in the exponent, its last steps in double-double) and the density took
- * two exps and the double-double steps: 4.9 -> 2.9 ns/element (one thread,
- * v4).  K = t M - a/sqrt(2 pi) cancels only near the derivative's zero at
+ * two exps and the double-double steps: 5.0 -> 2.4 ns/element (one thread,
+ * 1e5, v4).  K = t M - a/sqrt(2 pi) cancels only near the derivative's zero at
  * x = -0.75; E as exp(-a^2/2) 2^64 (fa_expneg_dd_s64) and G scaled back
  * last, rounded once where it is subnormal (x near -37.6); past the exp's
  * clamp (a > 38.6, E = 0) G = 0: the limits 0 and 1, and K's nan at a = inf
@@ -163,7 +163,10 @@ FA_INLINE double fa_gelu_grad64(double x)
     double d, de, p, pe;
     fa_two_sum(1.0, FA_PHI_C * a, &d, &de);          /* FA_PHI_C * a is exact */
     double t = 1.0 / d;
-    double r = FA_FMA(-t, d, 1.0) - t * de;          /* t_true = t (1 + r), first order */
+    /* t_true = t (1 + r), first order; without an FMA, r holds de's part
+     * only, and t's own rounding (2^-53) stays, well inside a backward's
+     * tolerance */
+    double r = FA_FMA(-t, d, 1.0) - t * de;
     double tm = t * fa_phi_m64(2.0 * t - 1.0);
     double K = FA_FMA(-a, FA_INV_SQRT_2PI, FA_FMA(tm, r, tm));
     fa_two_prod(a, a, &p, &pe);
