@@ -23,8 +23,10 @@
 #   exp is exactly 1), so that rows dominated by one entry keep every digit.
 #   float64 sums are compensated, so s is; a float32 row whose s is below
 #   m 2^-24 (where the double sum's rounding would show) sums the exps below
-#   the maximum again, apart from the 1s.  A row holding a nan, or whose
-#   maximum is +inf, or that holds only -inf, is all nan (as PyTorch).
+#   the maximum again, apart from the 1s.  log1p(s) is fa_math.h's, for
+#   ROWS_GROUP rows at once in one vector loop (libm's scalar log1p was a
+#   third of a float32 row of 32).  A row holding a nan, or whose maximum
+#   is +inf, or that holds only -inf, is all nan (as PyTorch).
 # - softmax keeps a row's exps for the division: in a stack buffer of
 #   ROW_STACK doubles, for rows up to ROW_HEAP long in a buffer of m doubles
 #   per thread that the entry points allocate (MemoryError before any work),
@@ -40,7 +42,7 @@
 # - In place (out is an input) is safe: every loop reads element j of its
 #   inputs before writing element j of out.
 
-from libc.math cimport log1p, NAN
+from libc.math cimport NAN
 from libc.stdlib cimport malloc, free
 from cython cimport floating
 
@@ -59,6 +61,8 @@ cdef extern from "fa_rows.h" nogil:
     double fa_rows_sum_f32(const float *a, Py_ssize_t m)
     double fa_rows_dot_f64(const double *a, const double *b, Py_ssize_t m)
     float fa_rows_lsm_bwd_f32(float dy, float y, float sh, float sl)
+    void fa_rows_log1p_group(const double *s, double *L)
+    enum: ROWS_GROUP "FA_ROWS_GROUP"
     double fa_exp(double x)
     void fa_two_sum(double a, double b, double *s, double *e)
 
@@ -170,26 +174,59 @@ cdef inline void _log_softmax_write(const floating* x, floating* y, Py_ssize_t n
             y[j] = (dh - L) + (dl if dh - dh == 0.0 else 0.0)
 
 
-cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, bint logsm,
-                                  double* buf) noexcept nogil:
-    # one row of softmax or log_softmax; buf: m doubles for the exps, or NULL
-    # (softmax computes them again)
+cdef inline double _log_softmax_sum(const floating* x, Py_ssize_t m, floating* mx) noexcept nogil:
+    # s = (sum of exp(x - max)) - 1 for a row of log_softmax, *mx = the max;
+    # nan for a row that is all nan (a nan in it, a max of +inf, or all -inf)
     cdef double sh, sl, s
+    cdef int has_nan
+    mx[0] = _row_max(x, m, &has_nan)
+    if has_nan or not (mx[0] - mx[0] == 0):
+        return NAN
+    _exp_sum(x, m, mx[0], NULL, &sh, &sl)
+    s = (sh - 1.0) + sl                       # sh - 1 is exact
+    if floating is float:
+        # the double sum's rounding, up to m 2^-56 with the 1 in it, is
+        # too much for a sum that small: add it up apart
+        if s < <double>m * 5.9604644775390625e-08:     # m 2^-24
+            s = fa_rows_expsum_below_f32(x, m, mx[0])
+    return s
+
+
+cdef void _log_softmax_rows(const floating* x, floating* y, Py_ssize_t r0, Py_ssize_t r1,
+                            Py_ssize_t m) noexcept nogil:
+    # rows r0 .. r1-1 of log_softmax, ROWS_GROUP at a time: their maxima and
+    # sums first, then the sums' log1p in one vector loop
+    # (fa_rows_log1p_group), then the rows' outputs.  In place is safe: a
+    # row's output is written after all of its reads, and only over it.
+    cdef double s[ROWS_GROUP]
+    cdef double L[ROWS_GROUP]
+    cdef floating mx[ROWS_GROUP]
+    cdef Py_ssize_t r = r0, k, g
+    while r < r1:
+        g = min(<Py_ssize_t>ROWS_GROUP, r1 - r)
+        for k in range(ROWS_GROUP):
+            s[k] = 0.0
+        for k in range(g):
+            s[k] = _log_softmax_sum(x + (r + k) * m, m, &mx[k])
+        fa_rows_log1p_group(s, L)
+        for k in range(g):
+            if s[k] == s[k]:
+                _log_softmax_write(x + (r + k) * m, y + (r + k) * m, m, mx[k], L[k])
+            else:
+                _nan_row(y + (r + k) * m, m)
+        r += g
+
+
+cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, double* buf) noexcept nogil:
+    # one row of softmax; buf: m doubles for the exps, or NULL (they are
+    # computed again)
+    cdef double sh, sl
     cdef int has_nan
     cdef floating mx = _row_max(x, m, &has_nan)
     if has_nan or not (mx - mx == 0):
         _nan_row(y, m)
         return
-    if logsm:
-        _exp_sum(x, m, mx, NULL, &sh, &sl)
-        s = (sh - 1.0) + sl                       # sh - 1 is exact
-        if floating is float:
-            # the double sum's rounding, up to m 2^-56 with the 1 in it, is
-            # too much for a sum that small: add it up apart
-            if s < <double>m * 5.9604644775390625e-08:     # m 2^-24
-                s = fa_rows_expsum_below_f32(x, m, mx)
-        _log_softmax_write(x, y, m, mx, log1p(s))
-    elif buf != NULL:
+    if buf != NULL:
         _exp_sum(x, m, mx, buf, &sh, &sl)
         _softmax_write(x, y, m, mx, buf, sh, sl, 1.0 / sh)
     else:
@@ -289,11 +326,12 @@ cdef void _rows_block(int which, const floating* a, const floating* b, floating*
     cdef double stack[ROW_STACK]
     cdef double* buf = &stack[0] if m <= ROW_STACK else heap
     cdef Py_ssize_t r
+    if which == LOG_SOFTMAX:
+        _log_softmax_rows(a, out, r0, r1, m)
+        return
     for r in range(r0, r1):
         if which == SOFTMAX:
-            _softmax_fwd_row(a + r * m, out + r * m, m, False, buf)
-        elif which == LOG_SOFTMAX:
-            _softmax_fwd_row(a + r * m, out + r * m, m, True, NULL)
+            _softmax_fwd_row(a + r * m, out + r * m, m, buf)
         elif which == SOFTMAX_BWD:
             _softmax_bwd_row(a + r * m, b + r * m, out + r * m, m, False)
         else:

@@ -40,7 +40,8 @@ ROW_LOOPS = {("softmax_write", "f32"),
 # fa_rows.h's row sums (inlined into the row kernels; GCC reports their loops
 # at the header's lines): each must have a vectorized loop
 HEADER = os.path.join(ROOT, "fastact", "_src", "fa_rows.h")
-HEADER_LOOPS = ("fa_rows_expsum_f32_", "fa_rows_expsum_f64_", "fa_rows_blocksum_f32", "fa_rows_dot_f64")
+HEADER_LOOPS = ("fa_rows_expsum_f32_", "fa_rows_expsum_f64_", "fa_rows_blocksum_f32", "fa_rows_dot_f64",
+                "fa_rows_log1p_group")
 
 
 # fa_loop.h's forms of a forward (distinct, in place) and a backward (distinct,
@@ -154,7 +155,8 @@ def main():
     for name, (lo, hi) in header_ranges().items():
         widths = sorted({w for ln, ws in header_lines.items() if lo <= ln <= hi for w in ws})
         missing += not widths
-        print("%-17s %-4s %-4s %s" % (name, "row", re.search(r"f(32|64)", name).group(0),
+        dt = re.search(r"f(32|64)", name)      # (no suffix: a loop in double for both)
+        print("%-17s %-4s %-4s %s" % (name, "row", dt.group(0) if dt else "f64",
                                      ("yes (%s-byte vectors, fa_rows.h)" % "/".join(map(str, widths))) if widths
                                      else "NO"))
     total = len(ranges) + len(HEADER_LOOPS)

@@ -22,7 +22,7 @@
  *   fa_exp_dd   exp(hi + lo)           <= 1 ULP for a double-double argument
  *   fa_expneg_dd  the same for hi <= 0, a quarter cheaper
  *   fa_expm1    expm1(x)               <= 2 ULP (1.87 seen)
- *   fa_log1p01  log1p(t), t in [0, 1]  <= 1.5 ULP (1.23 seen over 4e7 t)
+ *   fa_log1p01  log1p(t), t in [0, 1]  <= 1.5 ULP (1.23 seen over 4e7 t; any t >= 0 below 2^1022)
  *   fa_phi_lower64 / 32 (fa_special.h): <= 2 ULP (1.83 seen) / 2^-31 relative
  */
 #ifndef FA_MATH_H
@@ -326,10 +326,11 @@ FA_INLINE double fa_celu_neg_grad64(double x, double alpha)
 
 /* ------------------------------------------------------------- log family */
 
-/* log1p(t) for t in [0, 1] (the range softplus and log-sigmoid need).
- * u = 1 + t is reduced to f in [sqrt(1/2) - 1, sqrt(2) - 1]; log(1 + f) =
- * f - (f^2/2 - s (f^2/2 + R(s^2))) with s = f / (2 + f); the rounding of
- * 1 + t is put back as (t - (u - 1)) / u. */
+/* log1p(t) for t >= 0 below 2^1022 (softplus and log-sigmoid need [0, 1],
+ * log_softmax a row's sum of exps less 1).  u = 1 + t = 2^k (1 + f), f in
+ * [sqrt(1/2) - 1, sqrt(2) - 1]; log(1 + f) = f - (f^2/2 - s (f^2/2 +
+ * R(s^2))) with s = f / (2 + f); the rounding of 1 + t is put back as (t -
+ * (u - 1)) / u.  nan gives nan; fa_log1p_pos takes +inf too. */
 #define FA_LOG1P_P0 0x1.5555555555592p-1
 #define FA_LOG1P_P1 0x1.999999997fd77p-2
 #define FA_LOG1P_P2 0x1.24924941f5038p-2
@@ -341,14 +342,16 @@ FA_INLINE double fa_log1p01(double t)
 {
     double u = 1.0 + t;
     double c = (t - (u - 1.0)) / u;
-    /* the scale m = 1/2 or 1 from u's bits with integer arithmetic alone,
-     * k = 2 - 2m: selects on u > sqrt 2 let GCC split the paths after them
-     * and compute s and R for both cases (two divisions more per vector),
-     * and the comparison's bit as an integer did not vectorize for SSE2 */
-    uint64_t e = (fa_asuint64(u) + (0x3ff0000000000000ULL - 0x3fe6a09e667f3bcdULL)) >> 52;  /* 1023 + (u >= sqrt 2) */
+    /* the scale m = 2^-k and k itself from u's bits with integer arithmetic
+     * alone (k as a double by the 2^52 trick: int64 conversions vectorize
+     * only with AVX-512): selects on u > sqrt 2 let GCC split the paths
+     * after them and compute s and R for both cases (two divisions more per
+     * vector), and the comparison's bit as an integer did not vectorize for
+     * SSE2 */
+    uint64_t e = (fa_asuint64(u) + (0x3ff0000000000000ULL - 0x3fe6a09e667f3bcdULL)) >> 52;  /* 1023 + k */
     double m = fa_asdouble((2046ULL << 52) - (e << 52));
     double f = u * m - 1.0;                  /* exact */
-    double k = 2.0 - 2.0 * m;
+    double k = fa_asdouble(0x4330000000000000ULL | e) - (0x1p52 + 1023.0);
     double s = f / (2.0 + f);
     double z = s * s;
     /* R = sum_{j>=1} 2 z^j / (2j + 1) for z <= 0.0295 as z P(z), P of
@@ -365,6 +368,8 @@ FA_INLINE double fa_log1p01(double t)
     double lf = f - (hfsq - s * (hfsq + R));
     return k * FA_LN2HI + (lf + (k * FA_LN2LO + c));
 }
+
+FA_INLINE double fa_log1p_pos(double t) { return t == INFINITY ? t : fa_log1p01(t); }
 
 /* ------------------------------------------------------ logistic pieces */
 

@@ -41,6 +41,22 @@
 #define FA_SHIFT_BIAS (0x1.8p52 + 1023.0)
 #define FA_LN2 0x1.62e42fefa39efp-1
 
+/* The sum of 16 lanes by a fixed tree (lane k + lane k + 8, then + 4, + 2,
+ * + 1): a chain of 4 additions where adding them in order took 16, which
+ * was most of a short row's fixed cost (a float32 softmax row of 32 spent
+ * about 50 cycles there); the order is still fixed, so a row's sums depend
+ * on the row alone. */
+FA_INLINE double fa_lanes16_total(const double *acc)
+{
+    double b[8], c[4];
+    int k;
+    for (k = 0; k < 8; k++)
+        b[k] = acc[k] + acc[k + 8];
+    for (k = 0; k < 4; k++)
+        c[k] = b[k] + b[k + 4];
+    return (c[0] + c[2]) + (c[1] + c[3]);
+}
+
 /* exp(d) for float32 rows (d = x - max, exact in double, or a saved
  * output), d <= 709: within 2^-28 relative above -708 (1/20 of a float32
  * ULP; the degree-7 fit's 2^-34 cost an FMA more in the forward's sum
@@ -72,7 +88,7 @@ FA_INLINE double fa_rows_exp32(double d)
  * of the entries equal to mx (counted: small integers, exact), for
  * log_softmax's rows whose sum is within a few ulp of 1, where the plain
  * double sum holds too few of its digits.  16 lanes, each adding the exps
- * of the entries j = k mod 16 in order, the lanes then added in order and
+ * of the entries j = k mod 16 in order, the lanes then added by fa_lanes16_total and
  * the last n % 16 exps after them: the order is fixed by n alone.
  * (Written here with `omp simd` over the lanes: the same loops in Cython
  * went to 32-byte vectors with their sums kept in memory.) */
@@ -99,10 +115,8 @@ FA_INLINE double fa_rows_expsum_f32_(const float *x, ptrdiff_t n, float mx, doub
         _Pragma("omp simd")
         for (k = 0; k < 16; k++)
             FA_EXPSUM_TERM(j + k, acc[k], cnt[k]);
-    for (k = 0; k < 16; k++) {
-        s += acc[k];
-        ties += cnt[k];
-    }
+    s = fa_lanes16_total(acc);
+    ties += fa_lanes16_total(cnt);
     for (; j < n; j++)
         FA_EXPSUM_TERM(j, s, ties);
 #undef FA_EXPSUM_TERM
@@ -134,6 +148,18 @@ FA_INLINE double fa_rows_exp64(double dh, double dl)
     double r = FA_FMA(n, -FA_LN2HI, dc) + FA_FMA(n, -FA_LN2LO, dl);
     double p = 1.0 + fa_exp_poly(r);
     return p * fa_asdouble(fa_asuint64(t) << 52);
+}
+
+/* L[k] = log1p(s[k]) for k < FA_ROWS_GROUP (s >= 0, inf or nan): the
+ * log1p of log_softmax's row sums, a group of rows at once (libm's scalar
+ * log1p took a third of the time of a float32 row of 32). */
+#define FA_ROWS_GROUP 8
+static inline void fa_rows_log1p_group(const double *s, double *L)
+{
+    int k;
+    _Pragma("omp simd")
+    for (k = 0; k < FA_ROWS_GROUP; k++)
+        L[k] = fa_log1p_pos(s[k]);
 }
 
 /* exp(x - mx) for a float64 row's entry x <= mx (not nan): x - mx as a
@@ -341,8 +367,7 @@ FA_INLINE double fa_rows_blocksum_f32(const float *a, const float *b, ptrdiff_t 
         for (k = 0; k < 16; k++)
             dacc[k] += (double)acc[k];
     }
-    for (k = 0; k < 16; k++)
-        s += dacc[k];
+    s = fa_lanes16_total(dacc);
     for (; j < m; j++)
         s += (double)a[j] * (b != NULL ? (double)b[j] : 1.0);
     return s;
@@ -359,7 +384,7 @@ static inline double fa_rows_sum_f32(const float *a, ptrdiff_t m)
 }
 
 /* sum(a b) of a float64 row, for softmax's backward: 16 lanes of FMAs, the
- * lanes then added in order, the last m % 16 terms after them.  Within
+ * lanes then added by fa_lanes16_total, the last m % 16 terms after them.  Within
  * m/16 2^-53 of the sum of |a b| (7e-15 on a row of 1000), like a float32
  * row's blocks (fa_rows_dot_f32); the compensated sums (fa_rows_csum_f64)
  * took 1.4 ns/element of the backward against torch's 1.0.  The order of
@@ -374,8 +399,7 @@ static inline double fa_rows_dot_f64(const double *a, const double *b, ptrdiff_t
         _Pragma("omp simd")
         for (k = 0; k < 16; k++)
             acc[k] = FA_FMA(a[j + k], b[j + k], acc[k]);
-    for (k = 0; k < 16; k++)
-        s += acc[k];
+    s = fa_lanes16_total(acc);
     for (; j < m; j++)
         s = FA_FMA(a[j], b[j], s);
     return s;
