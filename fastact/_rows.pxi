@@ -226,12 +226,8 @@ cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, 
     if has_nan or not (mx - mx == 0):
         _nan_row(y, m)
         return
-    if buf != NULL:
-        _exp_sum(x, m, mx, buf, &sh, &sl)
-        _softmax_write(x, y, m, mx, buf, sh, sl, 1.0 / sh)
-    else:
-        _exp_sum(x, m, mx, NULL, &sh, &sl)
-        _softmax_write(x, y, m, mx, NULL, sh, sl, 1.0 / sh)
+    _exp_sum(x, m, mx, buf, &sh, &sl)
+    _softmax_write(x, y, m, mx, buf, sh, sl, 1.0 / sh)
 
 
 # --------------------------------------------------------------- backward

@@ -9,7 +9,7 @@
  *   -ffp-contract=off makes a loop's vector body and scalar tail round alike.
  * - float32 forward rows are computed in double: x - max is then exact, and
  *   an exp good to 2^-28 (fa_rows_exp32: a degree-6 polynomial instead of
- *   fa_exp's 13) keeps every float32 result within 0.5 ULP and a little,
+ *   fa_exp's 11) keeps every float32 result within 0.5 ULP and a little,
  *   with or without an FMA.  float64 rows carry x - max as a double-double
  *   into fa_rows_exp64 (fa_exp_poly, degree 11).  (A float exp would need x - max's
  *   rounding error carried, a two-sum, and the exps summed in double: about

@@ -29,6 +29,19 @@
 #define FA_GELU_K3_LO -0x1.6c843a29d1c70p-61
 #define FA_INV_SQRT_2PI 0x1.9884533d43651p-2
 
+/* t = 1/(1 + a/4) for a >= 0 and *r, its relative error (t_true = t (1 +
+ * r)) from the rounding of 1 + a/4 and of the division, to first order:
+ * the argument of both Phi polynomials (g's and M's). */
+FA_INLINE double fa_phi_t64(double a, double *r)
+{
+    double d, e1, u, ue;
+    fa_two_sum(1.0, FA_PHI_C * a, &d, &e1);          /* FA_PHI_C * a is exact */
+    double t = 1.0 / d;
+    fa_two_prod(t, d, &u, &ue);
+    *r = ((1.0 - u) - ue) - t * e1;
+    return t;
+}
+
 /* Phi(-a) for a >= 0, double accuracy (float64 kernels).
  * Every rounding that would be amplified is carried:
  *  - t = 1/(1 + a/4) and its relative error r (from the rounding of 1 + a/4 and
@@ -38,11 +51,8 @@
  *  - -a^2/2 + g as a double-double exponent. */
 FA_INLINE double fa_phi_lower64_s(double a, double *q_s64)
 {
-    double d, e1, u, ue, e;
-    fa_two_sum(1.0, FA_PHI_C * a, &d, &e1);          /* FA_PHI_C * a is exact */
-    double t = 1.0 / d;
-    fa_two_prod(t, d, &u, &ue);
-    double r = ((1.0 - u) - ue) - t * e1;            /* t_true = t (1 + r) */
+    double r, e;
+    double t = fa_phi_t64(a, &r);
     double s, sl;
     fa_two_sum(2.0 * t, -1.0, &s, &sl);
     sl += 2.0 * t * r;                               /* s_true = s + sl */
@@ -160,13 +170,8 @@ FA_INLINE double fa_phi_m64(double s)
 FA_INLINE double fa_gelu_grad64(double x)
 {
     double a = fabs(x);
-    double d, de, p, pe;
-    fa_two_sum(1.0, FA_PHI_C * a, &d, &de);          /* FA_PHI_C * a is exact */
-    double t = 1.0 / d;
-    /* t_true = t (1 + r), first order; without an FMA, r holds de's part
-     * only, and t's own rounding (2^-53) stays, well inside a backward's
-     * tolerance */
-    double r = FA_FMA(-t, d, 1.0) - t * de;
+    double r, p, pe;
+    double t = fa_phi_t64(a, &r);
     double tm = t * fa_phi_m64(2.0 * t - 1.0);
     double K = FA_FMA(-a, FA_INV_SQRT_2PI, FA_FMA(tm, r, tm));
     fa_two_prod(a, a, &p, &pe);
