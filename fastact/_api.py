@@ -493,7 +493,8 @@ def _maxout_forward(fname, op, x, values, out):
     xk, moved_shape, _ = _last_axis_2d(fname, x, axis, kdt)
     groups = xk.shape[1] // pieces
     y, direct = _target_2d(out, kdt, (xk,), ax, x.ndim, (xk.shape[0], groups))
-    _elementwise.maxout_forward(xk.reshape(-1), y.reshape(-1), pieces, _threads_for(op, xk.size))
+    flat = xk.reshape(-1)
+    _elementwise.maxout_kernel(False, flat, flat, y.reshape(-1), pieces, _threads_for(op, xk.size))
     if direct:
         return out
     return _place(y, moved_shape[:-1] + (groups,), ax, yshape, out, rdt)
@@ -523,7 +524,8 @@ def _maxout_backward(fname, op, dy, x, values, out, sname):
     xk, moved_shape, _ = _last_axis_2d(fname, x, axis, kdt)
     dyk, _, _ = _last_axis_2d(fname, dy, axis, kdt)
     dx, direct = _target_2d(out, kdt, (xk, dyk), ax, x.ndim, xk.shape)
-    _special.maxout_backward(dyk, xk, dx, pieces, _threads_for(op, xk.size))
+    _elementwise.maxout_kernel(True, dyk.reshape(-1), xk.reshape(-1), dx.reshape(-1), pieces,
+                               _threads_for(op, xk.size))
     if direct:
         return out
     return _place(dx, moved_shape, ax, x.shape, out, rdt)
@@ -749,7 +751,8 @@ def _fast_path(op, backward, names, saved, ns):
     """Source lines trying the C fast path when the call is the common one:
     _elementwise.fast_forward/backward when every parameter has its default
     value (the same object), _elementwise.rows_fast for softmax/log_softmax
-    (any int axis; it declines all but the last).  Plain float32/float64
+    and _elementwise.maxout_fast for maxout (any int axis; they decline all
+    but the last).  Plain float32/float64
     arrays then skip every Python-level step.  The fast path declines (None)
     anything unusual, which falls through to the general path."""
     ns.update(_grain=GRAIN[op.cls], _threads=get_num_threads)
@@ -758,6 +761,11 @@ def _fast_path(op, backward, names, saved, ns):
                   _fast_rows=_elementwise.rows_fast)
         args = "dy, %s" % saved if backward else "x, x"
         return ("    r = _fast_rows(_which, %s, out, axis, _grain, _threads)\n"
+                "    if r is not None:\n        return r\n" % args)
+    if op.kind == "maxout":
+        ns.update(_fast_maxout=_elementwise.maxout_fast)
+        args = "True, dy, x" if backward else "False, x, x"
+        return ("    r = _fast_maxout(%s, out, pieces, axis, _grain, _threads)\n"
                 "    if r is not None:\n        return r\n" % args)
     if op.kind not in ("elementwise", "rrelu"):
         return ""

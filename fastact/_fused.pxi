@@ -31,6 +31,10 @@
 #   bitwise independent of the thread count (counts are integers anyway).
 # - In place (out is an input) is safe: each kernel loop reads element i
 #   before writing it, and a unit's reduction reads only what it wrote.
+# - maxout (max over groups of k consecutive entries of the last axis) and
+#   its backward are here too, per ISA, with maxout_fast taking the common
+#   call from the wrapper in C, as fast_forward does for the elementwise
+#   kernels (the general path cost about 6 us per call of 1000 float32).
 
 import numpy
 from libc.math cimport INFINITY
@@ -712,9 +716,13 @@ def prelu_backward_fast(object dy, object x, object w, object axis, object out, 
 
 # ================================================================ maxout
 
+cdef inline bint _wins(floating v, floating top) noexcept nogil:
+    # v replaces the running maximum of a group: the first maximum, the first NaN wins
+    return (v > top) or ((v != v) and (top == top))
+
+
 cdef inline floating _max2(floating top, floating v) noexcept nogil:
-    # the running maximum of a group: the first maximum, the first NaN wins
-    return v if (v > top) or ((v != v) and (top == top)) else top
+    return v if _wins(v, top) else top
 
 
 cdef inline void _maxout_block(const floating* x, floating* y, Py_ssize_t n, Py_ssize_t k) noexcept nogil:
@@ -739,32 +747,146 @@ cdef inline void _maxout_block(const floating* x, floating* y, Py_ssize_t n, Py_
             y[i] = top
 
 
-def maxout_forward(cnp.ndarray x, cnp.ndarray y, Py_ssize_t k, int nthreads):
-    """y[g] = max(x[g k : g k + k]) (the first maximum; the first NaN wins) over
-    flat C-contiguous arrays, x of k times y's size."""
+cdef inline void _maxout_bwd_block(const floating* dy, const floating* x, floating* dx, Py_ssize_t n,
+                                   Py_ssize_t k) noexcept nogil:
+    # dx[i k + j] = dy[i] where j is the first arg-max of x[i k : i k + k] (the
+    # first NaN wins), else 0; k = 2 in one vector loop, any other k a group at
+    # a time.  A group is read before it is written (dx may be x).
+    cdef Py_ssize_t i, j, jb
+    cdef floating top, g
+    cdef bint second
+    if k == 2:
+        for i in range(n):
+            second = _wins(x[2 * i + 1], x[2 * i])
+            g = dy[i]
+            dx[2 * i] = 0 if second else g
+            dx[2 * i + 1] = g if second else 0
+        return
+    for i in range(n):
+        top = x[i * k]
+        jb = 0
+        for j in range(1, k):
+            if _wins(x[i * k + j], top):
+                top = x[i * k + j]
+                jb = j
+        g = dy[i]
+        for j in range(k):
+            dx[i * k + j] = g if j == jb else 0
+
+
+cdef inline void _maxout_part(int typenum, bint backward, const char* dp, const char* xp, char* op,
+                              Py_ssize_t lo, Py_ssize_t m, Py_ssize_t k) noexcept nogil:
+    # groups lo .. lo+m-1: forward y = op from x = xp (dp unused); backward
+    # dx = op from dy = dp and x = xp
+    cdef Py_ssize_t sz = 4 if typenum == cnp.NPY_FLOAT32 else 8
+    if typenum == cnp.NPY_FLOAT32 and backward:
+        _maxout_bwd_block(<const float*>(dp + lo * sz), <const float*>(xp + lo * k * sz),
+                          <float*>(op + lo * k * sz), m, k)
+    elif typenum == cnp.NPY_FLOAT32:
+        _maxout_block(<const float*>(xp + lo * k * sz), <float*>(op + lo * sz), m, k)
+    elif backward:
+        _maxout_bwd_block(<const double*>(dp + lo * sz), <const double*>(xp + lo * k * sz),
+                          <double*>(op + lo * k * sz), m, k)
+    else:
+        _maxout_block(<const double*>(xp + lo * k * sz), <double*>(op + lo * sz), m, k)
+
+
+cdef void _maxout_run(int typenum, bint backward, const char* dp, const char* xp, char* op, Py_ssize_t n,
+                      Py_ssize_t k, int nthreads) noexcept nogil:
+    # n groups of k: blocks of BLOCK groups over the threads, or all at once
+    # on one (no OpenMP team)
+    cdef Py_ssize_t nb = (n + BLOCK - 1) // BLOCK, u
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    if nb < 2 or nthreads < 2:
+        _maxout_part(typenum, backward, dp, xp, op, 0, n, k)
+    else:
+        for u in prange(nb, num_threads=nthreads, schedule='static'):
+            _maxout_part(typenum, backward, dp, xp, op, u * BLOCK, min(<Py_ssize_t>BLOCK, n - u * BLOCK), k)
+    fa_fpflags_restore(flags)
+
+
+def maxout_kernel(bint backward, cnp.ndarray dy, cnp.ndarray x, cnp.ndarray out, Py_ssize_t k, int nthreads):
+    """maxout over flat C-contiguous arrays, x of k elements per group: forward
+    out[g] = max(x[g k : g k + k]) (the first maximum; the first NaN wins; dy
+    unused), backward out[g k + j] = dy[g] where j is that arg-max, else 0."""
     cdef int typenum = cnp.PyArray_TYPE(x)
     if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        raise ValueError("maxout_forward: float32 or float64 arrays")
+        raise ValueError("maxout_kernel: float32 or float64 arrays")
     _kernel_array(x, typenum, False)
-    _kernel_array(y, typenum, True)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(y), u, lo, nb
-    if k < 1 or cnp.PyArray_SIZE(x) != n * k:
-        raise ValueError("maxout_forward: x must hold k elements per element of y")
+    _kernel_array(out, typenum, True)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(x) // k if k >= 1 else -1
+    if backward:
+        _kernel_array(dy, typenum, False)
+    if (k < 1 or cnp.PyArray_SIZE(x) != n * k or (backward and cnp.PyArray_SIZE(dy) != n)
+            or cnp.PyArray_SIZE(out) != (n * k if backward else n)):
+        raise ValueError("maxout_kernel: x must hold k elements per group, dy one, out as many as the result")
+    cdef const char* dp = <const char*>cnp.PyArray_DATA(dy if backward else x)
     cdef const char* xp = <const char*>cnp.PyArray_DATA(x)
-    cdef char* yp = <char*>cnp.PyArray_DATA(y)
-    cdef Py_ssize_t sz = cnp.PyArray_ITEMSIZE(x)
-    cdef fa_fpflags_t flags
-    nb = (n + BLOCK - 1) // BLOCK
-    with nogil:
-        flags = fa_fpflags_save()
-        for u in prange(nb, num_threads=nthreads if nthreads > 1 and nb > 1 else 1, schedule='static'):
-            lo = u * BLOCK
-            if typenum == cnp.NPY_FLOAT32:
-                _maxout_block(<const float*>(xp + lo * k * sz), <float*>(yp + lo * sz), min(<Py_ssize_t>BLOCK, n - lo), k)
-            else:
-                _maxout_block(<const double*>(xp + lo * k * sz), <double*>(yp + lo * sz), min(<Py_ssize_t>BLOCK, n - lo),
-                              k)
-        fa_fpflags_restore(flags)
+    cdef char* op = <char*>cnp.PyArray_DATA(out)
+    if n:
+        with nogil:
+            _maxout_run(typenum, backward, dp, xp, op, n, k, nthreads)
+
+
+cdef inline bint _has_shape(cnp.ndarray a, int nd, const cnp.npy_intp* dims):
+    cdef int i
+    if cnp.PyArray_NDIM(a) != nd:
+        return False
+    for i in range(nd):
+        if cnp.PyArray_DIM(a, i) != dims[i]:
+            return False
+    return True
+
+
+def maxout_fast(bint backward, object a, object x, object out, object pieces, object axis, Py_ssize_t grain,
+                object threads):
+    """maxout (a unused) or its backward (a = dy) over the last axis for the
+    common call, or None to decline: x a plain float32/float64 array (see
+    _plain) of ndim >= 1, axis its last (an int), pieces an int dividing its
+    length, dy a plain array of the forward's output shape, out None or a
+    plain writeable array of the result's shape that shares no memory with an
+    input (or is x, in the backward).  threads() is asked only for grain
+    elements of x or more."""
+    if type(pieces) is not int or type(axis) is not int or not cnp.PyArray_Check(x):
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef int typenum = cnp.PyArray_TYPE(xa), nd = cnp.PyArray_NDIM(xa)
+    if (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64) or nd == 0 or not _plain(x, typenum) \
+            or (axis != -1 and axis != nd - 1):
+        return None
+    cdef Py_ssize_t length = cnp.PyArray_DIM(xa, nd - 1), k
+    if not 0 < pieces <= length:
+        return None
+    k = pieces
+    if length % k:
+        return None
+    cdef cnp.npy_intp ydims[cnp.NPY_MAXDIMS]
+    memcpy(ydims, cnp.PyArray_DIMS(xa), nd * sizeof(cnp.npy_intp))
+    ydims[nd - 1] = length // k
+    if backward and (not _plain(a, typenum) or not _has_shape(<cnp.ndarray>a, nd, ydims)):
+        return None
+    cdef const cnp.npy_intp* rdims = cnp.PyArray_DIMS(xa) if backward else ydims
+    cdef cnp.ndarray res
+    if out is None:
+        res = cnp.PyArray_EMPTY(nd, <cnp.npy_intp*>rdims, typenum, 0)
+    else:
+        if not _plain(out, typenum) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) \
+                or not _has_shape(<cnp.ndarray>out, nd, rdims):
+            return None
+        res = <cnp.ndarray>out
+        if (not (backward and out is x) and not _disjoint(res, xa)) or (backward and not _disjoint(res, <cnp.ndarray>a)):
+            return None
+    cdef Py_ssize_t size = cnp.PyArray_SIZE(xa)
+    cdef int nt = threads() if size >= grain else 1
+    cdef const char* dp = <const char*>cnp.PyArray_DATA(<cnp.ndarray>a if backward else xa)
+    cdef const char* xp = <const char*>cnp.PyArray_DATA(xa)
+    cdef char* op = <char*>cnp.PyArray_DATA(res)
+    if size >= NOGIL_MIN or nt > 1:
+        with nogil:
+            _maxout_run(typenum, backward, dp, xp, op, size // k, k, nt)
+    elif size:
+        _maxout_run(typenum, backward, dp, xp, op, size // k, k, nt)
+    return out if out is not None else res
 
 
 # ================================================================ linear

@@ -2,16 +2,14 @@
 #
 # Kernels that are not one-in-one-out elementwise and not row-wise (softmax
 # and log_softmax live in _rows.pxi, compiled per ISA with the elementwise
-# kernels; prelu and the maxout forward live in _fused.pxi, per ISA): maxout
-# (groups), rrelu in training mode (per-element noise from a seed); and the
-# OpenMP/build facts the Python side reports.
+# kernels; prelu and maxout live in _fused.pxi, per ISA): rrelu in training
+# mode (per-element noise from a seed); and the OpenMP/build facts the
+# Python side reports.
 #
 # Notes
 # -----
 # - Arrays arrive C-contiguous with the reduced axis last (the wrapper moves
 #   and copies as needed); kernels never check and never raise.
-# - maxout is parallel over groups; each group is computed by one thread, so
-#   results are bitwise independent of the thread count.
 # - rrelu noise of element i is a function of (seed, i) only; a block of a
 #   larger array may be given its rows' indices in that array (dask).
 
@@ -56,58 +54,6 @@ def build_facts():
         "openmp_version": fa_omp_version(),
         "cpu_features": buf.decode().split(),
     }
-
-
-# ---------------------------------------------------------------- maxout
-
-cdef inline Py_ssize_t _group_argmax(const floating* x, Py_ssize_t k) noexcept nogil:
-    # first index of the maximum; a nan wins (first nan) so nan propagates
-    cdef Py_ssize_t j, best = 0
-    cdef floating top = x[0], v
-    for j in range(1, k):
-        v = x[j]
-        if (v > top) or ((v != v) and (top == top)):
-            top = v
-            best = j
-    return best
-
-
-def maxout_forward(const floating[:, ::1] x, floating[:, ::1] y, Py_ssize_t k, int nthreads):
-    """y[r, g] = max(x[r, g*k:(g+1)*k])."""
-    cdef Py_ssize_t n = y.shape[0] * y.shape[1], i
-    cdef const floating* xp
-    cdef floating* yp
-    if n == 0:
-        return
-    cdef fa_fpflags_t flags
-    xp = &x[0, 0]
-    yp = &y[0, 0]
-    with nogil:
-        flags = fa_fpflags_save()
-        for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
-            yp[i] = xp[i * k + _group_argmax(xp + i * k, k)]
-        fa_fpflags_restore(flags)
-
-
-def maxout_backward(const floating[:, ::1] dy, const floating[:, ::1] x, floating[:, ::1] dx, Py_ssize_t k, int nthreads):
-    """dx[r, g*k + j] = dy[r, g] where j is the group's arg-max, else 0."""
-    cdef Py_ssize_t n = dy.shape[0] * dy.shape[1], i, j, jb
-    cdef const floating* xp
-    cdef const floating* dyp
-    cdef floating* dxp
-    if n == 0:
-        return
-    cdef fa_fpflags_t flags
-    xp = &x[0, 0]
-    dyp = &dy[0, 0]
-    dxp = &dx[0, 0]
-    with nogil:
-        flags = fa_fpflags_save()
-        for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
-            jb = _group_argmax(xp + i * k, k)
-            for j in range(k):
-                dxp[i * k + j] = dyp[i] if j == jb else 0
-        fa_fpflags_restore(flags)
 
 
 # ---------------------------------------------------------- rrelu (train)

@@ -183,3 +183,84 @@ def test_the_wrappers_look_up_the_key_select_stores():
     finally:
         _fresh("leaky_relu")
     assert not np.array_equal(fa.leaky_relu(x, alpha=0.3), x)
+
+
+# ------------------------------------------------------------------ maxout
+
+MAXOUT = util.lookup("maxout")
+
+
+def _maxout_x(dtype, shape=(6, 60)):
+    x = (np.random.default_rng(3).standard_normal(shape) * 4).astype(dtype)
+    x[0, :6] = [1.0, 1.0, np.nan, 2.0, -np.inf, -np.inf]    # a tie, a nan, all -inf
+    x[1, :4] = [2.0, np.nan, np.nan, 0.0]                   # nan after a number, two nans
+    x[2, ::7] = np.round(x[2, ::7])
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pieces", [1, 2, 3, 4, 5, 12])
+def test_maxout_fast_equals_general_and_reference(pieces, dtype):
+    """maxout's fast path (last axis, plain arrays) gives the general path's
+    bits, and both are NumPy's max / first arg-max (nan first)."""
+    import fastact.reference as ref
+    x = _maxout_x(dtype)
+    dy = np.random.default_rng(4).standard_normal((6, 60 // pieces)).astype(dtype)
+    for nt in (1, 2):
+        with fa.threads(nt):
+            fast = K.maxout_fast(False, x, x, None, pieces, -1, 8, fa.get_num_threads)
+            general = _api._maxout_forward("maxout", MAXOUT, x, (pieces, -1), None)
+            assert fast.dtype == dtype and fast.shape == (6, 60 // pieces)
+            assert np.array_equal(fast, general, equal_nan=True)
+            assert np.array_equal(fast, ref.maxout(x, pieces).astype(dtype), equal_nan=True)
+            g = K.maxout_fast(True, dy, x, None, pieces, 1, 8, fa.get_num_threads)
+            want = _api._maxout_backward("maxout_backward", MAXOUT, dy, x, (pieces, 1), None, "x")
+            assert g.shape == x.shape and np.array_equal(g, want)
+            assert np.array_equal(g, ref.maxout_backward(dy, x, pieces).astype(dtype))
+
+
+def test_maxout_fast_declines_what_it_must():
+    x = _maxout_x(np.float32)
+    dy = np.ones((6, 30), np.float32)
+    args = (1 << 30, fa.get_num_threads)
+    f = K.maxout_fast
+    assert f(False, x, x, None, 2, -1, *args) is not None
+    assert f(False, x, x, None, 2, 0, *args) is None                       # not the last axis
+    assert f(False, x, x, None, True, -1, *args) is None                   # a bool
+    assert f(False, x, x, None, 2.0, -1, *args) is None                    # a float
+    assert f(False, x, x, None, 7, -1, *args) is None                      # does not divide 60
+    assert f(False, x, x, None, 0, -1, *args) is None
+    assert f(False, x, x, None, 1 << 70, -1, *args) is None                # no overflow
+    assert f(False, x, x[:, ::2], None, 2, -1, *args) is None              # strided
+    assert f(False, x, x.astype(">f4"), None, 2, -1, *args) is None        # byte-swapped
+    assert f(True, dy[:, ::-1], x, None, 2, -1, *args) is None             # strided dy
+    assert f(False, x, x, np.empty((6, 30), np.float64), 2, -1, *args) is None
+    assert f(False, x, x, np.empty((6, 60), np.float32), 2, -1, *args) is None   # out of x's shape
+    ro = np.empty((6, 30), np.float32)
+    ro.flags.writeable = False
+    assert f(False, x, x, ro, 2, -1, *args) is None
+    assert f(False, x, x, x[:3], 2, -1, *args) is None                     # out inside x
+    assert f(True, dy[:, :15], x, None, 2, -1, *args) is None              # dy of another shape
+    assert f(True, dy, x, dy.reshape(6, 30).repeat(2, 1), 2, -1, *args) is not None
+    buf = np.zeros(6 * 60 + 6 * 30, np.float32)
+    dyb, dxb = buf[:180].reshape(6, 30), buf[:360].reshape(6, 60)
+    assert f(True, dyb, x, dxb, 2, -1, *args) is None                      # out overlaps dy
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maxout_calls_through_the_wrapper(dtype):
+    """The public functions: out= and a new array agree; the backward in place
+    on x (out=x) is right; 1-D, 3-D and a size past the grain (threads)."""
+    import fastact.reference as ref
+    for shape in [(60,), (2, 3, 60), (700, 64)]:
+        x = _maxout_x(dtype, shape) if len(shape) == 2 else \
+            (np.random.default_rng(5).standard_normal(shape) * 3).astype(dtype)
+        y = fa.maxout(x, pieces=4)
+        out = np.full(y.shape, 7, dtype)
+        assert fa.maxout(x, 4, out=out) is out and np.array_equal(out, y, equal_nan=True)
+        assert np.array_equal(y, ref.maxout(x, 4).astype(dtype), equal_nan=True)
+        dy = np.random.default_rng(6).standard_normal(y.shape).astype(dtype)
+        want = ref.maxout_backward(dy, x, 4).astype(dtype)
+        assert np.array_equal(fa.maxout_backward(dy, x, pieces=4), want)
+        xc = x.copy()
+        assert fa.maxout_backward(dy, xc, pieces=4, out=xc) is xc and np.array_equal(xc, want)
