@@ -59,6 +59,10 @@ FULL_SIZES = (1000, 100_000, 1_000_000, 40_000_000)
 
 # ------------------------------------------------------------------ timing
 
+# a sample of this many calls or fewer gets an untimed call first (time_samples)
+SETTLE_LOOPS = 4
+
+
 def time_call(fn, min_time=0.02, repeats=5):
     """(median, min, max) seconds per call of fn(); one warm-up call first."""
     v = time_samples((fn,), min_time, repeats)[0]
@@ -75,6 +79,14 @@ def time_samples(fns, min_time=0.02, repeats=5, prepares=None):
     each other equally often (a peer's thread pool still spinning after its
     call slows whatever runs next: measured, PyTorch before fastact.linear's
     1 x 1024 -> 4096 product cost the latter 9%).
+
+    A sample of a few long calls (SETTLE_LOOPS or fewer: 4e7 elements) is
+    preceded by one untimed call of the same fn: what ran before it leaves the
+    machine in a state that slows its first call -- JAX's freed buffers, or
+    both cores idle during a single-threaded peer (measured: fastact's and
+    PyTorch's softmax over 4e7 float32 took 0.63 and 0.58 ns/element right
+    after JAX's, 0.35 and 0.31 back to back; 0.43 each with the untimed
+    call) -- and the first call, not the sample, takes that.
 
     prepares: None, or one entry per fn, None or a callable run untimed
     before each of fn's loops (the warm-up, each calibration, each sample):
@@ -102,6 +114,9 @@ def time_samples(fns, min_time=0.02, repeats=5, prepares=None):
         for k in range(len(fns)):
             i = (r + k) % len(fns)
             fn, n = fns[i], loops[i]
+            if n <= SETTLE_LOOPS:
+                ready[i]()
+                fn()
             ready[i]()
             t0 = time.perf_counter()
             for _ in range(n):

@@ -85,9 +85,10 @@ def test_time_call_measures():
     assert 0.0015 < med < 0.05 and lo <= med <= hi
 
 
-def test_time_samples_interleave_the_calls():
+def test_time_samples_interleave_the_calls(monkeypatch):
     """Each round times every function once, starting at a different one each
     round: sample r of one pairs with sample r of the other."""
+    monkeypatch.setattr(bench, "SETTLE_LOOPS", 0)
     calls = []
     a, b = bench.time_samples((lambda: calls.append("a"), lambda: calls.append("b")), min_time=0.0, repeats=4)
     assert len(a) == len(b) == 4 and min(a + b) > 0
@@ -95,13 +96,23 @@ def test_time_samples_interleave_the_calls():
     assert "".join(calls) == "aabb" + "ab" + "ba" + "ab" + "ba"
 
 
+def test_time_samples_settle_before_samples_of_few_calls():
+    """A sample of SETTLE_LOOPS calls or fewer (calls as long as min_time) is
+    preceded by one untimed call of its own function (with min_time = 0 every
+    sample is one call); samples of more calls are not (the test above)."""
+    calls = []
+    bench.time_samples((lambda: calls.append("a"), lambda: calls.append("b")), min_time=0.0, repeats=2)
+    assert "".join(calls) == "aabb" + "aabb" + "bbaa"
+
+
 def test_time_samples_prepare_before_every_loop():
     """A prepare hook runs untimed before each of its function's loops (the
-    warm-up, the calibration, every sample), and only for its function."""
+    warm-up, the calibration, every sample, the untimed call before a sample
+    of few calls), and only for its function."""
     calls = []
     bench.time_samples((lambda: calls.append("a"), lambda: calls.append("b")), min_time=0.0, repeats=2,
                        prepares=(lambda: calls.append("P"), None))
-    assert "".join(calls) == "PaPa" + "bb" + "Pab" + "bPa"
+    assert "".join(calls) == "PaPa" + "bb" + "PaPabb" + "bbPaPa"
 
 
 def test_inplace_rows_from_inplace_min(tmp_path, monkeypatch):
