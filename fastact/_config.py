@@ -58,8 +58,9 @@ def config():
 def _streaming():
     n = _dispatch.kernels.stream_min_bytes()
     if n >= sys.maxsize:
-        return "off (FASTACT_STREAM_MIN_BYTES turns them on)"
-    return "out-of-place outputs of %d bytes or more (FASTACT_STREAM_MIN_BYTES)" % n
+        return "off (FASTACT_STREAM_MIN_BYTES=off)"
+    return ("the cheap functions' out-of-place outputs of %d bytes or more (FASTACT_STREAM_MIN_BYTES)"
+            % n)
 
 
 def show_config():

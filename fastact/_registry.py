@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import math
 
 __all__ = ["Param", "Op", "OPS", "BY_NAME", "ALIASES", "LAYER_ALIASES", "ELEMENTWISE_KERNELS", "COUNT_KERNELS",
-           "INTERLEAVED_LOOPS", "lookup"]
+           "INTERLEAVED_LOOPS", "STREAM_KERNELS", "lookup"]
 
 
 @dataclass(frozen=True)
@@ -275,6 +275,13 @@ ELEMENTWISE_KERNELS = tuple(dict.fromkeys(k for op in OPS for k in op.kernels))
 # The kernels whose bias loops (fastact.bias_act; every kernel has them) also count
 # active/saturated outputs in the same loop: the cheap ones
 COUNT_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" and op.monitor for k in op.kernels))
+# The kernels whose out-of-place outputs larger than the caches are written with
+# streaming stores (fastact/_src/fa_stream.h; the threshold is
+# FASTACT_STREAM_MIN_BYTES): the cheap ones, which run at the memory's speed
+# there.  On a Zen 4 (2 threads, 4e7 elements) streaming took them 1.2-1.4x
+# faster and cost sigmoid, compute-bound, 0.83-0.94x.
+STREAM_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" and op.kind in ("elementwise", "rrelu")
+                                     for k in op.kernels))
 # The plain loops (kernel_direction_dtype) compiled as two interleaved vector
 # chains (fastact/_src/fa_loop.h: restrict pointers, unrolled twice, GCC's
 # pre-allocation scheduler).  Their kernels are latency-bound; the rest gain

@@ -140,22 +140,24 @@ STREAM_TEST_BYTES = 1 << 20
 
 @pytest.fixture
 def streaming():
-    """Streaming stores on from STREAM_TEST_BYTES for the test (they are off
-    unless FASTACT_STREAM_MIN_BYTES turns them on)."""
+    """Streaming stores from STREAM_TEST_BYTES for the test (32 MiB unless
+    FASTACT_STREAM_MIN_BYTES says otherwise)."""
     old = kernels.set_stream_min_bytes(STREAM_TEST_BYTES)
     yield
     kernels.set_stream_min_bytes(old)
 
 
 def test_streaming_threshold():
-    """Never by default (no FASTACT_STREAM_MIN_BYTES in the test run), a
-    number of bytes from the variable, a clear error otherwise."""
+    """32 MiB by default (no FASTACT_STREAM_MIN_BYTES in the test run), a
+    number of bytes from the variable, never for "off", a clear error
+    otherwise."""
     import sys
 
     if not os.environ.get("FASTACT_STREAM_MIN_BYTES"):
-        assert kernels.stream_min_bytes() == sys.maxsize
-    assert kernels._parse_stream_min(None) == sys.maxsize
-    assert kernels._parse_stream_min(" ") == sys.maxsize
+        assert kernels.stream_min_bytes() == 32 << 20
+    assert kernels._parse_stream_min(None) == 32 << 20
+    assert kernels._parse_stream_min(" ") == 32 << 20
+    assert kernels._parse_stream_min(" Off ") == sys.maxsize
     assert kernels._parse_stream_min("8388608") == 8 << 20
     for bad in ("8M", "-1", "1.5"):
         with pytest.raises(ValueError, match="FASTACT_STREAM_MIN_BYTES"):
@@ -170,8 +172,9 @@ def test_streamed_outputs(name, dtype, rng, streaming):
     """Out-of-place outputs at or above the streaming threshold are written
     with streaming stores through a block buffer (fa_stream.h): the same bits
     as in place (which never streams) and as small calls, on 1 and 2
-    threads, with an output 16-byte aligned or not, over a length that is no
-    multiple of the block."""
+    threads, with an output aligned to its array's allocation, 16 bytes off
+    it or an element off it, over a length that is no multiple of the block.
+    (Only STREAM_KERNELS stream; the others must give the same bits anyway.)"""
     op = lookup(name)
     itemsize = np.dtype(dtype).itemsize
     n = STREAM_TEST_BYTES // itemsize + 2048 + 37
@@ -185,10 +188,10 @@ def test_streamed_outputs(name, dtype, rng, streaming):
     g_in = dy.copy()
     util.backward(name, g_in, saved, p, out=g_in)
     for nt in (1, 2):
-        for shift in (0, 1):
+        for shift in (0, 1, 16 // itemsize):
             what = "%s %s, %d threads, output shifted by %d" % (name, np.dtype(dtype).name, nt, shift)
-            y = np.empty(n + 1, dtype)[shift:shift + n]
-            g = np.empty(n + 1, dtype)[shift:shift + n]
+            y = np.empty(n + 16, dtype)[shift:shift + n]
+            g = np.empty(n + 16, dtype)[shift:shift + n]
             with fa.threads(nt):
                 util.forward(name, x, p, out=y)
                 util.backward(name, dy, saved, p, out=g)

@@ -18,32 +18,40 @@
 #include <emmintrin.h>
 #endif
 
-/* dst[0:nbytes] = src[0:nbytes], dst's 16-byte-aligned part with streaming
- * stores (SSE2: every x86-64 build); plain memcpy elsewhere.  nbytes a
- * multiple of 4.  Streaming stores are weakly ordered: fa_stream_fence()
- * after the last copy, before the caller's threads meet at their barrier. */
+/* dst[0:nbytes] = src[0:nbytes], dst's aligned part with streaming stores
+ * of the widest vector the build has (64 bytes under AVX-512: one store
+ * writes a whole line; 32 under AVX; 16 under SSE2, every x86-64 build);
+ * plain memcpy elsewhere.  nbytes a multiple of 4.  Streaming stores are
+ * weakly ordered: fa_stream_fence() after the last copy, before the
+ * caller's threads meet at their barrier. */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define FA_STREAM_W 64
+#define FA_STREAM_ONE(d, s) _mm512_stream_si512((__m512i *)(d), _mm512_loadu_si512((const void *)(s)))
+#elif defined(__AVX__)
+#include <immintrin.h>
+#define FA_STREAM_W 32
+#define FA_STREAM_ONE(d, s) _mm256_stream_si256((__m256i *)(d), _mm256_loadu_si256((const __m256i *)(s)))
+#elif defined(__SSE2__)
+#define FA_STREAM_W 16
+#define FA_STREAM_ONE(d, s) _mm_stream_si128((__m128i *)(d), _mm_loadu_si128((const __m128i *)(s)))
+#endif
+
 static inline void fa_stream_copy(void *dst, const void *src, size_t nbytes)
 {
-#if defined(__SSE2__)
+#if defined(FA_STREAM_W)
     char *d = (char *)dst;
     const char *s = (const char *)src;
-    size_t head = (size_t)(-(uintptr_t)d & 15);
+    size_t head = (size_t)(-(uintptr_t)d & (FA_STREAM_W - 1)), k;
     if (head > nbytes)
         head = nbytes;
     memcpy(d, s, head);
     d += head;
     s += head;
     nbytes -= head;
-    for (; nbytes >= 64; nbytes -= 64, d += 64, s += 64) {
-        __m128i a = _mm_loadu_si128((const __m128i *)s);
-        __m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
-        __m128i c = _mm_loadu_si128((const __m128i *)(s + 32));
-        __m128i e = _mm_loadu_si128((const __m128i *)(s + 48));
-        _mm_stream_si128((__m128i *)d, a);
-        _mm_stream_si128((__m128i *)(d + 16), b);
-        _mm_stream_si128((__m128i *)(d + 32), c);
-        _mm_stream_si128((__m128i *)(d + 48), e);
-    }
+    for (; nbytes >= 64; nbytes -= 64, d += 64, s += 64)
+        for (k = 0; k < 64; k += FA_STREAM_W)
+            FA_STREAM_ONE(d + k, s + k);
     memcpy(d, s, nbytes);
 #else
     memcpy(dst, src, nbytes);
