@@ -718,7 +718,9 @@ def prelu_backward_fast(object dy, object x, object w, object axis, object out, 
 
 cdef inline bint _wins(floating v, floating top) noexcept nogil:
     # v replaces the running maximum of a group: the first maximum, the first NaN wins
-    return (v > top) or ((v != v) and (top == top))
+    # (bitwise, not short-circuit: the branches of `or` kept the float64 loops
+    # scalar under SSE2)
+    return (v > top) | ((v != v) & (top == top))
 
 
 cdef inline floating _max2(floating top, floating v) noexcept nogil:
