@@ -673,7 +673,7 @@ def prelu_fast(object x, object w, object axis, object out, Py_ssize_t grain, ob
     cdef int typenum = _prelu_plain(x, w, axis, &C, &inner)
     if typenum < 0:
         return None
-    y = _fast_target(out, <cnp.ndarray>x, typenum, (x,))
+    y = _fast_target(out, cnp.PyArray_NDIM(<cnp.ndarray>x), cnp.PyArray_DIMS(<cnp.ndarray>x), typenum, (x,))
     if y is None:
         return None
     cdef Py_ssize_t n = cnp.PyArray_SIZE(<cnp.ndarray>x)
@@ -692,7 +692,7 @@ def prelu_backward_fast(object dy, object x, object w, object axis, object out, 
     cdef int typenum = _prelu_plain(x, w, axis, &C, &inner)
     if typenum < 0 or not _plain(dy, typenum) or not _same_shape(<cnp.ndarray>dy, <cnp.ndarray>x):
         return None
-    dx = _fast_target(out, <cnp.ndarray>x, typenum, (x, dy))
+    dx = _fast_target(out, cnp.PyArray_NDIM(<cnp.ndarray>x), cnp.PyArray_DIMS(<cnp.ndarray>x), typenum, (x, dy))
     if dx is None:
         return None
     cdef Py_ssize_t n = cnp.PyArray_SIZE(<cnp.ndarray>x), c
@@ -830,25 +830,15 @@ def maxout_kernel(bint backward, cnp.ndarray dy, cnp.ndarray x, cnp.ndarray out,
             _maxout_run(typenum, backward, dp, xp, op, n, k, nthreads)
 
 
-cdef inline bint _has_shape(cnp.ndarray a, int nd, const cnp.npy_intp* dims):
-    cdef int i
-    if cnp.PyArray_NDIM(a) != nd:
-        return False
-    for i in range(nd):
-        if cnp.PyArray_DIM(a, i) != dims[i]:
-            return False
-    return True
-
-
 def maxout_fast(bint backward, object a, object x, object out, object pieces, object axis, Py_ssize_t grain,
                 object threads):
     """maxout (a unused) or its backward (a = dy) over the last axis for the
     common call, or None to decline: x a plain float32/float64 array (see
     _plain) of ndim >= 1, axis its last (an int), pieces an int dividing its
-    length, dy a plain array of the forward's output shape, out None or a
-    plain writeable array of the result's shape that shares no memory with an
-    input (or is x, in the backward).  threads() is asked only for grain
-    elements of x or more."""
+    length, dy a plain array of the forward's output shape, out as
+    _fast_target takes it (an input itself only where the shapes allow: x in
+    the backward, either at pieces = 1; a group is read before it is
+    written).  threads() is asked only for grain elements of x or more."""
     if type(pieces) is not int or type(axis) is not int or not cnp.PyArray_Check(x):
         return None
     cdef cnp.ndarray xa = <cnp.ndarray>x
@@ -867,17 +857,10 @@ def maxout_fast(bint backward, object a, object x, object out, object pieces, ob
     ydims[nd - 1] = length // k
     if backward and (not _plain(a, typenum) or not _has_shape(<cnp.ndarray>a, nd, ydims)):
         return None
-    cdef const cnp.npy_intp* rdims = cnp.PyArray_DIMS(xa) if backward else ydims
-    cdef cnp.ndarray res
-    if out is None:
-        res = cnp.PyArray_EMPTY(nd, <cnp.npy_intp*>rdims, typenum, 0)
-    else:
-        if not _plain(out, typenum) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) \
-                or not _has_shape(<cnp.ndarray>out, nd, rdims):
-            return None
-        res = <cnp.ndarray>out
-        if (not (backward and out is x) and not _disjoint(res, xa)) or (backward and not _disjoint(res, <cnp.ndarray>a)):
-            return None
+    r = _fast_target(out, nd, cnp.PyArray_DIMS(xa) if backward else ydims, typenum, (x, a) if backward else (x,))
+    if r is None:
+        return None
+    cdef cnp.ndarray res = <cnp.ndarray>r
     cdef Py_ssize_t size = cnp.PyArray_SIZE(xa)
     cdef int nt = threads() if size >= grain else 1
     cdef const char* dp = <const char*>cnp.PyArray_DATA(<cnp.ndarray>a if backward else xa)
@@ -903,13 +886,13 @@ cdef inline bint _disjoint(cnp.ndarray a, cnp.ndarray b):
     return pa >= pb + cnp.PyArray_NBYTES(b) or pb >= pa + cnp.PyArray_NBYTES(a)
 
 
-cdef object _fast_target(object out, cnp.ndarray like, int typenum, tuple inputs):
-    # out, or a new array like `like`; None where the general path must decide
-    # (a foreign out, or one that overlaps an input other than by being it)
+cdef object _fast_target(object out, int nd, const cnp.npy_intp* dims, int typenum, tuple inputs):
+    # out, or a new array of shape dims[:nd]; None where the general path must
+    # decide (a foreign out, or one that overlaps an input other than by being it)
     if out is None:
-        return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(like), cnp.PyArray_DIMS(like), typenum, 0)
+        return cnp.PyArray_EMPTY(nd, <cnp.npy_intp*>dims, typenum, 0)
     if not _plain(out, typenum) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) \
-            or not _same_shape(<cnp.ndarray>out, like):
+            or not _has_shape(<cnp.ndarray>out, nd, dims):
         return None
     for a in inputs:
         if out is not a and not _disjoint(<cnp.ndarray>out, <cnp.ndarray>a):
@@ -938,7 +921,7 @@ def bias_act_fast(int kernel, object x, object bias, object out, double p0, doub
                 or cnp.PyArray_DIM(<cnp.ndarray>bias, 0) != C:
             return None
         ba = <cnp.ndarray>bias
-    y = _fast_target(out, xa, typenum, (xa,) if ba is None else (xa, ba))
+    y = _fast_target(out, cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa), typenum, (xa,) if ba is None else (xa, ba))
     if y is None:
         return None
     ya = <cnp.ndarray>y
