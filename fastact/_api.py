@@ -309,7 +309,7 @@ def _ew_backward(fname, op, dy, s, values, out, sname):
 
 def _rrelu_forward(fname, op, x, values, out, starts=None):
     """starts: the flat index of each row of x in a larger array, whose slopes
-    x then draws (a dask block; see _special.rrelu_train)."""
+    x then draws (a dask block; see _elementwise.rrelu_train)."""
     p = _params(fname, op, values)
     if not p["training"]:
         return _ew_forward(fname, op, x, values, out)
@@ -319,8 +319,8 @@ def _rrelu_forward(fname, op, x, values, out, starts=None):
         seed = int(np.random.randint(0, 2 ** 63 - 1, dtype=np.int64))
     if xk.size:
         x1 = xk.reshape(-1)
-        _special.rrelu_train(x1, x1, y.reshape(-1), p["lower"], p["upper"], seed, False, _threads_for(op, xk.size),
-                             starts)
+        _elementwise.rrelu_train(x1, x1, y.reshape(-1), p["lower"], p["upper"], seed, False,
+                                 _threads_for(op, xk.size), starts)
     return _finish(y, out, rdt)
 
 
@@ -332,8 +332,8 @@ def _rrelu_backward(fname, op, dy, x, values, out, sname, starts=None):
         raise ValueError("fastact.%s: training=True needs the seed the forward used" % fname)
     dyk, xk, dx, rdt, kdt = _binary(fname, dy, x, out, sname)
     if dyk.size:
-        _special.rrelu_train(dyk.reshape(-1), xk.reshape(-1), dx.reshape(-1), p["lower"], p["upper"],
-                             p["seed"], True, _threads_for(op, dyk.size), starts)
+        _elementwise.rrelu_train(dyk.reshape(-1), xk.reshape(-1), dx.reshape(-1), p["lower"], p["upper"],
+                                 p["seed"], True, _threads_for(op, dyk.size), starts)
     return _finish(dx, out, rdt)
 
 
@@ -367,11 +367,7 @@ def _prelu_weight(fname, weight, x, axis, kdt):
 
 
 def _prelu_forward(fname, op, x, values, out):
-    weight, axis = values
-    # the common call in C; None for anything else
-    y = _elementwise.prelu_fast(x, weight, axis, out, GRAIN[op.cls], get_num_threads)
-    if y is not None:
-        return y
+    weight, axis = values       # (the common call took _elementwise.prelu_fast: _fast_path)
     axis = _integer(fname, "axis", axis)
     xk, y, rdt, kdt = _unary(fname, x, out)
     w, view, _ = _prelu_weight(fname, weight, xk, axis, kdt)
@@ -384,10 +380,10 @@ def _prelu_backward(fname, op, dy, x, values, out, sname, dw64=False):
     """Returns (dx, dweight); dweight has weight's shape (dw64: 1-D float64,
     not rounded to the result dtype, for fastact._dask to add up blocks)."""
     weight, axis = values
-    # the common call in C; None for anything else
-    r = _elementwise.prelu_backward_fast(dy, x, weight, axis, out, GRAIN[op.cls], get_num_threads, dw64)
-    if r is not None:
-        return r
+    if dw64:    # (fastact._dask's blocks; the common call of fastact.prelu_backward took the fast path)
+        r = _elementwise.prelu_backward_fast(dy, x, weight, axis, out, GRAIN[op.cls], get_num_threads, True)
+        if r is not None:
+            return r
     axis = _integer(fname, "axis", axis)
     dyk, xk, dx, rdt, kdt = _binary(fname, dy, x, out, sname)
     w, view, wshape = _prelu_weight(fname, weight, xk, axis, kdt)
@@ -750,9 +746,10 @@ def _on_dask(fname, op, backward, arrays, values, out):
 def _fast_path(op, backward, names, saved, ns):
     """Source lines trying the C fast path when the call is the common one:
     _elementwise.fast_forward/backward when every parameter has its default
-    value (the same object), _elementwise.rows_fast for softmax/log_softmax
-    and _elementwise.maxout_fast for maxout (any int axis; they decline all
-    but the last).  Plain float32/float64
+    value (the same object), _elementwise.rows_fast for softmax/log_softmax,
+    _elementwise.maxout_fast for maxout (any int axis; they decline all
+    but the last) and _elementwise.prelu_fast / prelu_backward_fast for prelu
+    (a weight per channel or one weight).  Plain float32/float64
     arrays then skip every Python-level step.  The fast path declines (None)
     anything unusual, which falls through to the general path."""
     ns.update(_grain=GRAIN[op.cls], _threads=get_num_threads)
@@ -762,6 +759,10 @@ def _fast_path(op, backward, names, saved, ns):
         args = "dy, %s" % saved if backward else "x, x"
         return ("    r = _fast_rows(_which, %s, out, axis, _grain, _threads)\n"
                 "    if r is not None:\n        return r\n" % args)
+    if op.kind == "prelu":
+        ns.update(_fast_prelu=_elementwise.prelu_backward_fast if backward else _elementwise.prelu_fast)
+        args = "dy, x, weight, axis, out, _grain, _threads, False" if backward else "x, weight, axis, out, _grain, _threads"
+        return "    r = _fast_prelu(%s)\n    if r is not None:\n        return r\n" % args
     if op.kind == "maxout":
         ns.update(_fast_maxout=_elementwise.maxout_fast)
         args = "True, dy, x" if backward else "False, x, x"

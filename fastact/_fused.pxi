@@ -38,7 +38,7 @@
 
 import numpy
 from libc.math cimport INFINITY
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
 
@@ -260,20 +260,31 @@ cdef cnp.ndarray _tile_values(cnp.ndarray v, _Layout* L):
 cdef cnp.ndarray _pattern(cnp.ndarray v, Py_ssize_t C, Py_ssize_t inner, Py_ssize_t T):
     # the per-unit values of one tile: e[j] = v[(j // inner) % C], j < T (T a
     # multiple of C inner); in C, as np.tile(np.repeat(v, inner), ...) costs
-    # more than a small call's kernel
-    cdef Py_ssize_t sz = cnp.PyArray_ITEMSIZE(v), P = C * inner, j, c
+    # more than a small call's kernel (v float32 or float64)
     cdef cnp.npy_intp dim = T
     cdef cnp.ndarray e = cnp.PyArray_EMPTY(1, &dim, cnp.PyArray_TYPE(v), 0)
-    cdef const char* src = <const char*>cnp.PyArray_DATA(v)
-    cdef char* dst = <char*>cnp.PyArray_DATA(e)
-    for c in range(C):
-        for j in range(inner):
-            memcpy(dst + (c * inner + j) * sz, src + c * sz, sz)
+    if cnp.PyArray_TYPE(v) == cnp.NPY_FLOAT32:
+        _fill_pattern(<const float*>cnp.PyArray_DATA(v), <float*>cnp.PyArray_DATA(e), C, inner, T)
+    else:
+        _fill_pattern(<const double*>cnp.PyArray_DATA(v), <double*>cnp.PyArray_DATA(e), C, inner, T)
+    return e
+
+
+cdef void _fill_pattern(const floating* v, floating* e, Py_ssize_t C, Py_ssize_t inner, Py_ssize_t T) noexcept nogil:
+    # one period of C inner typed stores (a memcpy of the item's size per
+    # element, its size not known to the compiler, cost 2.6 us of a prelu over
+    # 10 x 100 float32 with 1000 elements), then copies of it
+    cdef Py_ssize_t c, j, P = C * inner
+    if inner == 1:
+        memcpy(e, v, C * sizeof(floating))
+    else:
+        for c in range(C):
+            for j in range(inner):
+                e[c * inner + j] = v[c]
     j = P
     while j < T:
-        memcpy(dst + j * sz, dst, min(P, T - j) * sz)
+        memcpy(e + j, e, min(P, T - j) * sizeof(floating))
         j += P
-    return e
 
 
 cdef inline void _bias_unit(_Layout* L, Py_ssize_t u, int kernel, bint backward, const floating* a,
@@ -485,23 +496,29 @@ def all_finite(cnp.ndarray a):
     """True if the C-contiguous float32/float64 array a holds no inf or NaN."""
     cdef int typenum = cnp.PyArray_TYPE(a)
     _kernel_array(a, typenum, False)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
-    cdef const void* p = cnp.PyArray_DATA(a)
-    if typenum == cnp.NPY_FLOAT32:
-        return _finite(<const float*>p, n)
-    if typenum == cnp.NPY_FLOAT64:
-        return _finite(<const double*>p, n)
-    raise ValueError("all_finite: float32 or float64 array")
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError("all_finite: float32 or float64 array")
+    return _arr_finite(a)
+
+
+cdef inline bint _arr_finite(cnp.ndarray a):
+    # all_finite for a checked float32/float64 array
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
+        return _finite(<const float*>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a))
+    return _finite(<const double*>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a))
 
 
 cdef inline void _prelu_vec(const floating* x, const floating* w, floating* y, Py_ssize_t n) noexcept nogil:
     # y = x if x > 0 else w x, a weight per element (w x is exact before its one
-    # rounding, as leaky_relu's product in double)
+    # rounding, as leaky_relu's product in double).  w[i] is read whatever x:
+    # read in the select's branch it became a masked load, and GCC kept the
+    # vector it merged into on the stack (0.85 -> 0.47 us, 10 x 100 float32)
     cdef Py_ssize_t i
-    cdef floating v
+    cdef floating v, wv
     for i in range(n):
         v = x[i]
-        y[i] = v if v > 0 else w[i] * v
+        wv = w[i]
+        y[i] = v if v > 0 else wv * v
 
 
 cdef inline void _prelu_sc(const floating* x, floating w, floating* y, Py_ssize_t n) noexcept nogil:
@@ -510,54 +527,6 @@ cdef inline void _prelu_sc(const floating* x, floating w, floating* y, Py_ssize_
     for i in range(n):
         v = x[i]
         y[i] = v if v > 0 else w * v
-
-
-cdef void _prelu_run(_Layout* L, const floating* x, const floating* w, floating* y, int nthreads) noexcept nogil:
-    # bias_act's layout: segments take their channel's weight as a scalar, tiles
-    # the weight pattern of one tile
-    cdef Py_ssize_t u, g, q, off, ln, r, rend
-    cdef fa_fpflags_t flags = fa_fpflags_save()
-    for u in prange(L.units, num_threads=nthreads if nthreads > 1 and L.units > 1 else 1, schedule='static'):
-        g = u // L.m
-        q = u % L.m
-        if L.seg:
-            off = g * L.inner + q * BLOCK
-            _prelu_sc(x + off, w[g % L.C], y + off, min(<Py_ssize_t>BLOCK, L.inner - q * BLOCK))
-        else:
-            rend = min((g + 1) * L.G, _ntiles(L))
-            for r in range(g * L.G, rend):
-                off = r * L.T + q * BLOCK
-                ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
-                if ln <= 0:
-                    break
-                _prelu_vec(x + off, w + q * BLOCK, y + off, ln)
-    fa_fpflags_restore(flags)
-
-
-def prelu_forward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, Py_ssize_t C, Py_ssize_t inner, int nthreads):
-    """y = x if x > 0 else w[c] x, the arrays viewed as (outer, C, inner) (w has
-    C entries); C-contiguous, aligned, native arrays of one float dtype."""
-    cdef int typenum = cnp.PyArray_TYPE(x)
-    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        raise ValueError("prelu_forward: float32 or float64 arrays")
-    _kernel_array(x, typenum, False)
-    _kernel_array(y, typenum, True)
-    _kernel_array(w, typenum, False)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(y)
-    if cnp.PyArray_SIZE(x) != n or C < 1 or inner < 1 or n % (C * inner) or cnp.PyArray_SIZE(w) != C:
-        raise ValueError("prelu_forward: arrays differ in size or do not split into (outer, C, inner)")
-    if n == 0:
-        return
-    cdef _Layout L = _layout(n, C, inner)
-    cdef cnp.ndarray e = _tile_values(w, &L)
-    cdef const void* ep = cnp.PyArray_DATA(e)
-    cdef const void* xp = cnp.PyArray_DATA(x)
-    cdef void* yp = cnp.PyArray_DATA(y)
-    with nogil:
-        if typenum == cnp.NPY_FLOAT32:
-            _prelu_run(&L, <const float*>xp, <const float*>ep, <float*>yp, nthreads)
-        else:
-            _prelu_run(&L, <const double*>xp, <const double*>ep, <double*>yp, nthreads)
 
 
 cdef inline double _prelu_bwd_block(const floating* dy, const floating* x, const floating* w, floating wsc,
@@ -574,27 +543,116 @@ cdef inline double _prelu_bwd_block(const floating* dy, const floating* x, const
         return fa_prelu_bwd_f64(dy, x, wsc, dx, n)
 
 
-cdef void _prelu_bwd_run(_Layout* L, const floating* dy, const floating* x, const floating* w, floating* dx,
-                         double* part, int nthreads) noexcept nogil:
-    # the forward's layout; the weight gradient's partials as bias_act's sums
-    cdef Py_ssize_t u, g, q, off, ln, r, rend
-    cdef fa_fpflags_t flags = fa_fpflags_save()
-    for u in prange(L.units, num_threads=nthreads if nthreads > 1 and L.units > 1 else 1, schedule='static'):
-        g = u // L.m
-        q = u % L.m
-        if L.seg:
-            off = g * L.inner + q * BLOCK
-            part[u] = _prelu_bwd_block(dy + off, x + off, NULL, w[g % L.C], dx + off, NULL,
-                                       min(<Py_ssize_t>BLOCK, L.inner - q * BLOCK))
+cdef inline void _prelu_unit(_Layout* L, Py_ssize_t u, const floating* dy, const floating* x, const floating* w,
+                             floating* out, double* part) noexcept nogil:
+    # work unit u of bias_act's layout: a piece of a segment (its channel's
+    # weight as a scalar) or a column block of a group of tiles (the weight
+    # pattern of one tile).  Forward (dy NULL): out = prelu(x); backward: out
+    # = dx, the weight gradient's partials into part as bias_act's sums
+    cdef Py_ssize_t g = u // L.m, q = u % L.m, off, ln, r, rend
+    if L.seg:
+        off = g * L.inner + q * BLOCK
+        ln = min(<Py_ssize_t>BLOCK, L.inner - q * BLOCK)
+        if dy == NULL:
+            _prelu_sc(x + off, w[g % L.C], out + off, ln)
         else:
-            rend = min((g + 1) * L.G, _ntiles(L))
-            for r in range(g * L.G, rend):
-                off = r * L.T + q * BLOCK
-                ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
-                if ln <= 0:
-                    break
-                _prelu_bwd_block(dy + off, x + off, w + q * BLOCK, 0, dx + off, part + g * L.ps + q * BLOCK, ln)
+            part[u] = _prelu_bwd_block(dy + off, x + off, NULL, w[g % L.C], out + off, NULL, ln)
+        return
+    rend = min((g + 1) * L.G, _ntiles(L))
+    for r in range(g * L.G, rend):
+        off = r * L.T + q * BLOCK
+        ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
+        if ln <= 0:
+            break
+        if dy == NULL:
+            _prelu_vec(x + off, w + q * BLOCK, out + off, ln)
+        else:
+            _prelu_bwd_block(dy + off, x + off, w + q * BLOCK, 0, out + off, part + g * L.ps + q * BLOCK, ln)
+
+
+cdef void _prelu_run(_Layout* L, const floating* dy, const floating* x, const floating* w, floating* out,
+                     double* part, int nthreads) noexcept nogil:
+    # the work units over the threads, or in order on one (no OpenMP team)
+    cdef Py_ssize_t u
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    if nthreads <= 1 or L.units < 2:
+        for u in range(L.units):
+            _prelu_unit(L, u, dy, x, w, out, part)
+    else:
+        for u in prange(L.units, num_threads=nthreads, schedule='static'):
+            _prelu_unit(L, u, dy, x, w, out, part)
     fa_fpflags_restore(flags)
+
+
+cdef cnp.ndarray _prelu_go(int typenum, const void* dp, const void* xp, cnp.ndarray w, const void* wsc, void* op,
+                           Py_ssize_t n, Py_ssize_t C, Py_ssize_t inner, int nthreads):
+    # prelu over n > 0 elements of typenum viewed as (outer, C, inner), with
+    # the weights w (C entries of typenum) or, w None, the one at wsc (C = 1):
+    # the forward (dp NULL) op = prelu(xp), returning None, or the backward
+    # op = dx from dy = dp and x, returning dweight (float64, C entries: per
+    # channel the sum of dy x where x <= 0, in an order fixed by the shape, so
+    # the same bits for any thread count).  One weight makes the whole array
+    # one segment, whatever its length (no tile of copies to build).
+    cdef _Layout L
+    if C == 1:
+        L.n = n
+        L.C = 1
+        L.inner = L.T = L.ps = n
+        L.seg = True
+        L.G = 1
+        L.m = L.units = L.nparts = (n + BLOCK - 1) // BLOCK
+    else:
+        L = _layout(n, C, inner)
+        if dp != NULL and not L.seg:
+            _group_tiles(&L, max(L.G, 64))     # at most one partial per 64 elements
+    cdef cnp.ndarray e = _tile_values(w, &L) if w is not None else None
+    cdef const void* ep = (<const void*>cnp.PyArray_DATA(e)) if e is not None else wsc
+    cdef cnp.npy_intp dim = C
+    cdef cnp.ndarray res = None
+    cdef double* pp = NULL
+    if dp != NULL:
+        res = cnp.PyArray_ZEROS(1, &dim, cnp.NPY_FLOAT64, 0)
+        pp = <double*>calloc(max(L.nparts, 1), sizeof(double))
+        if pp == NULL:
+            raise MemoryError()
+    try:
+        with nogil:
+            if typenum == cnp.NPY_FLOAT32:
+                _prelu_run(&L, <const float*>dp, <const float*>xp, <const float*>ep, <float*>op, pp, nthreads)
+            else:
+                _prelu_run(&L, <const double*>dp, <const double*>xp, <const double*>ep, <double*>op, pp, nthreads)
+            if pp != NULL:
+                _fold(&L, <const double*>pp, <double*>cnp.PyArray_DATA(res))
+    finally:
+        free(pp)
+    return res
+
+
+cdef int _prelu_arrays(str fname, cnp.ndarray dy, cnp.ndarray x, cnp.ndarray w, cnp.ndarray out, Py_ssize_t C,
+                       Py_ssize_t inner) except -1:
+    # the checks of prelu_forward / prelu_backward (dy None: the forward)
+    cdef int typenum = cnp.PyArray_TYPE(x)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError("%s: float32 or float64 arrays" % fname)
+    _kernel_array(x, typenum, False)
+    _kernel_array(out, typenum, True)
+    _kernel_array(w, typenum, False)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(out)
+    if dy is not None:
+        _kernel_array(dy, typenum, False)
+    if (cnp.PyArray_SIZE(x) != n or (dy is not None and cnp.PyArray_SIZE(dy) != n) or C < 1 or inner < 1
+            or n % (C * inner) or cnp.PyArray_SIZE(w) != C):
+        raise ValueError("%s: arrays differ in size or do not split into (outer, C, inner)" % fname)
+    return typenum
+
+
+def prelu_forward(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, Py_ssize_t C, Py_ssize_t inner, int nthreads):
+    """y = x if x > 0 else w[c] x, the arrays viewed as (outer, C, inner) (w has
+    C entries); C-contiguous, aligned, native arrays of one float dtype."""
+    cdef int typenum = _prelu_arrays("prelu_forward", None, x, w, y, C, inner)
+    if cnp.PyArray_SIZE(y):
+        _prelu_go(typenum, NULL, cnp.PyArray_DATA(x), w, NULL, cnp.PyArray_DATA(y), cnp.PyArray_SIZE(y), C, inner,
+                  nthreads)
 
 
 def prelu_backward(cnp.ndarray dy, cnp.ndarray x, cnp.ndarray w, cnp.ndarray dx, Py_ssize_t C, Py_ssize_t inner,
@@ -603,61 +661,62 @@ def prelu_backward(cnp.ndarray dy, cnp.ndarray x, cnp.ndarray w, cnp.ndarray dx,
     per channel, the sum of dy x where x <= 0, in an order fixed by the shape
     (the same bits for any thread count).  Arrays as prelu_forward's; dx may
     be dy or x."""
-    cdef int typenum = cnp.PyArray_TYPE(x)
-    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        raise ValueError("prelu_backward: float32 or float64 arrays")
-    _kernel_array(dy, typenum, False)
-    _kernel_array(x, typenum, False)
-    _kernel_array(dx, typenum, True)
-    _kernel_array(w, typenum, False)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(dx)
-    if (cnp.PyArray_SIZE(x) != n or cnp.PyArray_SIZE(dy) != n or C < 1 or inner < 1 or n % (C * inner)
-            or cnp.PyArray_SIZE(w) != C):
-        raise ValueError("prelu_backward: arrays differ in size or do not split into (outer, C, inner)")
+    cdef int typenum = _prelu_arrays("prelu_backward", dy, x, w, dx, C, inner)
     cdef cnp.npy_intp dim = C
-    cdef cnp.ndarray res = cnp.PyArray_ZEROS(1, &dim, cnp.NPY_FLOAT64, 0)
-    if n == 0:
-        return res
-    cdef _Layout L = _layout(n, C, inner)
-    if not L.seg:
-        _group_tiles(&L, max(L.G, 64))     # at most one partial per 64 elements
-    cdef cnp.ndarray e = _tile_values(w, &L)
-    cdef double* pp = <double*>calloc(max(L.nparts, 1), sizeof(double))
-    if pp == NULL:
-        raise MemoryError()
-    cdef const void* ep = cnp.PyArray_DATA(e)
-    cdef const void* dp = cnp.PyArray_DATA(dy)
-    cdef const void* xp = cnp.PyArray_DATA(x)
-    cdef void* op = cnp.PyArray_DATA(dx)
-    try:
-        with nogil:
-            if typenum == cnp.NPY_FLOAT32:
-                _prelu_bwd_run(&L, <const float*>dp, <const float*>xp, <const float*>ep, <float*>op, pp, nthreads)
-            else:
-                _prelu_bwd_run(&L, <const double*>dp, <const double*>xp, <const double*>ep, <double*>op, pp,
-                               nthreads)
-            _fold(&L, <const double*>pp, <double*>cnp.PyArray_DATA(res))
-    finally:
-        free(pp)
-    return res
+    if cnp.PyArray_SIZE(dx) == 0:
+        return cnp.PyArray_ZEROS(1, &dim, cnp.NPY_FLOAT64, 0)
+    return _prelu_go(typenum, cnp.PyArray_DATA(dy), cnp.PyArray_DATA(x), w, NULL, cnp.PyArray_DATA(dx),
+                     cnp.PyArray_SIZE(dx), C, inner, nthreads)
 
 
-cdef int _prelu_plain(object x, object w, object axis, Py_ssize_t* C, Py_ssize_t* inner) except -2:
-    # the typenum of the common prelu call (plain x, weight a plain finite 1-D
-    # array of x's dtype with x.shape[axis] entries, int axis), -1 otherwise
+cdef int _prelu_plain(object x, object w, object axis, Py_ssize_t* C, Py_ssize_t* inner, double* wsc,
+                      int* wnd) except -2:
+    # the typenum of the common prelu call, -1 otherwise: x plain, axis an
+    # int, and a finite weight that is either
+    # - a plain 1-D array of x's dtype with x.shape[axis] entries (*wnd = -1);
+    # - one weight for every element (C = 1, *wsc its value in x's dtype): a
+    #   Python float, a NumPy float64 or float32 scalar (*wnd = 0), or a plain
+    #   array of x's dtype with one entry, 0-d or 1-D (*wnd: its ndim, which
+    #   dweight takes); the axis is not used then (as on the general path)
     if not cnp.PyArray_Check(x) or type(axis) is not int:
         return -1
     cdef cnp.ndarray xa = <cnp.ndarray>x
     cdef int typenum = cnp.PyArray_TYPE(xa), nd = cnp.PyArray_NDIM(xa), i
     cdef Py_ssize_t ax = <Py_ssize_t>axis
-    if (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64) or nd < 1 or not _plain(x, typenum):
-        return -1
+    cdef double v
+    cdef float vf
+    cdef fa_fpflags_t flags
+    if (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64) or nd == 0 or not _plain(x, typenum):
+        return -1                               # (0-d x: the general path returns a NumPy scalar)
+    wnd[0] = 0
+    if isinstance(w, float) or type(w) is _NP_FLOAT32:
+        v = w
+    elif _plain(w, typenum) and cnp.PyArray_NDIM(<cnp.ndarray>w) <= 1 and cnp.PyArray_SIZE(<cnp.ndarray>w) == 1:
+        wnd[0] = cnp.PyArray_NDIM(<cnp.ndarray>w)
+        if typenum == cnp.NPY_FLOAT32:
+            v = (<const float*>cnp.PyArray_DATA(<cnp.ndarray>w))[0]
+        else:
+            v = (<const double*>cnp.PyArray_DATA(<cnp.ndarray>w))[0]
+    else:
+        wnd[0] = -1
+    if wnd[0] >= 0:
+        if typenum == cnp.NPY_FLOAT32:
+            flags = fa_fpflags_save()           # (a double beyond float's range: inf, the flag not left set)
+            vf = <float>v
+            fa_fpflags_restore(flags)
+            v = vf
+        if not v - v == 0:                      # inf or nan: the general path says so
+            return -1
+        wsc[0] = v
+        C[0] = 1
+        inner[0] = cnp.PyArray_SIZE(xa)
+        return typenum
     if ax < 0:
         ax += nd
     if not 0 <= ax < nd or not _plain(w, typenum) or cnp.PyArray_NDIM(<cnp.ndarray>w) != 1 \
             or cnp.PyArray_DIM(<cnp.ndarray>w, 0) != cnp.PyArray_DIM(xa, ax) or cnp.PyArray_DIM(xa, ax) == 0:
         return -1
-    if not all_finite(<cnp.ndarray>w):
+    if not _arr_finite(<cnp.ndarray>w):
         return -1
     C[0] = cnp.PyArray_DIM(xa, ax)
     inner[0] = 1
@@ -666,52 +725,179 @@ cdef int _prelu_plain(object x, object w, object axis, Py_ssize_t* C, Py_ssize_t
     return typenum
 
 
+cdef object _NP_FLOAT32 = numpy.float32
+
+
+cdef cnp.ndarray _prelu_fast_go(int typenum, object dy, object x, object w, double wsc, int wnd, object out,
+                                Py_ssize_t C, Py_ssize_t inner, Py_ssize_t grain, object threads):
+    # _prelu_go for prelu_fast / prelu_backward_fast (dy None: the forward)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(<cnp.ndarray>x)
+    cdef float wf = <float>wsc
+    cdef const void* wp = (<const void*>&wf) if typenum == cnp.NPY_FLOAT32 else (<const void*>&wsc)
+    return _prelu_go(typenum, cnp.PyArray_DATA(<cnp.ndarray>dy) if dy is not None else NULL,
+                     cnp.PyArray_DATA(<cnp.ndarray>x), w if wnd < 0 else None, wp,
+                     cnp.PyArray_DATA(<cnp.ndarray>out), n, C, inner, threads() if n >= grain else 1)
+
+
 def prelu_fast(object x, object w, object axis, object out, Py_ssize_t grain, object threads):
     """prelu's forward for the common call (see _prelu_plain; out None, x or a
     disjoint plain array of x's shape), or None to decline."""
     cdef Py_ssize_t C, inner
-    cdef int typenum = _prelu_plain(x, w, axis, &C, &inner)
+    cdef double wsc
+    cdef int wnd
+    cdef int typenum = _prelu_plain(x, w, axis, &C, &inner, &wsc, &wnd)
     if typenum < 0:
         return None
     y = _fast_target(out, cnp.PyArray_NDIM(<cnp.ndarray>x), cnp.PyArray_DIMS(<cnp.ndarray>x), typenum, (x,))
     if y is None:
         return None
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(<cnp.ndarray>x)
-    if n:
-        prelu_forward((<cnp.ndarray>x).reshape(n), w, (<cnp.ndarray>y).reshape(n), C, inner,
-                      threads() if n >= grain else 1)
+    if cnp.PyArray_SIZE(<cnp.ndarray>x):
+        _prelu_fast_go(typenum, None, x, w, wsc, wnd, y, C, inner, grain, threads)
     return y
 
 
 def prelu_backward_fast(object dy, object x, object w, object axis, object out, Py_ssize_t grain, object threads,
                         bint dw64):
-    """prelu's backward for the common call (x as prelu_fast's, dy a plain
-    array of x's shape and dtype, out None, dy, x or disjoint): (dx, dweight in
-    x's dtype, or float64 with dw64), or None to decline."""
-    cdef Py_ssize_t C, inner
-    cdef int typenum = _prelu_plain(x, w, axis, &C, &inner)
+    """prelu's backward for the common call (x and the weight as prelu_fast's,
+    dy a plain array of x's shape and dtype, out None, dy, x or disjoint):
+    (dx, dweight in x's dtype and the weight's shape, or 1-D float64 with
+    dw64), or None to decline."""
+    cdef Py_ssize_t C, inner, c
+    cdef double wsc
+    cdef int wnd
+    cdef int typenum = _prelu_plain(x, w, axis, &C, &inner, &wsc, &wnd)
     if typenum < 0 or not _plain(dy, typenum) or not _same_shape(<cnp.ndarray>dy, <cnp.ndarray>x):
         return None
     dx = _fast_target(out, cnp.PyArray_NDIM(<cnp.ndarray>x), cnp.PyArray_DIMS(<cnp.ndarray>x), typenum, (x, dy))
     if dx is None:
         return None
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(<cnp.ndarray>x), c
-    cdef cnp.ndarray dw = numpy.zeros(C)
-    if n:
-        dw = prelu_backward((<cnp.ndarray>dy).reshape(n), (<cnp.ndarray>x).reshape(n), w,
-                            (<cnp.ndarray>dx).reshape(n), C, inner, threads() if n >= grain else 1)
-    if dw64 or typenum == cnp.NPY_FLOAT64:
-        return dx, dw
-    # rounded to float32 (a sum beyond its range is inf), the overflow flag not left behind
     cdef cnp.npy_intp dim = C
-    cdef cnp.ndarray d32 = cnp.PyArray_EMPTY(1, &dim, cnp.NPY_FLOAT32, 0)
+    cdef cnp.ndarray dw
+    if cnp.PyArray_SIZE(<cnp.ndarray>x):
+        dw = _prelu_fast_go(typenum, dy, x, w, wsc, wnd, dx, C, inner, grain, threads)
+    else:
+        dw = cnp.PyArray_ZEROS(1, &dim, cnp.NPY_FLOAT64, 0)
+    if dw64:
+        return dx, dw
+    # in x's dtype (float32: a sum beyond its range is inf, the overflow flag
+    # not left behind) and the weight's shape
+    cdef cnp.ndarray res = cnp.PyArray_EMPTY(wnd if wnd >= 0 else 1, &dim, typenum, 0)
     cdef const double* src = <const double*>cnp.PyArray_DATA(dw)
-    cdef float* dst = <float*>cnp.PyArray_DATA(d32)
     cdef fa_fpflags_t flags = fa_fpflags_save()
-    for c in range(C):
-        dst[c] = <float>src[c]
+    if typenum == cnp.NPY_FLOAT32:
+        for c in range(C):
+            (<float*>cnp.PyArray_DATA(res))[c] = <float>src[c]
+    else:
+        memcpy(cnp.PyArray_DATA(res), src, C * sizeof(double))
     fa_fpflags_restore(flags)
-    return dx, d32
+    return dx, res
+
+
+# ================================================================ rrelu
+
+cdef extern from "fa_math.h" nogil:
+    double fa_uniform(uint64_t seed, uint64_t i)
+
+
+cdef inline void _rrelu_fwd_block(const floating* x, floating* y, Py_ssize_t n, uint64_t seed, uint64_t base,
+                                  double lower, double width) noexcept nogil:
+    # n elements drawing indices base, base + 1, ...: the slope of index i is
+    # lower + width U(seed, i) (fa_uniform, whose 64-bit products AVX-512
+    # vectorizes), applied as leaky_relu applies alpha (float32: the same
+    # split product, the slope split by fa_splitf_trunc, whose loop SSE2
+    # vectorizes; the same pair for slopes in float's normal range)
+    cdef Py_ssize_t i
+    cdef double s
+    cdef float sh, sl
+    cdef floating v
+    for i in range(n):
+        s = lower + width * fa_uniform(seed, base + <uint64_t>i)
+        if floating is float:
+            _ops.fa_splitf_trunc(s, &sh, &sl)
+            v = x[i]
+            y[i] = _ops.fa_mulf_split(v, sh, sl) if v < 0 else v
+        else:
+            y[i] = _ops.leaky_relu_fwd(x[i], s, 0.0)
+
+
+cdef inline void _rrelu_bwd_block(const floating* dy, const floating* x, floating* dx, Py_ssize_t n, uint64_t seed,
+                                  uint64_t base, double lower, double width) noexcept nogil:
+    # the same slopes as leaky_relu's backward applies alpha
+    cdef Py_ssize_t i
+    for i in range(n):
+        dx[i] = _ops.leaky_relu_bwd(dy[i], x[i], lower + width * fa_uniform(seed, base + <uint64_t>i), 0.0)
+
+
+cdef void _rrelu_run(const floating* a, const floating* b, floating* out, Py_ssize_t rows, Py_ssize_t run,
+                     const int64_t* starts, uint64_t seed, double lower, double width, bint backward,
+                     int nthreads) noexcept nogil:
+    # rows of run elements, row r's element j drawing index starts[r] + j (r
+    # run + j without starts), in blocks of BLOCK over the threads or in
+    # order on one (no OpenMP team)
+    cdef Py_ssize_t nb = (run + BLOCK - 1) // BLOCK, u
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    if nthreads <= 1 or rows * nb < 2:
+        for u in range(rows * nb):
+            _rrelu_unit(a, b, out, u, nb, run, starts, seed, lower, width, backward)
+    else:
+        for u in prange(rows * nb, num_threads=nthreads, schedule='static'):
+            _rrelu_unit(a, b, out, u, nb, run, starts, seed, lower, width, backward)
+    fa_fpflags_restore(flags)
+
+
+cdef inline void _rrelu_unit(const floating* a, const floating* b, floating* out, Py_ssize_t u, Py_ssize_t nb,
+                             Py_ssize_t run, const int64_t* starts, uint64_t seed, double lower, double width,
+                             bint backward) noexcept nogil:
+    cdef Py_ssize_t r = u // nb, q = u % nb, off = r * run + q * BLOCK
+    cdef uint64_t base = (<uint64_t>starts[r] if starts != NULL else <uint64_t>(r * run)) + <uint64_t>(q * BLOCK)
+    cdef Py_ssize_t ln = min(<Py_ssize_t>BLOCK, run - q * BLOCK)
+    if backward:
+        _rrelu_bwd_block(a + off, b + off, out + off, ln, seed, base, lower, width)
+    else:
+        _rrelu_fwd_block(a + off, out + off, ln, seed, base, lower, width)
+
+
+def rrelu_train(cnp.ndarray a, cnp.ndarray b, cnp.ndarray out, double lower, double upper, uint64_t seed,
+                bint backward, int nthreads, cnp.ndarray starts=None):
+    """Training-mode rrelu with slopes s_i = lower + (upper - lower) U(seed, i):
+    forward (a = x, b unused): out = x if x > 0 else s_i x;
+    backward (a = dy, b = x): out = dy (1 if x > 0 else s_i), the same s_i.
+    C-contiguous, aligned, native arrays of one float dtype and size.
+
+    i is the element's index in the arrays; with `starts` (int64, C-contiguous),
+    the arrays are len(starts) rows of equal length and element j of row r has
+    the index starts[r] + j instead: a block of a larger array, given its rows'
+    flat indices there, draws the slopes that array draws (fastact._dask).
+    The slopes depend on (seed, i) alone: the same bits for any thread count
+    and instruction set."""
+    cdef int typenum = cnp.PyArray_TYPE(out)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError("rrelu_train: float32 or float64 arrays")
+    _kernel_array(a, typenum, False)
+    _kernel_array(b, typenum, False)
+    _kernel_array(out, typenum, True)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(out), rows = 1
+    cdef const int64_t* sp = NULL
+    if starts is not None:
+        if cnp.PyArray_TYPE(starts) != cnp.NPY_INT64 or not cnp.PyArray_IS_C_CONTIGUOUS(starts) \
+                or not cnp.PyArray_ISALIGNED(starts) or not cnp.PyArray_ISNOTSWAPPED(starts):
+            raise ValueError("rrelu_train: starts must be a C-contiguous native int64 array")
+        rows = cnp.PyArray_SIZE(starts)
+        sp = <const int64_t*>cnp.PyArray_DATA(starts)
+    if cnp.PyArray_SIZE(a) != n or cnp.PyArray_SIZE(b) != n or (rows and n % rows):
+        raise ValueError("rrelu_train: arrays differ in size or do not split into len(starts) rows")
+    if n == 0 or rows == 0:
+        return
+    cdef const void* ap = cnp.PyArray_DATA(a)
+    cdef const void* bp = cnp.PyArray_DATA(b)
+    cdef void* op = cnp.PyArray_DATA(out)
+    with nogil:
+        if typenum == cnp.NPY_FLOAT32:
+            _rrelu_run(<const float*>ap, <const float*>bp, <float*>op, rows, n // rows, sp, seed, lower,
+                       upper - lower, backward, nthreads)
+        else:
+            _rrelu_run(<const double*>ap, <const double*>bp, <double*>op, rows, n // rows, sp, seed, lower,
+                       upper - lower, backward, nthreads)
 
 
 # ================================================================ maxout

@@ -76,6 +76,7 @@ cdef extern from "fa_math32.h" nogil:
     float FOURF "4.0f"
     float EXPN2_CLAMPF "104.0f"     # fa_expn2's clamp: exp(-104) 2^32 below it
     void fa_splitf(double c, float *hi, float *lo)
+    void fa_splitf_trunc(double c, float *hi, float *lo)
     float fa_mulf_split(float x, float hi, float lo)
     float fa_float_down(double v)
     float fa_softsignf(float x)

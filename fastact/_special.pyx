@@ -1,22 +1,14 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True, embedsignature=True
 #
-# Kernels that are not one-in-one-out elementwise and not row-wise (softmax
-# and log_softmax live in _rows.pxi, compiled per ISA with the elementwise
-# kernels; prelu and maxout live in _fused.pxi, per ISA): rrelu in training
-# mode (per-element noise from a seed); and the OpenMP/build facts the
-# Python side reports.
-#
-# Notes
-# -----
-# - Arrays arrive C-contiguous with the reduced axis last (the wrapper moves
-#   and copies as needed); kernels never check and never raise.
-# - rrelu noise of element i is a function of (seed, i) only; a block of a
-#   larger array may be given its rows' indices in that array (dask).
+# What is compiled once, for the baseline instruction set (the kernels are
+# per ISA: elementwise in _elementwise.pyx.tp, softmax and log_softmax in
+# _rows.pxi, prelu, maxout and training rrelu in _fused.pxi): the OpenMP and
+# build facts the Python side reports, the copies that keep the caller's
+# floating-point flags, and the math helpers' and rrelu noise's Python twins
+# for the tests.
 
 from cython.parallel cimport prange
-from cython cimport floating
 from libc.stdint cimport uint64_t, int64_t
-cimport fastact._ops as _ops
 
 cdef extern from "fa_math.h" nogil:
     ctypedef int fa_fpflags_t
@@ -57,49 +49,11 @@ def build_facts():
 
 
 # ---------------------------------------------------------- rrelu (train)
+# (the kernel is _elementwise's rrelu_train, per instruction set; this is the
+# Python twin of its noise, for the tests)
 
 cdef inline double _rrelu_slope(uint64_t seed, uint64_t i, double lower, double width) noexcept nogil:
     return lower + width * fa_uniform(seed, i)
-
-
-cdef inline floating _rrelu_one(floating a, floating b, uint64_t seed, uint64_t i, double lower, double width,
-                                bint backward) noexcept nogil:
-    if backward:
-        return _ops.leaky_relu_bwd(a, b, _rrelu_slope(seed, i, lower, width), 0.0)
-    return _ops.leaky_relu_fwd(a, _rrelu_slope(seed, i, lower, width), 0.0)
-
-
-def rrelu_train(const floating[::1] a, const floating[::1] b, floating[::1] out, double lower, double upper,
-                uint64_t seed, bint backward, int nthreads, const int64_t[::1] starts=None):
-    """Training-mode rrelu with slopes s_i = lower + (upper - lower) U(seed, i):
-    forward (a = x, b unused): out = x if x > 0 else s_i x;
-    backward (a = dy, b = x): out = dy (1 if x > 0 else s_i), the same s_i.
-
-    i is the element's index in the arrays; with `starts`, the arrays are
-    len(starts) rows of equal length and element j of row r has the index
-    starts[r] + j instead: a block of a larger array, given its rows' flat
-    indices there, draws the slopes that array draws (fastact._dask)."""
-    cdef Py_ssize_t n = out.shape[0], i, r, j, run
-    cdef Py_ssize_t rows = 1 if starts is None else starts.shape[0]
-    cdef uint64_t base = 0
-    cdef double width = upper - lower
-    cdef fa_fpflags_t flags
-    if n == 0 or rows == 0:
-        return
-    run = n // rows
-    if starts is not None:
-        base = <uint64_t>starts[0]
-    with nogil:
-        flags = fa_fpflags_save()
-        if rows == 1:
-            for i in prange(n, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
-                out[i] = _rrelu_one(a[i], b[i], seed, base + i, lower, width, backward)
-        else:
-            for r in prange(rows, num_threads=nthreads if nthreads > 1 else 1, schedule='static'):
-                for j in range(run):
-                    i = r * run + j
-                    out[i] = _rrelu_one(a[i], b[i], seed, <uint64_t>starts[r] + j, lower, width, backward)
-        fa_fpflags_restore(flags)
 
 
 def rrelu_slopes(Py_ssize_t n, double lower, double upper, uint64_t seed):

@@ -99,3 +99,26 @@ def test_eval_mode_uses_mean_slope(name):
     np.testing.assert_allclose(g, [0.2, 0.2, 0.2, 1.0], rtol=1e-15)
     # training=False ignores the seed
     util.assert_same(util.forward(name, x, {"lower": 0.1, "upper": 0.3, "seed": 5}), got)
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+def test_training_is_leaky_relu_with_each_slope(dtype, rng):
+    """Training mode gives, bit for bit, leaky_relu (and its backward) at each
+    element's slope from rrelu_slopes, across the kernel's blocks of 2048
+    elements and on one thread or two."""
+    n = 5000
+    x = rng.uniform(-3, 3, n).astype(dtype)
+    x[::7] = -x[::7]
+    dy = rng.uniform(-2, 2, n).astype(dtype)
+    p = {"training": True, "seed": 12345, "lower": 0.05, "upper": 0.45}
+    slopes = _special.rrelu_slopes(n, 0.05, 0.45, 12345)
+    picks = sorted(set(range(0, n, 17)) | {0, 2047, 2048, 2049, 4095, 4096, n - 1})
+    for nt in (1, 2):
+        with fa.threads(nt):
+            y = fa.rrelu(x, **p)
+            dx = fa.rrelu_backward(dy, x, **p)
+        for i in picks:
+            a = float(slopes[i])
+            util.assert_same(y[i:i + 1], fa.leaky_relu(x[i:i + 1], alpha=a), "rrelu[%d] vs leaky_relu" % i)
+            util.assert_same(dx[i:i + 1], fa.leaky_relu_backward(dy[i:i + 1], x[i:i + 1], alpha=a),
+                             "rrelu_backward[%d] vs leaky_relu_backward" % i)

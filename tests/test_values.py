@@ -180,6 +180,65 @@ def test_prelu_fast_path_is_the_general_path(dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("form", ["float", "np.float64", "np.float32", "0-d", "1-entry", "1-entry-other-dtype", "int"])
+def test_prelu_one_weight_fast_path(form, dtype, rng):
+    """One weight for the whole array, as a Python or NumPy scalar or an array
+    of one entry: the C path gives the Python path's bits (an axis that is a
+    NumPy integer takes that one) and the reference's values, forward and
+    backward; dweight has the weight's shape and x's dtype; the axis is not
+    used (out of range is fine, as on the general path)."""
+    value = -0.3 if form != "int" else -1
+    weight = {"float": value, "np.float64": np.float64(value), "np.float32": np.float32(value),
+              "0-d": np.array(value, dtype), "1-entry": np.array([value], dtype),
+              "1-entry-other-dtype": np.array([value], np.float64 if dtype == np.float32 else np.float32),
+              "int": value}[form]
+    wk = np.float64(np.asarray(weight, dtype))        # the weight in x's dtype
+    t = TOL[dtype]
+    for shape in [(7,), (10, 100), (3, 5, 300), (2, 4500)]:
+        x = rng.uniform(-3, 3, shape).astype(dtype)
+        dy = rng.uniform(-2, 2, shape).astype(dtype)
+        want = fa.prelu(x, weight, axis=np.int64(1))
+        util.assert_same(fa.prelu(x, weight), want, "prelu %s %s" % (form, shape))
+        util.assert_same(fa.prelu(x, weight, axis=5), want, "prelu %s %s axis=5" % (form, shape))
+        util.assert_close(want, ref.prelu(x.astype(np.float64), wk, 1), t["rtol"], t["atol"],
+                          what="prelu %s vs reference" % form)
+        o = np.empty_like(x)
+        assert fa.prelu(x, weight, out=o) is o
+        util.assert_same(o, want, "prelu %s out=" % form)
+        wdx, wdw = fa.prelu_backward(dy, x, weight, axis=np.int64(1))
+        for out in ("new", "other", "dy"):
+            d = dy.copy()
+            o = {"new": None, "other": np.empty_like(x), "dy": d}[out]
+            dx, dw = fa.prelu_backward(d, x, weight, out=o)
+            util.assert_same(dx, wdx, "prelu_backward dx %s out=%s" % (form, out))
+            util.assert_same(dw, wdw, "prelu_backward dweight %s" % form)
+            assert dw.dtype == dtype and dw.shape == np.shape(weight), (dw.dtype, dw.shape)
+        rdx, rdw = ref.prelu_backward(dy.astype(np.float64), x.astype(np.float64), wk, 1)
+        util.assert_close(wdx, rdx, t["rtol"], t["atol"], what="prelu_backward dx %s vs reference" % form)
+        util.assert_close(np.float64(wdw), rdw, 1e-6, 1e-6 * np.sum(np.abs(x.astype(np.float64) * dy)),
+                          what="prelu_backward dweight %s vs reference" % form)
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("weight", [np.inf, -np.inf, np.nan, 1e300, np.array([np.nan]), np.array(np.inf)],
+                         ids=["inf", "-inf", "nan", "1e300", "[nan]", "0-d inf"])
+def test_prelu_one_weight_not_finite(weight, dtype):
+    """A weight that is not finite in x's dtype (1e300 is inf in float32)
+    raises, on the C path's inputs too, and writes nothing."""
+    x = np.linspace(-2, 2, 50).astype(dtype)
+    o = np.full_like(x, 7)
+    if dtype == np.float64 and np.isfinite(weight).all():
+        assert np.isfinite(fa.prelu(x, weight)).all()
+        return
+    with np.errstate(all="raise"):
+        with pytest.raises(ValueError, match="prelu.*finite"):
+            fa.prelu(x, weight, out=o)
+        with pytest.raises(ValueError, match="prelu_backward.*finite"):
+            fa.prelu_backward(x, x, weight, out=o)
+    assert (o == 7).all()
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
 @pytest.mark.parametrize("weight", ["scalar", "channels"])
 @pytest.mark.parametrize("name", util.name_params([n for op, n in util.NAMES if op.kind == "prelu"]))
 def test_prelu_backward_finite_differences(name, weight, dtype, rng):

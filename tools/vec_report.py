@@ -5,9 +5,9 @@ Compiles the generated ``fastact/_elementwise.c`` (produced by any build:
 build_ext --inplace``) with the build's own flags plus ``-fopt-info-vec``, maps
 each "loop vectorized" line to the C function it falls in, and prints one row
 per elementwise kernel loop (forward and backward, float32 and float64) and
-per row-kernel loop of softmax/log_softmax (_rows.pxi) and of maxout
-(_fused.pxi; GCC reports a loop of an inlined function at that function's
-lines).  The loops of
+per row-kernel loop of softmax/log_softmax (_rows.pxi) and of maxout, prelu
+and training rrelu (_fused.pxi; GCC reports a loop of an inlined function at
+that function's lines).  The loops of
 INTERLEAVED_LOOPS (_registry.py) are fa_loop.h's, inlined once per aliasing
 form: they are read from GCC's vectorizer dump, per function, and count as
 vectorized when every form is.  Exits 1 if any loop was not vectorized.
@@ -39,7 +39,10 @@ ROW_LOOPS = {("softmax_write", "f32"),
              ("softmax_write", "f64"), ("log_softmax_write", "f32"), ("log_softmax_write", "f64"),
              ("softmax_bwd_row", "f32"), ("softmax_bwd_row", "f64"),
              ("maxout_block", "f32"), ("maxout_block", "f64"),
-             ("maxout_bwd_block", "f32"), ("maxout_bwd_block", "f64")}
+             ("maxout_bwd_block", "f32"), ("maxout_bwd_block", "f64"),
+             ("prelu_vec", "f32"), ("prelu_vec", "f64"), ("prelu_sc", "f32"), ("prelu_sc", "f64"),
+             ("rrelu_fwd_block", "f32"), ("rrelu_fwd_block", "f64"),
+             ("rrelu_bwd_block", "f32"), ("rrelu_bwd_block", "f64")}
 # fa_rows.h's row sums (inlined into the row kernels; GCC reports their loops
 # at the header's lines): each must have a vectorized loop
 HEADER = os.path.join(ROOT, "fastact", "_src", "fa_rows.h")

@@ -68,9 +68,9 @@ typedef int64_t fa_count_f64_t;
     static inline void fa_prelu_bwd_into_##sfx(const T *dy, const T *x, const T *w, T *dx,   \
                                                double *acc, ptrdiff_t n) {                   \
         FA_SIMD for (ptrdiff_t j = 0; j < n; j++) {                                          \
-            T xv = x[j], dv = dy[j];                                                         \
+            T xv = x[j], dv = dy[j], wv = w[j];                                              \
             acc[j] += xv > 0 ? 0.0 : (double)dv * (double)xv;                                \
-            dx[j] = xv > 0 ? dv : (xv != xv ? xv : dv * w[j]);                               \
+            dx[j] = xv > 0 ? dv : (xv != xv ? xv : dv * wv);                                 \
         }                                                                                    \
     }                                                                                        \
     static inline double fa_prelu_bwd_##sfx(const T *dy, const T *x, T w, T *dx, ptrdiff_t n) { \

@@ -589,6 +589,19 @@ FA_INLINE32 void fa_splitf(double c, float *hi, float *lo)
     *lo = (float)(c - (double)h);
 }
 
+/* fa_splitf's pair for a c that changes from element to element (rrelu's
+ * slopes), c in float's normal range: hi is c's leading 24 bits (its low 29
+ * bits cleared: c rounded toward zero), lo the rest rounded.  fa_splitf's
+ * comparison of doubles steering a float (a mask narrowed from 64 to 32 bits)
+ * kept such loops scalar under SSE2; here everything but the last two
+ * conversions is in double. */
+FA_INLINE32 void fa_splitf_trunc(double c, float *hi, float *lo)
+{
+    double h = fa_asdouble(fa_asuint64(c) & ~(uint64_t)0x1fffffff);
+    *hi = (float)h;                     /* exact */
+    *lo = (float)(c - h);
+}
+
 /* (hi + lo) x rounded once, for hi and lo from fa_splitf: with an FMA in
  * float (lo x within 2^-48 of the product, so the correctly rounded product
  * but within 2^-48 of a tie; exactly it where lo = 0), without one in double
