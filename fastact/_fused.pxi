@@ -725,8 +725,6 @@ cdef int _prelu_plain(object x, object w, object axis, Py_ssize_t* C, Py_ssize_t
     return typenum
 
 
-cdef object _NP_FLOAT32 = numpy.float32
-
 
 cdef cnp.ndarray _prelu_fast_go(int typenum, object dy, object x, object w, double wsc, int wnd, object out,
                                 Py_ssize_t C, Py_ssize_t inner, Py_ssize_t grain, object threads):

@@ -44,7 +44,12 @@ def test_declines_what_it_must():
     assert K.fast_forward(k, x.astype(np.float16), None, *args) is None        # other dtype
     assert K.fast_forward(k, x.astype(">f4"), None, *args) is None            # byte-swapped
     assert K.fast_forward(k, x[::2], None, *args) is None                     # strided
-    assert K.fast_forward(k, list(x), None, *args) is None                    # not an array
+    assert K.fast_forward(k, [1, 2], None, *args) is None                      # ints (general path: float64)
+    assert K.fast_forward(k, [[1.0], [2.0, 3.0]], None, *args) is None         # ragged
+    assert K.fast_forward(k, 2, None, *args) is None                           # a Python int
+    assert K.fast_forward(k, 2.0, np.empty((), np.float64), *args) is None     # a scalar with out
+    assert K.fast_forward(k, np.float16(2), None, *args) is None               # a float16 scalar
+    assert K.fast_forward(k, "2.0", None, *args) is None                       # a string
     assert K.fast_forward(k, x, np.empty(64, np.float64), *args) is None      # out of another dtype
     assert K.fast_forward(k, x, np.empty(63, np.float32), *args) is None      # out of another shape
     ro = np.empty(64, np.float32)
@@ -54,6 +59,42 @@ def test_declines_what_it_must():
     assert K.fast_forward(k, buf[:-1], buf[1:], *args) is None                # partial overlap
     assert K.fast_forward(k, buf, buf, *args) is buf                          # exact in place is fine
     assert K.fast_backward(k, x, x[:32], None, *args) is None                 # shapes differ
+
+
+SCALARS = [0.5, -3.25, 0.0, -0.0, 7.5, -40.0, 1e300, -1e300, float("inf"), float("-inf"), float("nan")]
+
+
+@pytest.mark.parametrize("kind", ["float", "np.float64", "np.float32"])
+@pytest.mark.parametrize("op", ELEMENTWISE, ids=lambda op: op.name)
+def test_scalars_are_0d_calls(op, kind):
+    """A Python float or a NumPy float64/float32 scalar (the C path) gives
+    what the 0-d array of its dtype gives (the general path), bit for bit, as
+    a NumPy scalar of that type, as np.tanh does; no FP flag is left set."""
+    f = getattr(fa, op.name)
+    dtype = np.float32 if kind == "np.float32" else np.float64
+    for v in SCALARS:
+        with np.errstate(over="ignore"):
+            x = {"float": v, "np.float64": np.float64(v), "np.float32": np.float32(v)}[kind]
+        want = f(np.array(x, dtype))
+        got, flags = util.flags_after(lambda: f(x))
+        assert type(got) is type(want) is dtype, (type(got), type(want))
+        assert np.array_equal(np.array(got), np.array(want), equal_nan=True) and \
+            np.signbit(got) == np.signbit(want), (op.name, v, got, want)
+        assert flags == 0, "%s(%r) left FP flags 0x%x" % (op.name, x, flags)
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE, ids=lambda op: op.name)
+def test_lists_are_their_arrays(op):
+    """A list or tuple (the C path once numpy.asarray has made it an array of
+    floats) gives what its array gives; a list of ints still gives float64."""
+    f = getattr(fa, op.name)
+    vals = [0.5, -3.25, 0.0, 7.5, float("nan"), -float("inf")]
+    for x in (vals, tuple(vals), [vals, vals[::-1]], [np.float32(v) for v in vals]):
+        want = f(np.asarray(x))
+        got = f(x)
+        assert type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want, equal_nan=True)
+    assert f([1, 2, 3]).dtype == np.float64
 
 
 def test_zero_d_and_empty():

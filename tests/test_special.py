@@ -2,8 +2,6 @@
 finite values, softmax's special rows, and no floating-point warnings or
 exception flags."""
 
-import ctypes
-import ctypes.util
 import warnings
 
 import numpy as np
@@ -362,22 +360,7 @@ _EXTREMES = {
     "large_finite": [1e30, -1e30, 1e300, -1e300, 3e38, -3e38, 65504.0, -1.0],
 }
 
-_libm_path = ctypes.util.find_library("m")
-try:
-    _LIBM = ctypes.CDLL(_libm_path) if _libm_path else None
-    _LIBM.fetestexcept  # noqa: B018
-except (OSError, AttributeError):
-    _LIBM = None
-_FE_INVALID, _FE_DIVBYZERO, _FE_OVERFLOW, _FE_ALL = 0x01, 0x04, 0x08, 0x3D  # x86
-
-
-def _flags_after(fn):
-    """fn() with the FP exception flags cleared first; the flags it leaves."""
-    if _LIBM is None:
-        return fn(), 0
-    _LIBM.feclearexcept(_FE_ALL)
-    r = fn()
-    return r, _LIBM.fetestexcept(_FE_INVALID | _FE_DIVBYZERO | _FE_OVERFLOW)
+_flags_after = util.flags_after
 
 
 @pytest.mark.parametrize("dtype", [pytest.param(np.dtype(d), id=np.dtype(d).name)

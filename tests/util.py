@@ -20,6 +20,8 @@ list the functions by hand.  The pieces:
 - ``assert_refcounts_kept`` / ``assert_no_leak``: for the C fast paths.
 """
 
+import ctypes
+import ctypes.util
 import math
 import sys
 import tracemalloc
@@ -597,3 +599,24 @@ def run_python(tmp_path, code, *args, drop_env=(), timeout=240):
         env.pop(k, None)
     return subprocess.run([sys.executable, str(script)] + list(args), env=env, capture_output=True, text=True,
                           timeout=timeout)
+
+
+# ------------------------------------------------- floating-point flags
+
+_libm_path = ctypes.util.find_library("m")
+try:
+    _LIBM = ctypes.CDLL(_libm_path) if _libm_path else None
+    _LIBM.fetestexcept  # noqa: B018
+except (OSError, AttributeError):
+    _LIBM = None
+_FE_INVALID, _FE_DIVBYZERO, _FE_OVERFLOW, _FE_ALL = 0x01, 0x04, 0x08, 0x3D  # x86
+
+
+def flags_after(fn):
+    """fn() with the FP exception flags cleared first; the invalid, divide
+    and overflow flags it leaves (0 where libm cannot be loaded)."""
+    if _LIBM is None:
+        return fn(), 0
+    _LIBM.feclearexcept(_FE_ALL)
+    r = fn()
+    return r, _LIBM.fetestexcept(_FE_INVALID | _FE_DIVBYZERO | _FE_OVERFLOW)
