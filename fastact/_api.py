@@ -728,7 +728,7 @@ def _make(fname, op, backward, alias_of=None):
     ns = {"_impl": impl, "_op": op, "_defaults": defaults, "_out_arg": _out_arg,
           "_modules": sys.modules, "_on_dask": _on_dask}
     fast = _fast_path(op, backward, names, saved, ns)
-    src = "def %s(%s):\n%s%s%s    %s\n" % (fname, ", ".join(sig), fast, untuple, dask, body)
+    src = "def %s(%s):\n%s%s%s    %s\n" % (fname, ", ".join(sig), untuple, fast, dask, body)
     exec(compile(src, "<fastact.%s>" % fname, "exec"), ns)
     fn = ns[fname]
     fn.__module__ = "fastact"
