@@ -188,13 +188,11 @@ def test_fast_declines_what_it_must():
     x = np.linspace(-1, 1, 64, dtype=np.float32).reshape(4, 16)
     k = K.ROW_KERNELS["softmax"]
     args = (1 << 30, fa.get_num_threads)
-    assert K.rows_fast(k, x, x, None, 0, *args) is None                       # not the last axis
     assert K.rows_fast(k, x, x, None, True, *args) is None                    # a bool is no axis
     assert K.rows_fast(k, x, x, None, np.int64(1), *args) is None             # not an int
     assert K.rows_fast(k, x, x, None, 2, *args) is None                       # out of range
     assert K.rows_fast(k, x.astype(np.float16), None, None, -1, *args) is None
     assert K.rows_fast(k, x.astype(">f4"), None, None, -1, *args) is None     # byte-swapped
-    assert K.rows_fast(k, x[:, ::2], None, None, -1, *args) is None          # strided
     assert K.rows_fast(k, x.tolist(), None, None, -1, *args) is None          # not an array
     assert K.rows_fast(k, np.float32(1.0) * np.ones((), np.float32), None, None, -1, *args) is None  # 0-d
     assert K.rows_fast(k, x, x, np.empty((4, 16), np.float64), -1, *args) is None
@@ -207,6 +205,47 @@ def test_fast_declines_what_it_must():
     kb = K.ROW_KERNELS["softmax_backward"]
     assert K.rows_fast(kb, x, x[:2], None, -1, *args) is None                 # shapes differ
     assert K.rows_fast(kb, x, x.astype(np.float64), None, -1, *args) is None  # dtypes differ
+
+
+ROW_NAMES = ["softmax", "log_softmax"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ROW_NAMES)
+def test_other_axes_and_layouts_take_the_c_path(name, dtype):
+    """Any axis, and strided, Fortran or reversed arrays (the C path: a copy
+    with the axis swapped last, the rows put back through the same swap)
+    give the general path's bits (an axis that is a NumPy integer takes that
+    one), forward and backward, as a new C-order array or into out (plain,
+    a slice of a buffer, Fortran order, the input itself); the inputs are
+    left alone."""
+    rng = np.random.default_rng(11)
+    f, b = getattr(fa, name), getattr(fa, name + "_backward")
+    base = rng.uniform(-8, 8, (6, 7, 9)).astype(dtype)
+    layouts = {"contig": base, "fortran": np.asfortranarray(base), "strided": np.repeat(base, 2, axis=1)[:, ::2],
+               "reversed": base[::-1, :, ::-1]}
+    for lname, x in layouts.items():
+        for axis in (0, 1, 2, -1, -2, -3):
+            before = x.copy()
+            want = f(x, axis=np.int64(axis))
+            kf = K.ROW_KERNELS[name]
+            got = K.rows_fast(kf, x, x, None, axis, 1 << 30, fa.get_num_threads)
+            assert got is not None and got.flags.c_contiguous and got.dtype == dtype
+            util.assert_same(got, want, "%s %s axis=%d" % (name, lname, axis))
+            util.assert_same(f(x, axis=axis), want, "%s %s axis=%d (wrapper)" % (name, lname, axis))
+            dy = rng.uniform(-2, 2, x.shape).astype(dtype)
+            gwant = b(dy, want, axis=np.int64(axis))
+            util.assert_same(b(dy, want, axis=axis), gwant, "%s_backward %s axis=%d" % (name, lname, axis))
+            for oname in ("plain", "slice", "fortran", "input"):
+                buf = np.full(x.shape[:-1] + (2 * x.shape[-1],), 99, dtype)
+                xin = x.copy(order="K") if oname == "input" else x
+                out = {"plain": np.empty(x.shape, dtype), "slice": buf[..., 1::2],
+                       "fortran": np.asfortranarray(np.empty(x.shape, dtype)), "input": xin}[oname]
+                assert f(xin, axis=axis, out=out) is out
+                util.assert_same(out, want, "%s %s axis=%d out=%s" % (name, lname, axis, oname))
+                if oname == "slice":
+                    assert (buf[..., ::2] == 99).all()
+            util.assert_same(x, before, "input untouched")
 
 
 def test_declined_calls_raise_as_before():
