@@ -36,7 +36,6 @@
 #   call from the wrapper in C, as fast_forward does for the elementwise
 #   kernels (the general path cost about 6 us per call of 1000 float32).
 
-import numpy
 from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free
@@ -209,9 +208,14 @@ cdef struct _Layout:
 
 cdef _Layout _layout(Py_ssize_t n, Py_ssize_t C, Py_ssize_t inner):
     cdef _Layout L
-    cdef Py_ssize_t P = C * inner, npieces
+    cdef Py_ssize_t P, npieces
+    if C == 1:
+        # one unit (one weight, one bias value): the whole array is one
+        # segment, whatever its length, not a tile of copies of that value
+        inner = max(n, 1)
+    P = C * inner
     L.n, L.C, L.inner = n, C, inner
-    L.seg = inner >= SEG_MIN
+    L.seg = inner >= SEG_MIN or C == 1
     if L.seg:
         npieces = (inner + BLOCK - 1) // BLOCK
         L.T, L.m, L.G, L.ps = inner, npieces, 1, inner
@@ -591,20 +595,10 @@ cdef cnp.ndarray _prelu_go(int typenum, const void* dp, const void* xp, cnp.ndar
     # the forward (dp NULL) op = prelu(xp), returning None, or the backward
     # op = dx from dy = dp and x, returning dweight (float64, C entries: per
     # channel the sum of dy x where x <= 0, in an order fixed by the shape, so
-    # the same bits for any thread count).  One weight makes the whole array
-    # one segment, whatever its length (no tile of copies to build).
-    cdef _Layout L
-    if C == 1:
-        L.n = n
-        L.C = 1
-        L.inner = L.T = L.ps = n
-        L.seg = True
-        L.G = 1
-        L.m = L.units = L.nparts = (n + BLOCK - 1) // BLOCK
-    else:
-        L = _layout(n, C, inner)
-        if dp != NULL and not L.seg:
-            _group_tiles(&L, max(L.G, 64))     # at most one partial per 64 elements
+    # the same bits for any thread count).
+    cdef _Layout L = _layout(n, C, inner)
+    if dp != NULL and not L.seg:
+        _group_tiles(&L, max(L.G, 64))     # at most one partial per 64 elements
     cdef cnp.ndarray e = _tile_values(w, &L) if w is not None else None
     cdef const void* ep = (<const void*>cnp.PyArray_DATA(e)) if e is not None else wsc
     cdef cnp.npy_intp dim = C

@@ -431,8 +431,7 @@ def rows_fast(int which, object a, object b, object out, object axis, Py_ssize_t
     cdef object target = None
     cdef bint swapped = ax != nd - 1 or not _plain(a, typenum) or (backward and not _plain(b, typenum))
     if swapped:
-        if out is not None and not _strided_out(out, aa, typenum) and not (_plain(out, typenum)
-                and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) and _same_shape(aa, <cnp.ndarray>out)):
+        if out is not None and not _strided_out(out, aa, typenum) and _fast_out(aa, out, typenum) is None:
             return None
         target = out
         aa = _swapped_copy(aa, ax, nd)
@@ -471,9 +470,7 @@ def rows_fast(int which, object a, object b, object out, object axis, Py_ssize_t
 
 cdef object _swapped_copy(cnp.ndarray a, Py_ssize_t ax, int nd):
     # a C-order copy of a with axes ax and nd - 1 swapped (None: byte-swapped)
-    if not cnp.PyArray_ISNOTSWAPPED(a):
-        return None
-    return cnp.PyArray_NewCopy(<cnp.ndarray>cnp.PyArray_SwapAxes(a, ax, nd - 1), cnp.NPY_CORDER)
+    return _fast_copy(<cnp.ndarray>cnp.PyArray_SwapAxes(a, ax, nd - 1))
 
 
 cdef object _rows_result(cnp.ndarray ra, object out, bint swapped, object target, cnp.ndarray like,
