@@ -347,6 +347,15 @@ cdef inline floating silu_unit_bwd(floating dy, floating x, double p0, double p1
         return dy * fa_silu_gradf(x)            # fa_math32.h: fa_sigmoidf's pieces, one division
     return silu_bwd(dy, x, 1.0, p1)
 
+# silu at beta = 0: x sigma(0) = x / 2 (exact but where x / 2 is subnormal)
+# and its derivative 1/2, also at x = +-inf, where the general kernel's beta x
+# would be 0 * inf = nan; nan stays nan
+cdef inline floating silu_half_fwd(floating x, double p0, double p1) noexcept nogil:
+    return x * <floating>0.5
+
+cdef inline floating silu_half_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    return _nan_or(x, dy * <floating>0.5)
+
 # ----------------------------------------------------------- hard_sigmoid
 cdef inline floating hard_sigmoid_fwd(floating x, double p0, double p1) noexcept nogil:
     cdef double xd = x

@@ -127,8 +127,19 @@ def _select_rrelu(p):
     return "leaky_relu", (float(p["lower"]) + float(p["upper"])) / 2.0, 0.0
 
 
+def _select_leaky_relu6(p):
+    # alpha = 0 is relu6, whose limit at x = -inf is 0 (min(max(alpha x, x), 6)
+    # from 0 * -inf = nan is not, -inf on the kernel's rounded path neither).
+    # leaky_relu(alpha=0) keeps alpha x, as torch.nn.functional.leaky_relu:
+    # -0 for x < 0 and nan at -inf.
+    alpha = float(p["alpha"])
+    return ("relu6", 0.0, 0.0) if alpha == 0.0 else ("leaky_relu6", alpha, 0.0)
+
+
 def _select_silu(p):
     beta = float(p["beta"])
+    if beta == 0.0:
+        return "silu_half", 0.0, 0.0
     return ("silu_unit", 0.0, 0.0) if beta == 1.0 else ("silu", beta, 0.0)
 
 
@@ -168,7 +179,8 @@ OPS = (
        monitor="active"),
     Op("leaky_relu", "elementwise", "x if x > 0 else alpha x", "1 if x > 0 else alpha", "y",
        params=(_ALPHA,), kernels=("leaky_relu",), select=_one("leaky_relu"),
-       special="the backward accepts y or x (same sign for alpha > 0; pass x if alpha <= 0)",
+       special="the backward accepts y or x (same sign for alpha > 0; pass x if alpha <= 0); "
+               "alpha = 0: alpha x, -0 for x < 0 and nan at -inf, as torch",
        monitor="active"),
     Op("prelu", "prelu", "x if x > 0 else weight[c] x, c the index along `axis`",
        "dx = dy (1 if x > 0 else weight[c]); dweight[c] = sum of dy x over x <= 0", "x",
@@ -193,7 +205,7 @@ OPS = (
        monitor="active"),
     Op("leaky_relu6", "elementwise", "min(max(alpha x, x), 6)", "0 if x >= 6, 1 if 0 < x < 6, alpha if x <= 0", "x",
        params=(Param("alpha", 0.01, "unit", doc="The slope for x <= 0."),),
-       kernels=("leaky_relu6",), select=_one("leaky_relu6"),
+       kernels=("leaky_relu6",), select=_select_leaky_relu6, special="alpha = 0: relu6, 0 at -inf",
        monitor="active"),
     Op("hardtanh", "elementwise", "clip(x, min_val, max_val)", "1 if min_val < x < max_val else 0", "x",
        params=(Param("min_val", -1.0, doc="The lower bound."),
@@ -202,8 +214,8 @@ OPS = (
     Op("silu", "elementwise", "x sigmoid(beta x)",
        "sigmoid(beta x) (1 + beta x (1 - sigmoid(beta x)))", "x",
        params=(Param("beta", 1.0, doc="The scale of x inside the sigmoid."),),
-       aliases=("swish",), kernels=("silu", "silu_unit"), select=_select_silu,
-       ulp=(2.0, 3.0), cls="transcendental", domain=(-40.0, 40.0), special="silu(-inf) = -0 (not nan)"),
+       aliases=("swish",), kernels=("silu", "silu_unit", "silu_half"), select=_select_silu,
+       ulp=(2.0, 3.0), cls="transcendental", domain=(-40.0, 40.0), special="silu(-inf) = -0 (not nan); beta = 0: x / 2, +-inf at +-inf"),
     Op("hard_sigmoid", "elementwise", "relu6(x + 3) / 6", "1/6 if -3 < x < 3 else 0", "x",
        aliases=("hardsigmoid",), kernels=("hard_sigmoid",), select=_one("hard_sigmoid")),
     Op("hard_swish", "elementwise", "x relu6(x + 3) / 6", "0 if x <= -3, (2x + 3) / 6 if -3 < x < 3, 1 if x >= 3", "x",

@@ -161,6 +161,30 @@ def test_spec_limits_at_infinity(name, params, x, expected, dtype):
                                err_msg="%s%r(%r)" % (name, params, x))
 
 
+# parameters at which a factor of the formula is 0: the limits at +-inf,
+# not 0 * inf = nan; (name, params, x, forward, backward at dy = 2).
+# (leaky_relu(-inf, alpha=0) stays alpha x = nan, as torch's.)
+_ZERO_PARAM_LIMITS = [
+    ("silu", {"beta": 0.0}, np.inf, np.inf, 1.0), ("silu", {"beta": 0.0}, -np.inf, -np.inf, 1.0),
+    ("silu", {"beta": 0.0}, 3.0, 1.5, 1.0), ("silu", {"beta": 0.0}, np.nan, np.nan, np.nan),
+    ("leaky_relu6", {"alpha": 0.0}, -np.inf, 0.0, 0.0), ("leaky_relu6", {"alpha": 0.0}, np.inf, 6.0, 0.0),
+    ("leaky_relu6", {"alpha": 0.0}, 3.0, 3.0, 2.0), ("leaky_relu6", {"alpha": 0.0}, np.nan, np.nan, np.nan),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name,params,x,fwd,bwd", [
+    pytest.param(*c, id="%s%s(%s)" % (c[0], "".join("-%s=%s" % kv for kv in c[1].items()), c[2]))
+    for c in _ZERO_PARAM_LIMITS])
+def test_zero_parameter_limits(name, params, x, fwd, bwd, dtype):
+    xs = np.full(5, x, dtype)          # 5: the C fast path and the general one agree
+    for got in (util.forward(name, xs, params), util.forward(name, xs[:1], params)):
+        np.testing.assert_array_equal(got, np.full(got.shape, fwd, dtype), err_msg="%s%r(%r)" % (name, params, x))
+    saved = util.saved_for(name, xs, params)
+    g = util.backward(name, np.full(5, 2.0, dtype), saved, params)
+    np.testing.assert_array_equal(g, np.full(5, bwd, dtype), err_msg="%s_backward%r(%r)" % (name, params, x))
+
+
 @pytest.mark.parametrize("dtype", FLOAT_PARAMS)
 @pytest.mark.parametrize("name,params", util.name_param_params(
     lambda op, name, p: op.kind in ("elementwise", "rrelu", "prelu")))
