@@ -56,6 +56,7 @@ def render_elementwise(suffix, variant):
         kernels=registry["ELEMENTWISE_KERNELS"],
         counted=registry["COUNT_KERNELS"],
         interleaved=registry["INTERLEAVED_LOOPS"],
+        tame=registry["TAME_LOOPS"],
         streamed=registry["STREAM_KERNELS"],
         dtypes=[("f32", "float"), ("f64", "double")],
         variant=variant,

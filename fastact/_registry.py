@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import math
 
 __all__ = ["Param", "Op", "OPS", "BY_NAME", "ALIASES", "LAYER_ALIASES", "ELEMENTWISE_KERNELS", "COUNT_KERNELS",
-           "INTERLEAVED_LOOPS", "STREAM_KERNELS", "lookup"]
+           "INTERLEAVED_LOOPS", "TAME_LOOPS", "STREAM_KERNELS", "lookup"]
 
 
 @dataclass(frozen=True)
@@ -306,6 +306,17 @@ INTERLEAVED_LOOPS = frozenset((
     "tanh_fwd_f64", "elu_bwd_f64", "celu_fwd_f64", "celu_bwd_f64", "mish_fwd_f64", "mish_bwd_f64",
     "log_sigmoid_fwd_f64",
 ))
+
+# The plain loops whose kernel K also has a tame form, K_tame_fwd / K_tame_bwd
+# in _ops.pxd: the same bits for every input with |x| <= the bound here (x: the
+# forward's input, or the backward's saved value), nan excluded, without the
+# selects that only the tails and nan need.  The loop tests each block of
+# 2048 elements (fa_within_*, fa_loop.h) and runs the tame form where the
+# whole block passes, the full kernel otherwise.  silu's float64 backward:
+# 57 -> ~33 vector instructions per 8 elements under AVX-512.
+TAME_LOOPS = {
+    "silu_unit_fwd_f64": 600.0, "silu_unit_bwd_f64": 600.0,
+}
 
 
 def lookup(name):

@@ -522,3 +522,47 @@ def test_celu_float64_carries_x_over_alpha(alpha):
     worst_f = max(_ulps(a, alpha * mp.expm1(mp.mpf(v) / alpha), np.float64) for v, a in zip(x, y))
     worst_b = max(_ulps(b, mp.exp(mp.mpf(v) / alpha), np.float64) for v, b in zip(x, g))
     assert worst_f <= 2.0 and worst_b <= 1.0, (worst_f, worst_b)
+
+
+# ------------------------------------------------------------- tame loops
+
+# a call that runs each kernel of TAME_LOOPS (_registry.py)
+_TAME_CALLS = {"silu_unit": ("silu", {})}
+
+
+def test_tame_calls_cover_the_registry():
+    from fastact._registry import TAME_LOOPS
+    assert {loop.rsplit("_", 2)[0] for loop in TAME_LOOPS} <= set(_TAME_CALLS)
+
+
+def _tame_cases():
+    from fastact._registry import TAME_LOOPS
+    for loop, bound in sorted(TAME_LOOPS.items()):
+        kernel, direction, dt = loop.rsplit("_", 2)
+        yield pytest.param(kernel, direction, np.float32 if dt == "f32" else np.float64, bound, id=loop)
+
+
+@pytest.mark.parametrize("kernel,direction,dtype,bound", list(_tame_cases()))
+def test_tame_form_is_the_full_kernel(kernel, direction, dtype, bound, rng):
+    """A block of 2048 whose |x| all lie within the bound takes the tame form,
+    one with a value beyond it (or nan) the full kernel: the same bits for
+    the values they share, the bound itself included; and both agree with
+    the bias loops (fastact.bias_act, always the full kernel)."""
+    name, params = _TAME_CALLS[kernel]
+    x = rng.uniform(-bound, bound, 4096).astype(dtype)
+    x[[5, 9, 2100]] = [bound, -bound, 0.0]
+    x[[7, 11]] = np.nextafter(np.array([bound, -bound], dtype), np.zeros(2, dtype))
+    dy = rng.standard_normal(x.size).astype(dtype)
+    run = ((lambda v: util.forward(name, v, params)) if direction == "fwd"
+           else (lambda v: util.backward(name, dy, v, params)))
+    tame = run(x)
+    for outlier in (np.nextafter(dtype(bound), dtype(np.inf)), -np.inf, np.nan):
+        for at in (0, 2047, 2048, 4095):
+            xo = x.copy()
+            xo[at] = outlier
+            full = run(xo)
+            keep = np.arange(x.size) != at
+            np.testing.assert_array_equal(full[keep], tame[keep], err_msg="%s %r at %d" % (kernel, outlier, at))
+    if direction == "fwd":
+        np.testing.assert_array_equal(fa.bias_act(x.reshape(2, -1), np.zeros(x.size // 2, dtype), name, **params),
+                                      tame.reshape(2, -1))

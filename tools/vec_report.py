@@ -10,7 +10,8 @@ and training rrelu (_fused.pxi; GCC reports a loop of an inlined function at
 that function's lines).  The loops of
 INTERLEAVED_LOOPS (_registry.py) are fa_loop.h's, inlined once per aliasing
 form: they are read from GCC's vectorizer dump, per function, and count as
-vectorized when every form is.  Exits 1 if any loop was not vectorized.
+vectorized when every form is; so are the three loops of each of TAME_LOOPS
+(the block test, the tame form, the full kernel).  Exits 1 if any loop was not vectorized.
 
     python tools/vec_report.py [--cflags "-march=x86-64-v3"]
 """
@@ -139,6 +140,7 @@ def main():
     # the source tree is not built)
     registry = runpy.run_path(os.path.join(ROOT, "fastact", "_registry.py"))
     kernels, interleaved = registry["ELEMENTWISE_KERNELS"], registry["INTERLEAVED_LOOPS"]
+    tame = registry["TAME_LOOPS"]
     ranges = {key: r for key, r in ranges.items() if key[0] in kernels or key[1] == "row"}
     missing = 0
     print("%-17s %-4s %-4s %s" % ("kernel", "dir", "type", "vectorized"))
@@ -151,6 +153,13 @@ def main():
             forms = found.count(max(found)) if found else 0
             ok = forms >= FORMS[direction]
             note = ", %d of %d forms, interleaved" % (min(forms, FORMS[direction]), FORMS[direction])
+        elif "%s_%s_%s" % (kernel, direction, dtype) in tame:
+            # three loops: the block's test (fa_within_*), the tame form, the full one
+            found = sections.get("__pyx_f_7fastact_12_elementwise__%s_%s_%s" % (kernel, direction, dtype), [])
+            widths = sorted(set(found))
+            loops = found.count(max(found)) if found else 0
+            ok = loops >= 3
+            note = ", %d of 3 loops, tame" % min(loops, 3)
         else:
             widths = sorted({w for ln, ws in vec_lines.items() if lo <= ln <= hi for w in ws})
             ok = bool(widths)

@@ -93,4 +93,21 @@ FA_LOOP_INLINE void fa_map2_##sfx(fa_f2_##sfx f, const T *a, const T *b, T *y,  
 FA_DEFINE_MAPS(float, f32)
 FA_DEFINE_MAPS(double, f64)
 
+/* 1 when every |x[i]|, i < n, is <= lim (so none is nan), else 0: the test
+ * of a block before the tame form of a kernel (TAME_LOOPS in _registry.py).
+ * An and of the comparisons, which GCC vectorizes as a reduction. */
+#define FA_DEFINE_WITHIN(T, sfx)                                                              \
+static inline int fa_within_##sfx(const T *x, ptrdiff_t n, double lim)                        \
+{                                                                                            \
+    T l = (T)lim;                                                                            \
+    int ok = 1;                                                                              \
+    _Pragma("omp simd reduction(&:ok)")                                                      \
+    for (ptrdiff_t i = 0; i < n; i++)                                                        \
+        ok &= __builtin_fabs(x[i]) <= l;                                                     \
+    return ok;                                                                               \
+}
+
+FA_DEFINE_WITHIN(float, f32)
+FA_DEFINE_WITHIN(double, f64)
+
 #endif /* FA_LOOP_H */
