@@ -146,20 +146,18 @@ def main():
     print("%-17s %-4s %-4s %s" % ("kernel", "dir", "type", "vectorized"))
     for (kernel, direction, dtype), (lo, hi) in sorted(ranges.items(), key=lambda kv: (kv[0][1] == "row", kv[0])):
         note = ""
-        if "%s_%s_%s" % (kernel, direction, dtype) in interleaved:
-            found = sections.get("__pyx_f_7fastact_12_elementwise__%s_%s_%s" % (kernel, direction, dtype), [])
+        loop = "%s_%s_%s" % (kernel, direction, dtype)
+        # loops read from GCC's vectorizer dump, per function: each interleaved
+        # form's main loop, or a tame loop's three (the block's test, fa_within_*,
+        # the tame form, the full one), at the widest width (epilogues add narrower ones)
+        needed = FORMS[direction] if loop in interleaved else (3 if loop in tame else 0)
+        if needed:
+            found = sections.get("__pyx_f_7fastact_12_elementwise__" + loop, [])
             widths = sorted(set(found))
-            # each form's main loop at the widest width (epilogues add narrower ones)
-            forms = found.count(max(found)) if found else 0
-            ok = forms >= FORMS[direction]
-            note = ", %d of %d forms, interleaved" % (min(forms, FORMS[direction]), FORMS[direction])
-        elif "%s_%s_%s" % (kernel, direction, dtype) in tame:
-            # three loops: the block's test (fa_within_*), the tame form, the full one
-            found = sections.get("__pyx_f_7fastact_12_elementwise__%s_%s_%s" % (kernel, direction, dtype), [])
-            widths = sorted(set(found))
-            loops = found.count(max(found)) if found else 0
-            ok = loops >= 3
-            note = ", %d of 3 loops, tame" % min(loops, 3)
+            count = found.count(max(found)) if found else 0
+            ok = count >= needed
+            note = (", %d of %d forms, interleaved" if loop in interleaved else ", %d of %d loops, tame") % (
+                min(count, needed), needed)
         else:
             widths = sorted({w for ln, ws in vec_lines.items() if lo <= ln <= hi for w in ws})
             ok = bool(widths)

@@ -293,44 +293,29 @@ FA_ROWS_MAX(fa_rows_max_f64, double)
  * reduction (a two-sum chain) by itself; the scalar fallback gives the
  * same bits. */
 #if defined(__GNUC__)
-#define FA_TWO_SUM_V(s, c, v)                                                 \
-    do {                                                                      \
-        __typeof__(s) t_ = s + v, b_ = t_ - s;                                \
-        c += (s - (t_ - b_)) + (v - b_);                                      \
-        s = t_;                                                               \
-    } while (0)
+/* the 8 lanes as FA_CSUM_NV vectors of 8 / FA_CSUM_NV doubles each */
+#if defined(__AVX512F__)
+#define FA_CSUM_NV 1
+#else
+#define FA_CSUM_NV 2
 #endif
-#if defined(__GNUC__) && defined(__AVX512F__)
-typedef double fa_v8df __attribute__((vector_size(64)));
+typedef double fa_csum_vec __attribute__((vector_size(64 / FA_CSUM_NV)));
 
 static inline void fa_rows_csum_f64(const double *a, ptrdiff_t m, double *acc, double *cmp)
 {
-    fa_v8df s0 = {0}, c0 = {0}, v0;
+    fa_csum_vec s[FA_CSUM_NV] = {{0}}, c[FA_CSUM_NV] = {{0}}, v, t, b;
     ptrdiff_t j, full = m - m % 8;
-    for (j = 0; j < full; j += 8) {
-        memcpy(&v0, a + j, sizeof v0);
-        FA_TWO_SUM_V(s0, c0, v0);
-    }
-    memcpy(acc, &s0, sizeof s0);
-    memcpy(cmp, &c0, sizeof c0);
-}
-#elif defined(__GNUC__)
-typedef double fa_v4df __attribute__((vector_size(32)));
-
-static inline void fa_rows_csum_f64(const double *a, ptrdiff_t m, double *acc, double *cmp)
-{
-    fa_v4df s0 = {0}, s1 = {0}, c0 = {0}, c1 = {0}, v0, v1;
-    ptrdiff_t j, full = m - m % 8;
-    for (j = 0; j < full; j += 8) {
-        memcpy(&v0, a + j, sizeof v0);
-        memcpy(&v1, a + j + 4, sizeof v1);
-        FA_TWO_SUM_V(s0, c0, v0);
-        FA_TWO_SUM_V(s1, c1, v1);
-    }
-    memcpy(acc, &s0, sizeof s0);
-    memcpy(acc + 4, &s1, sizeof s1);
-    memcpy(cmp, &c0, sizeof c0);
-    memcpy(cmp + 4, &c1, sizeof c1);
+    int k;
+    for (j = 0; j < full; j += 8)
+        for (k = 0; k < FA_CSUM_NV; k++) {
+            memcpy(&v, a + j + k * (8 / FA_CSUM_NV), sizeof v);
+            t = s[k] + v;
+            b = t - s[k];
+            c[k] += (s[k] - (t - b)) + (v - b);
+            s[k] = t;
+        }
+    memcpy(acc, s, sizeof s);
+    memcpy(cmp, c, sizeof c);
 }
 #else
 static inline void fa_rows_csum_f64(const double *a, ptrdiff_t m, double *acc, double *cmp)
