@@ -14,8 +14,9 @@ the same thread count (the faster of a per-thread memcpy and a vectorized copy
 loop; in place, the loop), which is what a memory-bound kernel can reach.
 From 1e7 elements on (INPLACE_MIN), fastact's elementwise functions are also
 timed in place (out=x; the backward out=dy), their input restored before each
-timed loop, and a memory-speed table gives both speeds as fractions of the
-roofs.
+timed loop, and so are the copies of the cell's own arrays, in the same
+rounds; a memory-speed table gives both speeds as fractions of those copies'
+bytes per second.  Every contender of a cell writes the same out array.
 
 Timing: one warm-up call, then a loop sized to last ~min_time, repeated
 (--repeats) times; the median per-call time is reported, with the spread
@@ -199,39 +200,46 @@ def _progress(enabled):
     return show
 
 
-def bind(contender, case, backward):
-    """A no-argument callable running one contender on the case, or None."""
+def bind(contender, case, backward, out=None):
+    """A no-argument callable running one contender on the case, or None.
+    out: the array it writes (run gives every contender of a cell the same
+    one); None, a new one."""
     fn = _contenders.get(contender, case.name, backward)
     if fn is None:
         return None
     p = case.params
     if backward:
-        out = case.out_backward()
+        out = case.out_backward() if out is None else out
         return lambda: fn(case.dy, case.saved, out, **p)
-    out = case.out_forward()
+    out = case.out_forward() if out is None else out
     return lambda: fn(case.x, out, **p)
 
 
-def _roof(case, min_time, repeats):
-    """Melem/s of a parallel copy of case.x's bytes with the thread count fastact
-    uses for this many elements, called directly (no wrapper).  Out of place:
-    the faster of memcpy per thread (non-temporal stores: best beyond the
-    caches) and a vectorized copy loop (best inside them); in place: the copy
-    loop reading and writing the same buffer."""
+def _copy_calls(src, out, buf):
+    """The copies a memory-bound call is measured against, as no-argument
+    callables, with the thread count fastact uses for this many elements and
+    no wrapper: src -> out by memcpy per thread (non-temporal stores: best
+    beyond the caches) and by a vectorized copy loop (best inside them); buf
+    copied onto itself by the loop (in place)."""
     from . import _api, _special
     from ._dispatch import kernels as _elementwise
 
-    x = case.x.reshape(-1)
-    out = np.empty_like(x)
-    scratch = x.copy()
-    nt = _api._threads_for(lookup("identity"), x.size)
-    xb, ob = x.view(np.uint8), out.view(np.uint8)
-    kernel = _elementwise.forward_f32 if x.dtype == np.float32 else _elementwise.forward_f64
+    src, out, buf = src.reshape(-1), out.reshape(-1), buf.reshape(-1)
+    nt = _api._threads_for(lookup("identity"), src.size)
+    kernel = _elementwise.forward_f32 if src.dtype == np.float32 else _elementwise.forward_f64
     k = _elementwise.KERNELS.index("identity")
-    t_out = min(time_call(lambda: _special.parallel_copy(xb, ob, nt), min_time, repeats)[0],
-                time_call(lambda: kernel(k, x, out, 0.0, 0.0, nt), min_time, repeats)[0])
-    t_in = time_call(lambda: kernel(k, scratch, scratch, 0.0, 0.0, nt), min_time, repeats)[0]
-    return x.size / t_out / 1e6, x.size / t_in / 1e6
+    sb, ob = src.view(np.uint8), out.view(np.uint8)
+    return {ROOF_MEMCPY: lambda: _special.parallel_copy(sb, ob, nt),
+            ROOF_LOOP: lambda: kernel(k, src, out, 0.0, 0.0, nt),
+            ROOF_INPLACE: lambda: kernel(k, buf, buf, 0.0, 0.0, nt)}
+
+
+def _roof(case, min_time, repeats):
+    """Melem/s of a parallel copy of case.x's bytes (_copy_calls): out of
+    place the faster of memcpy and the loop, and in place."""
+    c = _copy_calls(case.x, np.empty_like(case.x), case.x.copy())
+    t = {name: time_call(fn, min_time, repeats)[0] for name, fn in c.items()}
+    return case.n / min(t[ROOF_MEMCPY], t[ROOF_LOOP]) / 1e6, case.n / t[ROOF_INPLACE] / 1e6
 
 
 # From this many elements on, fastact's elementwise functions are also timed
@@ -239,18 +247,25 @@ def _roof(case, min_time, repeats):
 # speed, against the in-place copy roof.
 INPLACE_MIN = 10_000_000
 INPLACE = "fastact-inplace"
+# ... and, in the same rounds, the copies of their arrays (_copy_calls): the
+# cell's own roof.  (On this project's virtual machine the memory's speed
+# moves from one process, or one set of arrays, to the next: the same
+# hardtanh backward over 4e7 float32 took 8.6 ms in one and 5.7-6.2 ms in
+# others.)
+ROOF_MEMCPY, ROOF_LOOP, ROOF_INPLACE = "copy-memcpy", "copy-loop", "copy-inplace"
+ROOFS = (ROOF_MEMCPY, ROOF_LOOP, ROOF_INPLACE)
 
 
-def bind_inplace(case, backward):
-    """(call, prepare) running fastact in place on a scratch copy of the
-    input (the forward's x, the backward's dy: out=dy), prepare restoring it;
-    None for a function that does not keep its input's shape (maxout) or works
-    on rows (softmax: not elementwise)."""
+def bind_inplace(case, backward, buf=None):
+    """(call, prepare) running fastact in place on buf, a scratch copy of the
+    input (the forward's x, the backward's dy: out=dy; None, a new one),
+    prepare restoring it; None for a function that does not keep its input's
+    shape (maxout) or works on rows (softmax: not elementwise)."""
     if lookup(case.name).kind not in ("elementwise", "prelu", "rrelu"):
         return None
     fn, p = _contenders.get("fastact", case.name, backward), case.params
     src = case.dy if backward else case.x
-    buf = src.copy()
+    buf = src.copy() if buf is None else buf
     if backward:
         call = lambda: fn(buf, case.saved, buf, **p)    # noqa: E731
     else:
@@ -263,9 +278,11 @@ def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=
 
     records: one dict per (function, dtype, size, direction, contender) with
     median/min/max seconds per call and Melem/s; from INPLACE_MIN elements
-    on, fastact's elementwise functions in place too (contender INPLACE, not
-    a column of the main table: memory_markdown sets it against the roofs).
-    roofs: one per (dtype, size)."""
+    on, fastact's elementwise functions in place too (contender INPLACE),
+    with the copies of the cell's arrays (contenders ROOFS), none a column of
+    the main table: memory_markdown sets the first against the others.
+    Every contender of a cell writes the same out array.
+    roofs: one per (dtype, size), its copies timed on their own."""
     contenders = contenders or _contenders.available()
     jobs = [(op, dt, n, d) for op in ops for dt in dtypes for n in sizes for d in directions]
     show = _progress(progress and sys.stderr.isatty())
@@ -280,8 +297,10 @@ def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=
                           "copy_melem_s": r_out, "inplace_copy_melem_s": r_in})
         # the cell's contenders that run, timed interleaved (time_samples)
         calls, prepares = {}, {}
+        backward = direction == "backward"
+        out = case.out_backward() if backward else case.out_forward()   # one for all: the same pages
         for c in contenders:
-            fn = bind(c, case, direction == "backward")
+            fn = bind(c, case, backward, out)
             if fn is None:
                 continue
             try:
@@ -291,9 +310,12 @@ def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=
                 continue
             calls[c] = fn
         if "fastact" in calls and case.n >= INPLACE_MIN:
-            bound = bind_inplace(case, direction == "backward")
+            src = case.dy if backward else case.x
+            buf = src.copy()
+            bound = bind_inplace(case, backward, buf)
             if bound:
                 calls[INPLACE], prepares[INPLACE] = bound
+                calls.update(_copy_calls(src, out, buf))
         samples = time_samples(tuple(calls.values()), min_time, repeats, [prepares.get(c) for c in calls])
         for c, v in zip(calls, samples):
             records.append(_record(case, n, direction, c, float(np.median(v)), min(v), max(v), None))
@@ -353,22 +375,41 @@ def markdown(records, roofs, m):
     return "\n".join(lines)
 
 
+def _moved(name, direction):
+    """The arrays a call moves, over the copy's two: a backward reads dy and
+    the saved array and writes one (in place too: out=dy), identity's
+    backward (nothing saved) copies dy."""
+    return 1.5 if direction == "backward" and resolve(name)[0].saves else 1.0
+
+
 def memory_rows(records, roofs):
     """fastact at the sizes it was also timed in place (INPLACE_MIN and up):
     one row per (function, dtype, size, direction) with its Melem/s out of
-    place and in place and each as a fraction of its roof (the copy, the
-    in-place copy)."""
-    roof = {(r["dtype"], r["size"]): r for r in roofs}
+    place and in place, and each as a fraction of its roof in bytes per
+    second: the copy of the cell's arrays timed in the same rounds (the faster
+    of memcpy and the loop; in place, the loop on the in-place call's buffer),
+    else the (dtype, size) roof; a backward's Melem/s counts 1.5 times
+    (_moved)."""
+    roof = {(r["dtype"], r["size"]): (r["copy_melem_s"], r["inplace_copy_melem_s"]) for r in roofs}
     speed = {(r["function"], r["dtype"], r["size"], r["direction"], r["contender"]): r["melem_s"]
              for r in records if r["melem_s"]}
     out = []
     for (name, dt, n, d, c), inplace in speed.items():
-        if c != INPLACE or (name, dt, n, d, "fastact") not in speed or (dt, n) not in roof:
+        key = (name, dt, n, d)
+        if c != INPLACE or key + ("fastact",) not in speed:
             continue
-        outplace = speed[(name, dt, n, d, "fastact")]
-        out.append({"key": (name, dt, n, d), "out_melem_s": outplace, "in_melem_s": inplace,
-                    "out_roof": outplace / roof[(dt, n)]["copy_melem_s"],
-                    "in_roof": inplace / roof[(dt, n)]["inplace_copy_melem_s"]})
+        copies = [speed.get(key + (r,)) for r in ROOFS]
+        if all(copies):
+            copy, copy_in = max(copies[:2]), copies[2]
+        elif (dt, n) in roof:
+            copy, copy_in = roof[(dt, n)]
+        else:
+            continue
+        outplace = speed[key + ("fastact",)]
+        out.append({"key": key, "out_melem_s": outplace, "in_melem_s": inplace,
+                    "copy_melem_s": copy, "inplace_copy_melem_s": copy_in,
+                    "out_roof": outplace * _moved(name, d) / copy,
+                    "in_roof": inplace * _moved(name, d) / copy_in})
     return out
 
 
@@ -376,17 +417,18 @@ def memory_markdown(records, roofs):
     rows_ = memory_rows(records, roofs)
     if not rows_:
         return ""
-    lines = ["Memory speed (%.0e elements and up): fastact against the roof above, out of place "
-             "(x -> out; the copy) and in place (out=x, the backward's out=dy; the in-place copy). A "
-             "backward reads two arrays where the copy reads one, so 0.67 of the copy is its "
-             "ceiling:" % INPLACE_MIN, "",
-             "| function | dtype | size | dir | out of place | of roof | in place | of roof |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["Memory speed (%.0e elements and up): fastact out of place (x -> out) and in place (out=x; "
+             "the backward's out=dy), each against a copy of its arrays timed in the same rounds (out of "
+             "place: x -> out; in place: the buffer onto itself), as a fraction of the copy's bytes per "
+             "second. A backward moves three arrays (dy, the saved one, out) where the copy moves two: "
+             "its Melem/s count 1.5 times (identity's, a copy of dy, once):" % INPLACE_MIN, "",
+             "| function | dtype | size | dir | out of place | copy | of roof | in place | copy | of roof |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows_:
         name, dt, n, d = r["key"]
-        lines.append("| %s | %s | %.0e | %s | %.0f | %.2f | %.0f | %.2f |" % (
-            name, dt, n, "fwd" if d == "forward" else "bwd", r["out_melem_s"], r["out_roof"],
-            r["in_melem_s"], r["in_roof"]))
+        lines.append("| %s | %s | %.0e | %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |" % (
+            name, dt, n, "fwd" if d == "forward" else "bwd", r["out_melem_s"], r["copy_melem_s"],
+            r["out_roof"], r["in_melem_s"], r["inplace_copy_melem_s"], r["in_roof"]))
     return "\n".join(lines)
 
 

@@ -139,15 +139,53 @@ def test_inplace_rows_from_inplace_min(tmp_path, monkeypatch):
         fresh = make(case.label, case.n, case.dtype)
         for field in ("x", "y", "dy"):
             np.testing.assert_array_equal(getattr(case, field), getattr(fresh, field))
+    # the cell's copies, timed with it, are its roof
+    copies = {(r["direction"], r["contender"]): r["melem_s"] for r in records if r["contender"] in bench.ROOFS}
+    assert set(copies) == {(d, c) for d in ("forward", "backward") for c in bench.ROOFS}
     rows = bench.memory_rows(records, roofs)
     assert {r["key"] for r in rows} == {("silu", "float32", 6000, d) for d in ("forward", "backward")}
-    roof = {(r["dtype"], r["size"]): r for r in roofs}[("float32", 6000)]
     for r in rows:
-        assert r["out_roof"] == pytest.approx(r["out_melem_s"] / roof["copy_melem_s"])
-        assert r["in_roof"] == pytest.approx(r["in_melem_s"] / roof["inplace_copy_melem_s"])
+        d = r["key"][3]
+        moved = 1.5 if d == "backward" else 1.0      # arrays moved, over the copy's two
+        copy = max(copies[(d, bench.ROOF_MEMCPY)], copies[(d, bench.ROOF_LOOP)])
+        assert r["out_roof"] == pytest.approx(r["out_melem_s"] * moved / copy)
+        assert r["in_roof"] == pytest.approx(r["in_melem_s"] * moved / copies[(d, bench.ROOF_INPLACE)])
     text = bench.markdown(records, roofs, bench.machine())
     assert "| silu | float32 | 6e+03 | fwd |" in text.split("Memory speed")[1]
-    assert bench.INPLACE not in text.split("Roof")[0]     # not a column of the main table
+    for c in (bench.INPLACE,) + bench.ROOFS:
+        assert c not in text.split("Roof")[0]     # not a column of the main table
+    # identity's backward copies dy: two arrays, as the copy; a form counts as its function
+    assert [bench._moved(f, d) for f, d in [("identity", "backward"), ("identity", "forward"),
+                                            ("gelu_tanh", "backward"), ("relu", "forward")]] == [1.0, 1.0, 1.5, 1.0]
+    # without the cell's copies (a report of older records), the (dtype, size) roof
+    older = [r for r in records if r["contender"] not in bench.ROOFS]
+    roof = {(r["dtype"], r["size"]): r for r in roofs}[("float32", 6000)]
+    for r in bench.memory_rows(older, roofs):
+        moved = 1.5 if r["key"][3] == "backward" else 1.0
+        assert r["out_roof"] == pytest.approx(r["out_melem_s"] * moved / roof["copy_melem_s"])
+        assert r["in_roof"] == pytest.approx(r["in_melem_s"] * moved / roof["inplace_copy_melem_s"])
+
+
+def test_contenders_of_a_cell_write_one_out(monkeypatch):
+    """Every contender of a cell writes the same out array (the same pages:
+    where the memory's speed may differ between buffers)."""
+    from fastact import _bench_cases
+
+    seen = []
+    bind = bench.bind
+
+    def spy(contender, case, backward, out=None):
+        seen.append((case.label, backward, contender, out))
+        return bind(contender, case, backward, out)
+
+    monkeypatch.setattr(bench, "bind", spy)
+    bench.run(["sigmoid"], [np.float32], [1000], ["forward", "backward"], ["fastact", "numpy"], 0.0, 1, False)
+    for backward in (False, True):
+        outs = [o for (_, b, _, o) in seen if b == backward]
+        assert len(outs) == 2 and outs[0] is not None and outs[0] is outs[1]
+    fwd_out = [o for (_, b, _, o) in seen if not b][0]
+    case = _bench_cases.make_case("sigmoid", 1000, np.float32)
+    np.testing.assert_allclose(fwd_out, case.y, rtol=1e-6)     # both wrote sigmoid(x) there
 
 
 def test_inplace_call_runs_in_place():
