@@ -256,15 +256,21 @@ ROOF_MEMCPY, ROOF_LOOP, ROOF_INPLACE = "copy-memcpy", "copy-loop", "copy-inplace
 ROOFS = (ROOF_MEMCPY, ROOF_LOOP, ROOF_INPLACE)
 
 
+def _inplace_input(case, backward):
+    """The array an in-place call writes over: the forward's x, the
+    backward's dy (out=dy)."""
+    return case.dy if backward else case.x
+
+
 def bind_inplace(case, backward, buf=None):
-    """(call, prepare) running fastact in place on buf, a scratch copy of the
-    input (the forward's x, the backward's dy: out=dy; None, a new one),
-    prepare restoring it; None for a function that does not keep its input's
-    shape (maxout) or works on rows (softmax: not elementwise)."""
+    """(call, prepare) running fastact in place on buf, a scratch copy of
+    _inplace_input (None: a new one), prepare restoring it; None for a
+    function that does not keep its input's shape (maxout) or works on rows
+    (softmax: not elementwise)."""
     if lookup(case.name).kind not in ("elementwise", "prelu", "rrelu"):
         return None
     fn, p = _contenders.get("fastact", case.name, backward), case.params
-    src = case.dy if backward else case.x
+    src = _inplace_input(case, backward)
     buf = src.copy() if buf is None else buf
     if backward:
         call = lambda: fn(buf, case.saved, buf, **p)    # noqa: E731
@@ -310,7 +316,7 @@ def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=
                 continue
             calls[c] = fn
         if "fastact" in calls and case.n >= INPLACE_MIN:
-            src = case.dy if backward else case.x
+            src = _inplace_input(case, backward)
             buf = src.copy()
             bound = bind_inplace(case, backward, buf)
             if bound:
@@ -369,7 +375,7 @@ def markdown(records, roofs, m):
     for r in roofs:
         lines.append("| %s | %.0e | %.0f | %.0f |" % (r["dtype"], r["size"], r["copy_melem_s"],
                                                      r["inplace_copy_melem_s"]))
-    memory = memory_markdown(records, roofs)
+    memory = memory_markdown(records)
     if memory:
         lines += ["", memory]
     return "\n".join(lines)
@@ -382,15 +388,13 @@ def _moved(name, direction):
     return 1.5 if direction == "backward" and resolve(name)[0].saves else 1.0
 
 
-def memory_rows(records, roofs):
+def memory_rows(records):
     """fastact at the sizes it was also timed in place (INPLACE_MIN and up):
     one row per (function, dtype, size, direction) with its Melem/s out of
     place and in place, and each as a fraction of its roof in bytes per
     second: the copy of the cell's arrays timed in the same rounds (the faster
-    of memcpy and the loop; in place, the loop on the in-place call's buffer),
-    else the (dtype, size) roof; a backward's Melem/s counts 1.5 times
-    (_moved)."""
-    roof = {(r["dtype"], r["size"]): (r["copy_melem_s"], r["inplace_copy_melem_s"]) for r in roofs}
+    of memcpy and the loop; in place, the loop on the in-place call's buffer);
+    a backward's Melem/s counts 1.5 times (_moved)."""
     speed = {(r["function"], r["dtype"], r["size"], r["direction"], r["contender"]): r["melem_s"]
              for r in records if r["melem_s"]}
     out = []
@@ -399,12 +403,9 @@ def memory_rows(records, roofs):
         if c != INPLACE or key + ("fastact",) not in speed:
             continue
         copies = [speed.get(key + (r,)) for r in ROOFS]
-        if all(copies):
-            copy, copy_in = max(copies[:2]), copies[2]
-        elif (dt, n) in roof:
-            copy, copy_in = roof[(dt, n)]
-        else:
+        if not all(copies):
             continue
+        copy, copy_in = max(copies[:2]), copies[2]
         outplace = speed[key + ("fastact",)]
         out.append({"key": key, "out_melem_s": outplace, "in_melem_s": inplace,
                     "copy_melem_s": copy, "inplace_copy_melem_s": copy_in,
@@ -413,8 +414,8 @@ def memory_rows(records, roofs):
     return out
 
 
-def memory_markdown(records, roofs):
-    rows_ = memory_rows(records, roofs)
+def memory_markdown(records):
+    rows_ = memory_rows(records)
     if not rows_:
         return ""
     lines = ["Memory speed (%.0e elements and up): fastact out of place (x -> out) and in place (out=x; "
