@@ -39,6 +39,11 @@
 #   (fa_rows_lsm_bwd_f32: ~1 ULP of exp(y) sum(dy), the size of the terms),
 #   for rows of y <= 0 (log_softmax's outputs), in double for any other y.
 #   float64 rows in double.
+# - Forward rows up to SHORT_M (47) long run a block of rows at a time
+#   (fa_rows.h's fa_short_rows_*: each loop across the rows of the block,
+#   the same formulas, a row's sum in order along it): a row taken alone
+#   spends some 80 cycles on its loops' set-up, lane sums and tails, 2.4
+#   ns/element on float32 rows of 10 against 0.4 in blocks (2 threads).
 # - In place (out is an input) is safe: every loop reads element j of its
 #   inputs before writing element j of out.
 
@@ -63,6 +68,9 @@ cdef extern from "fa_rows.h" nogil:
     float fa_rows_lsm_bwd_f32(float dy, float y, float sh, float sl)
     void fa_rows_log1p_group(const double *s, double *L)
     enum: ROWS_GROUP "FA_ROWS_GROUP"
+    enum: SHORT_M "FA_SHORT_M"
+    void fa_short_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t m, int logsm)
+    void fa_short_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t m, int logsm)
     double fa_exp(double x)
     void fa_two_sum(double a, double b, double *s, double *e)
 
@@ -322,6 +330,12 @@ cdef void _rows_block(int which, const floating* a, const floating* b, floating*
     cdef double stack[ROW_STACK]
     cdef double* buf = &stack[0] if m <= ROW_STACK else heap
     cdef Py_ssize_t r
+    if m <= SHORT_M and which <= LOG_SOFTMAX:
+        if floating is float:
+            fa_short_rows_f32(a + r0 * m, out + r0 * m, r1 - r0, m, which == LOG_SOFTMAX)
+        else:
+            fa_short_rows_f64(a + r0 * m, out + r0 * m, r1 - r0, m, which == LOG_SOFTMAX)
+        return
     if which == LOG_SOFTMAX:
         _log_softmax_rows(a, out, r0, r1, m)
         return
@@ -387,6 +401,9 @@ def softmax_rows(int which, const floating[:, ::1] a, const floating[:, ::1] b, 
         _run_rows(which, &a[0, 0], &b[0, 0], &out[0, 0], n, m, nthreads, heap)
     free(heap)
 
+
+# rows up to this long run a block of rows at a time (fa_rows.h's short rows)
+ROW_SHORT_M = SHORT_M
 
 ROW_KERNELS = {"softmax": SOFTMAX, "log_softmax": LOG_SOFTMAX,
                "softmax_backward": SOFTMAX_BWD, "log_softmax_backward": LOG_SOFTMAX_BWD}

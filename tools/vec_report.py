@@ -48,7 +48,7 @@ ROW_LOOPS = {("softmax_write", "f32"),
 # at the header's lines): each must have a vectorized loop
 HEADER = os.path.join(ROOT, "fastact", "_src", "fa_rows.h")
 HEADER_LOOPS = ("fa_rows_expsum_f32_", "fa_rows_expsum_f64_", "fa_rows_blocksum_f32", "fa_rows_dot_f64",
-                "fa_rows_log1p_group")
+                "fa_rows_log1p_group", "fa_short_rows_f32", "fa_short_rows_f64")
 
 
 # fa_loop.h's forms of a forward (distinct, in place) and a backward (distinct,
@@ -90,14 +90,17 @@ def kernel_ranges(lines):
 
 
 def header_ranges():
-    """{function: (first line, last line)} of HEADER_LOOPS in fa_rows.h."""
+    """{function: [(first line, last line) of each of its `omp simd` loops]}
+    of HEADER_LOOPS in fa_rows.h: a loop runs from its pragma to the next
+    one or to the function's end."""
     with open(HEADER) as f:
         lines = f.read().splitlines()
     out = {}
     for name in HEADER_LOOPS:
         start = next(i for i, ln in enumerate(lines, 1) if re.match(r"^\w.*\b%s\(" % name, ln))
         end = next(i for i, ln in enumerate(lines, 1) if i > start and ln == "}")
-        out[name] = (start, end)
+        pragmas = [i for i in range(start, end + 1) if "omp simd" in lines[i - 1]]
+        out[name] = list(zip(pragmas, pragmas[1:] + [end]))
     return out
 
 
@@ -165,13 +168,17 @@ def main():
         print("%-17s %-4s %-4s %s" % (kernel, direction, dtype,
                                      ("yes (%s-byte vectors%s)" % ("/".join(map(str, widths)), note)) if ok
                                      else "NO" + note))
-    for name, (lo, hi) in header_ranges().items():
-        widths = sorted({w for ln, ws in header_lines.items() if lo <= ln <= hi for w in ws})
-        missing += not widths
+    for name, loops in header_ranges().items():
+        # every `omp simd` loop of the function vectorized
+        found = [{w for ln, ws in header_lines.items() if lo <= ln <= hi for w in ws} for lo, hi in loops]
+        widths = sorted(set().union(*found))
+        ok = bool(loops) and all(found)
+        missing += not ok
         dt = re.search(r"f(32|64)", name)      # (no suffix: a loop in double for both)
         print("%-17s %-4s %-4s %s" % (name, "row", dt.group(0) if dt else "f64",
-                                     ("yes (%s-byte vectors, fa_rows.h)" % "/".join(map(str, widths))) if widths
-                                     else "NO"))
+                                     ("yes (%s-byte vectors, %d loops, fa_rows.h)" % ("/".join(map(str, widths)),
+                                                                                      len(loops))) if ok
+                                     else "NO (%d of %d loops)" % (sum(map(bool, found)), len(loops))))
     total = len(ranges) + len(HEADER_LOOPS)
     print("%d of %d kernel loops vectorized" % (total - missing, total))
     rows = sum(1 for key in ranges if key[1] == "row")
