@@ -63,9 +63,9 @@ cdef extern from "fa_rows.h" nogil:
     void fa_rows_expsum_f64(const double *x, Py_ssize_t n, double mx, double *buf, double *hi, double *lo)
     void fa_rows_csum_f64(const double *a, Py_ssize_t m, double *acc, double *cmp)
     double fa_rows_dot_f32(const float *a, const float *b, Py_ssize_t m)
-    double fa_rows_sum_f32(const float *a, Py_ssize_t m)
+    double fa_rows_sum_max_f32(const float *a, const float *t, Py_ssize_t m, float *top, int *has_nan)
     double fa_rows_dot_f64(const double *a, const double *b, Py_ssize_t m)
-    float fa_rows_lsm_bwd_f32(float dy, float y, float sh, float sl)
+    void fa_rows_lsm_bwd_row_f32(const float *dy, const float *y, float *dx, Py_ssize_t m, float sh, float sl)
     void fa_rows_log1p_group(const double *s, double *L)
     enum: ROWS_GROUP "FA_ROWS_GROUP"
     enum: SHORT_M "FA_SHORT_M"
@@ -240,28 +240,42 @@ cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, 
 
 # --------------------------------------------------------------- backward
 
-cdef inline void _row_dot(const floating* dy, const floating* y, Py_ssize_t m, bint logsm,
-                          double* hi, double* lo) noexcept nogil:
+cdef inline int _kind(floating top, int has_nan) noexcept nogil:
+    # the kind of saved y (log_softmax's backward) from its max and nan flag:
+    # 2: no nan and none above 0 (a log_softmax output); 1: none above 709;
+    # 0: any y
+    if has_nan:
+        return 0
+    return 2 if top <= 0.0 else (1 if top <= 709.0 else 0)
+
+
+cdef inline int _row_dot(const floating* dy, const floating* y, Py_ssize_t m, bint logsm,
+                         double* hi, double* lo) noexcept nogil:
     # hi + lo = sum(dy) (log_softmax) or sum(dy y) (softmax).  softmax's
     # products: float32 in float blocks added in double (fa_rows_dot_f32: the
     # exact products in double took 0.42 of the backward's 0.65 ns/element),
     # float64 in 16 FMA lanes (fa_rows_dot_f64); log_softmax's sum: float32
-    # in float blocks as well (fa_rows_sum_f32), float64 compensated
+    # in float blocks as well, in the same pass as y's maximum
+    # (fa_rows_sum_max_f32), float64 compensated.  Returns log_softmax's
+    # _kind of y (0 for softmax)
     cdef double acc[LANES]
     cdef double cmp[LANES]
     cdef Py_ssize_t j, full = m - m % LANES
+    cdef float top
+    cdef int has_nan
     if not logsm:
         hi[0] = fa_rows_dot_f32(dy, y, m) if floating is float else fa_rows_dot_f64(dy, y, m)
         lo[0] = 0.0
-        return
+        return 0
     if floating is float:
-        hi[0] = fa_rows_sum_f32(dy, m)
+        hi[0] = fa_rows_sum_max_f32(dy, y, m, &top, &has_nan)
         lo[0] = 0.0
-        return
+        return _kind(top, has_nan)
     fa_rows_csum_f64(dy, m, acc, cmp)
     for j in range(full, m):
         _lane_add(acc, cmp, 0, <double>dy[j])
     _lanes_total(acc, cmp, m, hi, lo)
+    return _saved_kind(y, m)
 
 
 cdef inline double _exp_saved(floating y, bint plain) noexcept nogil:
@@ -279,13 +293,10 @@ cdef inline double _exp_saved(floating y, bint plain) noexcept nogil:
 
 
 cdef inline int _saved_kind(const floating* y, Py_ssize_t m) noexcept nogil:
-    # 2: no nan in y and none above 0 (a log_softmax output); 1: none above
-    # 709; 0: any y
+    # _kind of a saved y row, in a pass of its own
     cdef int has_nan
     cdef floating top = _row_max(y, m, &has_nan)
-    if has_nan:
-        return 0
-    return 2 if top <= 0.0 else (1 if top <= 709.0 else 0)
+    return _kind(top, has_nan)
 
 
 cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m,
@@ -295,15 +306,14 @@ cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floatin
     cdef Py_ssize_t j
     cdef double s, lo
     cdef float sh, sl
-    cdef int kind = _saved_kind(y, m) if logsm else 0
-    _row_dot(dy, y, m, logsm, &s, &lo)
+    cdef int kind = _row_dot(dy, y, m, logsm, &s, &lo)
     s = s + lo
     if logsm and floating is float and kind == 2:
         # in float (fa_rows_lsm_bwd_f32), s as a float pair
         sh = <float>s
         sl = <float>(s - <double>sh)
-        for j in range(m):
-            dx[j] = fa_rows_lsm_bwd_f32(dy[j], y[j], sh, sl)
+        if floating is float:                   # (for Cython: the condition above has it too)
+            fa_rows_lsm_bwd_row_f32(dy, y, dx, m, sh, sl)
     elif logsm and kind >= 1:
         for j in range(m):
             dx[j] = <floating>(<double>dy[j] - _exp_saved(y[j], True) * s)

@@ -210,15 +210,22 @@ def test_fast_equals_general(name, dtype, shape):
     util.assert_same(g, _general(name, True, dy, fast), "%s backward" % name)
 
 
+@pytest.mark.parametrize("m", [7, 48, 50])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", NAMES)
-def test_fast_in_place(name):
-    x = np.random.default_rng(2).standard_normal((6, 50))
+def test_fast_in_place(name, dtype, m):
+    """In place, forward and backward into dy or into y, on rows with and
+    without a tail past their 16-element vectors."""
+    x = np.random.default_rng(2).standard_normal((6, m)).astype(dtype)
     want = getattr(fa, name)(x)
-    dy = np.random.default_rng(3).standard_normal(x.shape)
+    dy = np.random.default_rng(3).standard_normal(x.shape).astype(dtype)
     want_g = getattr(fa, name + "_backward")(dy, want)
     y = x.copy()
     assert getattr(fa, name)(y, out=y) is y
     util.assert_same(y, want, "%s in place" % name)
+    y2 = y.copy()
+    assert getattr(fa, name + "_backward")(dy, y2, out=y2) is y2
+    util.assert_same(y2, want_g, "%s_backward into y" % name)
     assert getattr(fa, name + "_backward")(dy, y, out=dy) is dy
     util.assert_same(dy, want_g, "%s_backward into dy" % name)
 

@@ -287,6 +287,35 @@ FA_INLINE32 float fa_rows_lsm_bwd_f32(float dy, float y, float sh, float sl)
     return FA_FMAF(-e, sh, dy) - e * sl;
 }
 
+/* dx = dy - exp(y) (sh + sl) over a float32 row of m (y a log_softmax
+ * output: <= 0, no nan), fa_rows_lsm_bwd_f32 in 16-lane vectors; the last
+ * m % 16 from a vector over the row's last 16 entries (the lanes kept read
+ * entries the main loop does not write: dx may be dy or y), where the
+ * loop's scalar tail took a sixth of a row of 100.  The same bits either
+ * way. */
+static inline void fa_rows_lsm_bwd_row_f32(const float *dy, const float *y, float *dx, ptrdiff_t m, float sh,
+                                           float sl)
+{
+    float tail[16];
+    ptrdiff_t j, full = m - m % 16;
+    int k;
+    if (m < 16) {
+        for (j = 0; j < m; j++)
+            dx[j] = fa_rows_lsm_bwd_f32(dy[j], y[j], sh, sl);
+        return;
+    }
+    if (full < m)
+        _Pragma("omp simd")
+        for (k = 0; k < 16; k++)
+            tail[k] = fa_rows_lsm_bwd_f32(dy[m - 16 + k], y[m - 16 + k], sh, sl);
+    for (j = 0; j < full; j += 16)
+        _Pragma("omp simd")
+        for (k = 0; k < 16; k++)
+            dx[j + k] = fa_rows_lsm_bwd_f32(dy[j + k], y[j + k], sh, sl);
+    for (k = (int)(16 - (m - full)); k < 16; k++)
+        dx[m - 16 + k] = tail[k];
+}
+
 /* ------------------------------------------------------------- row max */
 
 /* FA_ROWS_MAX(name, T): T name(const T *x, ptrdiff_t m, int *has_nan)
@@ -370,7 +399,8 @@ static inline void fa_rows_csum_f64(const double *a, ptrdiff_t m, double *acc, d
 #endif
 
 /* sum(a b) (b not NULL: softmax's backward) or sum(a) (log_softmax's) of a
- * float32 row: in float, with an FMA per product where the target has one,
+ * float32 row (t not NULL, b NULL: also *top, *has_nan of t, see
+ * fa_rows_sum_max_f32): in float, with an FMA per product where the target has one,
  * in 16 lanes, each lane restarted every 8 terms (a block of 128) and the
  * blocks added in double; the last m % 16 terms in double.  Each lane then
  * rounds at most 8 times before its block reaches double, so the sum is
@@ -379,13 +409,17 @@ static inline void fa_rows_csum_f64(const double *a, ptrdiff_t m, double *acc, d
  * cost of the exact terms in double (whose conversions took 0.43
  * ns/element against 0.18 on a Zen 1).  The order of the additions is fixed
  * by m alone.  (`omp simd`: without it GCC left the lane loops scalar.) */
-FA_INLINE double fa_rows_blocksum_f32(const float *a, const float *b, ptrdiff_t m)
+FA_INLINE double fa_rows_blocksum_f32(const float *a, const float *b, ptrdiff_t m, const float *t, float *top,
+                                      int *has_nan)
 {
     double dacc[16] = {0};
-    float acc[16];
+    float acc[16], tp[16];
+    int seen[16] = {0};
     ptrdiff_t j = 0, end, full = m - m % 16;
     int k;
     double s = 0.0;
+    for (k = 0; k < 16; k++)
+        tp[k] = -INFINITY;
     while (j < full) {
         end = j + 128 < full ? j + 128 : full;
         for (k = 0; k < 16; k++)
@@ -395,6 +429,15 @@ FA_INLINE double fa_rows_blocksum_f32(const float *a, const float *b, ptrdiff_t 
                 _Pragma("omp simd")
                 for (k = 0; k < 16; k++)
                     acc[k] = FA_FMAF(a[j + k], b[j + k], acc[k]);
+        } else if (t != NULL) {
+            for (; j < end; j += 16)
+                _Pragma("omp simd")
+                for (k = 0; k < 16; k++) {
+                    float v = t[j + k];
+                    acc[k] = a[j + k] + acc[k];
+                    tp[k] = v > tp[k] ? v : tp[k];
+                    seen[k] |= v != v;
+                }
         } else {
             for (; j < end; j += 16)
                 _Pragma("omp simd")
@@ -406,19 +449,50 @@ FA_INLINE double fa_rows_blocksum_f32(const float *a, const float *b, ptrdiff_t 
             dacc[k] += (double)acc[k];
     }
     s = fa_lanes16_total(dacc);
-    for (; j < m; j++)
+    for (; j < m; j++) {
         s += (double)a[j] * (b != NULL ? (double)b[j] : 1.0);
+        if (t != NULL) {
+            tp[j % 16] = t[j] > tp[j % 16] ? t[j] : tp[j % 16];
+            seen[j % 16] |= t[j] != t[j];
+        }
+    }
+    if (t != NULL) {
+        /* the maximum of t, in any order (nan flagged apart, as
+         * FA_ROWS_MAX), the lanes halved 16 -> 8 -> 4 -> 2 -> 1 */
+#define FA_HALVE(h)                                                           \
+        for (k = 0; k < h; k++) {                                             \
+            tp[k] = tp[k + h] > tp[k] ? tp[k + h] : tp[k];                    \
+            seen[k] |= seen[k + h];                                           \
+        }
+        FA_HALVE(8)
+        FA_HALVE(4)
+        FA_HALVE(2)
+        FA_HALVE(1)
+#undef FA_HALVE
+        *top = tp[0];
+        *has_nan = seen[0];
+    }
     return s;
 }
 
 static inline double fa_rows_dot_f32(const float *a, const float *b, ptrdiff_t m)
 {
-    return fa_rows_blocksum_f32(a, b, m);
+    return fa_rows_blocksum_f32(a, b, m, NULL, NULL, NULL);
 }
 
 static inline double fa_rows_sum_f32(const float *a, ptrdiff_t m)
 {
-    return fa_rows_blocksum_f32(a, NULL, m);
+    return fa_rows_blocksum_f32(a, NULL, m, NULL, NULL, NULL);
+}
+
+/* sum(a) as fa_rows_sum_f32, and in the same pass the maximum of t[0:m]
+ * (*top, nan ignored; *has_nan set when t holds a nan): log_softmax's
+ * backward reads its saved y for the kind of exp it takes along with the
+ * sum of dy, instead of in a pass of its own (a tenth of a float32 row of
+ * 1000) */
+static inline double fa_rows_sum_max_f32(const float *a, const float *t, ptrdiff_t m, float *top, int *has_nan)
+{
+    return fa_rows_blocksum_f32(a, NULL, m, t, top, has_nan);
 }
 
 /* sum(a b) of a float64 row, for softmax's backward: 16 lanes of FMAs, the
