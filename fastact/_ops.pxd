@@ -759,7 +759,7 @@ cdef inline floating log_sigmoid_fwd(floating x, double p0, double p1) noexcept 
     cdef float ef, el
     if floating is float:
         ef = fa_expn2(-fabsf(x), 0.0, &el)                        # exp(-|x|) 2^32
-        return (x if x < 0 else 0.0) - fa_log1pf01_dd(ef * TWO_M32F, el * TWO_M32F)
+        return (x if x < 0 else ZEROF) - fa_log1pf01_dd(ef * TWO_M32F, el * TWO_M32F)   # (a float 0: 0.0 made it double)
     return <floating>((xd if xd < 0 else 0.0) - fa_log1p01(fa_expneg(-fabs(xd))))
 
 cdef inline floating log_sigmoid_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
