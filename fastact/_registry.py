@@ -304,7 +304,7 @@ INTERLEAVED_LOOPS = frozenset((
     "sigmoid_fwd_f32", "softplus_bwd_f32", "softplus_unit_bwd_f32", "gelu_fwd_f32", "gelu_bwd_f32", "elu_fwd_f32",
     "elu_bwd_f32", "selu_bwd_f32", "mish_fwd_f32", "mish_bwd_f32", "log_sigmoid_fwd_f32",
     "tanh_fwd_f64", "elu_bwd_f64", "celu_fwd_f64", "celu_bwd_f64", "mish_fwd_f64", "mish_bwd_f64",
-    "log_sigmoid_fwd_f64",
+    "log_sigmoid_fwd_f64", "gelu_tanh_fwd_f32",
 ))
 
 # The plain loops whose kernel K also has a tame form, K_tame_fwd / K_tame_bwd
