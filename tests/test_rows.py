@@ -123,30 +123,33 @@ def test_short_rows_in_blocks(name, dtype):
     """Rows up to ROW_SHORT_M long run a block of rows at a time: a row's
     result is its own (the same bits alone, in any block, on any thread
     count, in place), a nan row stays within its row, a dominated row keeps
-    its digits among ordinary ones, and every row is within the bound."""
+    its digits among ordinary ones, and every row is within the bound.  The
+    longer rows (one at a time) likewise, a nan or the +inf maximum in their
+    tail past the 16-element vectors."""
     f = getattr(fa, name)
     short = K.ROW_SHORT_M
     rng = np.random.default_rng(7)
-    for m in (1, 2, 3, 10, 16, 31, short, short + 1):
+    for m in (1, 2, 3, 10, 16, 31, short, short + 1, 50, 97):
         rows = 700
         x = rng.standard_normal((rows, m)) * rng.choice([1e-3, 1.0, 30.0], (rows, 1))
         x[17] = -25.0
         x[17, m // 2] = 0.0                       # dominated: sum of exps 1 + (m - 1) 1.4e-11
         x = x.astype(dtype)
         x[5, 0] = np.nan
+        x[6, m - 1] = np.nan                      # in a row's tail past its 16-element vectors
         x[9] = -np.inf
         x[13, m - 1] = np.inf
         with fa.threads(1):
             y = f(x)
         with fa.threads(2):
             util.assert_same(f(x), y, "%s, rows of %d, 2 threads" % (name, m))
-        for i in (0, 5, 9, 13, 17, 255, 256, rows - 1):
+        for i in (0, 5, 6, 9, 13, 17, 255, 256, rows - 1):
             util.assert_same(f(x[i]), y[i], "%s, row %d of %d alone" % (name, i, m))
         z = x.copy()
         assert f(z, out=z) is z
         util.assert_same(z, y, "%s, rows of %d in place" % (name, m))
         bad = np.zeros(rows, bool)
-        bad[[5, 9, 13]] = True
+        bad[[5, 6, 9, 13]] = True
         assert np.isnan(y[bad]).all() and not np.isnan(y[~bad]).any()
         good = x[~bad]
         if dtype == np.float32:
