@@ -323,6 +323,14 @@ static inline void fa_rows_lsm_bwd_row_f32(const float *dy, const float *y, floa
 
 /* ------------------------------------------------------------- row max */
 
+/* one step of every row maximum here: top = the larger of top and v, a nan
+ * v ignored but flagged in seen (v is read more than once: no side effects) */
+#define FA_MAX_STEP(top, seen, v)                                             \
+    do {                                                                      \
+        (top) = (v) > (top) ? (v) : (top);                                    \
+        (seen) |= (v) != (v);                                                 \
+    } while (0)
+
 /* FA_LANES16_MAX(name, T): T name(T *tp, int *seen, int *has_nan) returns
  * the largest of the 16 lanes tp (nan ignored) and sets *has_nan when a
  * lane of seen is set, halving them 16 -> 8 -> 4 -> 2 -> 1 (in fixed
@@ -369,27 +377,19 @@ static inline T name(const T *x, ptrdiff_t m, int *has_nan)                   \
     for (k = 0; k < 16; k++)                                                  \
         tp[k] = -INFINITY;                                                    \
     if (m < 16) {                                                             \
-        for (j = 0; j < m; j++) {                                             \
-            tp[0] = x[j] > tp[0] ? x[j] : tp[0];                              \
-            seen[0] |= x[j] != x[j];                                          \
-        }                                                                     \
+        for (j = 0; j < m; j++)                                               \
+            FA_MAX_STEP(tp[0], seen[0], x[j]);                                \
         *has_nan = seen[0];                                                   \
         return tp[0];                                                         \
     }                                                                         \
     for (j = 0; j + 16 <= m; j += 16)                                         \
         _Pragma("omp simd")                                                   \
-        for (k = 0; k < 16; k++) {                                            \
-            T v = x[j + k];                                                   \
-            tp[k] = v > tp[k] ? v : tp[k];                                    \
-            seen[k] |= v != v;                                                \
-        }                                                                     \
+        for (k = 0; k < 16; k++)                                              \
+            FA_MAX_STEP(tp[k], seen[k], x[j + k]);                            \
     if (j < m)                                                                \
         _Pragma("omp simd")                                                   \
-        for (k = 0; k < 16; k++) {                                            \
-            T v = x[m - 16 + k];                                              \
-            tp[k] = v > tp[k] ? v : tp[k];                                    \
-            seen[k] |= v != v;                                                \
-        }                                                                     \
+        for (k = 0; k < 16; k++)                                              \
+            FA_MAX_STEP(tp[k], seen[k], x[m - 16 + k]);                       \
     return lanes_max(tp, seen, has_nan);                                      \
 }
 
@@ -486,10 +486,8 @@ FA_INLINE double fa_rows_blocksum_f32(const float *a, const float *b, ptrdiff_t 
             for (; j < end; j += 16)
                 _Pragma("omp simd")
                 for (k = 0; k < 16; k++) {
-                    float v = t[j + k];
                     acc[k] = a[j + k] + acc[k];
-                    tp[k] = v > tp[k] ? v : tp[k];
-                    seen[k] |= v != v;
+                    FA_MAX_STEP(tp[k], seen[k], t[j + k]);
                 }
         } else {
             for (; j < end; j += 16)
@@ -504,10 +502,8 @@ FA_INLINE double fa_rows_blocksum_f32(const float *a, const float *b, ptrdiff_t 
     s = fa_lanes16_total(dacc);
     for (; j < m; j++) {
         s += (double)a[j] * (b != NULL ? (double)b[j] : 1.0);
-        if (t != NULL) {
-            tp[j % 16] = t[j] > tp[j % 16] ? t[j] : tp[j % 16];
-            seen[j % 16] |= t[j] != t[j];
-        }
+        if (t != NULL)
+            FA_MAX_STEP(tp[j % 16], seen[j % 16], t[j]);
     }
     if (t != NULL) {
         /* the maximum of t, in any order (nan flagged apart, as FA_ROWS_MAX) */
@@ -589,11 +585,8 @@ static inline void name(const T *x, ptrdiff_t G, ptrdiff_t m, T *mx, int *bad) \
     }                                                                         \
     for (j = 0; j < m; j++)                                                   \
         _Pragma("omp simd")                                                   \
-        for (g = 0; g < G; g++) {                                             \
-            T v = x[g * m + j];                                               \
-            mx[g] = v > mx[g] ? v : mx[g];                                    \
-            bad[g] |= v != v;                                                 \
-        }                                                                     \
+        for (g = 0; g < G; g++)                                               \
+            FA_MAX_STEP(mx[g], bad[g], x[g * m + j]);                         \
     for (g = 0; g < G; g++) {                                                 \
         bad[g] |= !(mx[g] - mx[g] == 0);                                      \
         mx[g] = bad[g] ? 0 : mx[g];   /* finite work on a row set to nan */   \
@@ -614,6 +607,17 @@ static inline void fa_short_nan_rows(void *y, int dbl, ptrdiff_t G, ptrdiff_t m,
                 else
                     ((float *)y)[g * m + j] = NAN;
             }
+}
+
+/* L[g] = log1p(s[g]) for g < G, FA_ROWS_GROUP rows at a time (s and L hold
+ * G rounded up to FA_ROWS_GROUP; the rows past G get 0) */
+static inline void fa_short_log1p(double *s, double *L, ptrdiff_t G)
+{
+    ptrdiff_t g;
+    for (g = G; g < G + (-G & (FA_ROWS_GROUP - 1)); g++)
+        s[g] = 0.0;
+    for (g = 0; g < G; g += FA_ROWS_GROUP)
+        fa_rows_log1p_group(s + g, L + g);
 }
 
 static inline ptrdiff_t fa_short_block(ptrdiff_t rows, ptrdiff_t m)
@@ -656,10 +660,7 @@ static void fa_short_rows_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_
                 if (s[g] < (double)m * 0x1p-24)
                     s[g] = fa_rows_expsum_below_f32(x + g * m, m, mx[g]);
             }
-            for (g = G; g < G + (-G & (FA_ROWS_GROUP - 1)); g++)
-                s[g] = 0.0;
-            for (g = 0; g < G; g += FA_ROWS_GROUP)
-                fa_rows_log1p_group(s + g, L + g);
+            fa_short_log1p(s, L, G);
             for (g = 0; g < G; g++)
                 Lf[g] = (float)L[g];
             for (j = 0; j < m; j++)
@@ -692,7 +693,9 @@ static void fa_short_rows_f64(const double *x, double *y, ptrdiff_t rows, ptrdif
             for (g = 0; g < G; g++) {
                 double ex = fa_rows_exp_diff64(x[g * m + j], mx[g]);
                 double st = s[g] + ex;
-                e[j * G + g] = ex;                      /* (log_softmax: unused) */
+                /* stored for log_softmax too, where it is unused: a store
+                 * made conditional kept the baseline loop scalar */
+                e[j * G + g] = ex;
                 c[g] += ex - (st - s[g]);               /* exact: s[g] >= ex */
                 s[g] = st;
             }
@@ -714,10 +717,7 @@ static void fa_short_rows_f64(const double *x, double *y, ptrdiff_t rows, ptrdif
             /* the sum less 1: (s - 2) + c (exact: s >= 2) */
             for (g = 0; g < G; g++)
                 s[g] = (s[g] - 2.0) + c[g];
-            for (g = G; g < G + (-G & (FA_ROWS_GROUP - 1)); g++)
-                s[g] = 0.0;
-            for (g = 0; g < G; g += FA_ROWS_GROUP)
-                fa_rows_log1p_group(s + g, L + g);
+            fa_short_log1p(s, L, G);
             for (j = 0; j < m; j++)
                 _Pragma("omp simd")
                 for (g = 0; g < G; g++) {
