@@ -497,10 +497,13 @@ cdef inline floating softplus_unit_fwd(floating x, double p0, double threshold) 
     cdef double L
     if floating is float:
         # x + log1p(exp(-|x|)) in float, rounded once after log1p's error (no
-        # division: <= 1.2 ULP); e subnormal gives a subnormal result here
+        # division: <= 1.2 ULP); e subnormal gives a subnormal result here.
+        # max(x, 0) + L, as log_sigmoid's min(x, 0) - L: the same bits as
+        # selecting between x + L and L, 2% faster (v4), 5% (v3), 10%
+        # (baseline)
         ef = fa_expn2(-fabsf(x), 0.0, &el)     # exp(-|x|) 2^32
         Lf = fa_log1pf01_dd(ef * TWO_M32F, el * TWO_M32F)
-        return x if _above_f(x, threshold) else (x + Lf if x > 0 else Lf)
+        return x if _above_f(x, threshold) else (x if x > 0 else ZEROF) + Lf
     # in float64 as well: log1p(e) is e itself where e = exp(x) is tiny, and
     # that is the result for x < 0, subnormal with it, so softplus_fwd's
     # scaled path (for e / beta) has nothing to do at beta = 1 (the same
