@@ -50,7 +50,7 @@ cdef extern from "fa_math.h" nogil:
     void fa_two_prod(double a, double b, double *p, double *e)
     double fa_div6(double a)
     double fa_mul_add1(double a, double b, double c)
-    double fa_x_over_lo(double x, double alpha, double q)
+    double fa_div_dd(double x, double alpha, double *lo)
     void fa_two_sum(double a, double b, double *s, double *e)
     void fa_sigmoid_pair(double v, double *sp, double *sm, double *e)
 
@@ -114,13 +114,6 @@ cdef inline floating _nan_or(floating s, floating v) noexcept nogil:
     # (GCC merges a nested `s if s != s else (.. if .. else ..)` into several
     # masks: leaky_relu's backward took 9 vector operations instead of 5)
     return v if s == s else s
-
-
-cdef inline double _div_dd(double x, double a, double *lo) noexcept nogil:
-    # q = x / a rounded, and *lo ~ the rest, (x - q a) / a (fa_x_over_lo)
-    cdef double q = x / a
-    lo[0] = fa_x_over_lo(x, a, q)
-    return q
 
 
 cdef inline double _exp_neg_abs_prod_s64(double x, double beta, double *vh, double *vl) noexcept nogil:
@@ -635,7 +628,7 @@ cdef inline floating celu_fwd(floating x, double alpha, double p1) noexcept nogi
     cdef double ql
     cdef double xq = -100.0 * alpha if x < -100.0 * alpha else <double>x
     xq = 0.0 if xq > 0 else xq
-    cdef double q = _div_dd(xq, alpha, &ql)
+    cdef double q = fa_div_dd(xq, alpha, &ql)
     cdef double emd = fa_expm1(q)
     # alpha em + alpha ql (1 + em) with one rounding where there is an FMA
     # x itself where |x| < alpha 2^-55, as in float32
@@ -659,7 +652,7 @@ cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) 
     cdef double ql
     cdef double xc = -1000.0 * alpha if xd < -1000.0 * alpha else xd
     xc = 0.0 if xc > 0 else xc
-    cdef double q = _div_dd(xc, alpha, &ql)
+    cdef double q = fa_div_dd(xc, alpha, &ql)
     return <floating>(<double>dy * fa_expneg_dd(q, ql))
 
 # celu for alpha < 0 (_select_celu): x / alpha > 0 where x < 0, so the exps

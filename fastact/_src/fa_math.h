@@ -295,6 +295,16 @@ FA_INLINE double fa_x_over_lo(double x, double alpha, double q)
     return l;       /* nan where q is not finite: the callers drop it there */
 }
 
+/* q = x / alpha rounded, and *lo = (x - q alpha) / alpha to a few digits
+ * (fa_x_over_lo): x / alpha as a double-double, for celu in both signs of
+ * alpha (fastact/_ops.pxd's celu kernels, fa_celu_neg*64 below). */
+FA_INLINE double fa_div_dd(double x, double alpha, double *lo)
+{
+    double q = x / alpha;
+    *lo = fa_x_over_lo(x, alpha, q);
+    return q;
+}
+
 /* a b + c rounded once where the target has an FMA; otherwise a b as an
  * exact pair whose low part joins c first (one rounding of p + (e + c),
  * for |c| small next to a b: celu's correction term). */
@@ -311,7 +321,7 @@ FA_INLINE double fa_mul_add1(double a, double b, double c)
 
 FA_INLINE double fa_celu_neg64(double x, double alpha)
 {
-    double q = x / alpha, ql = fa_x_over_lo(x, alpha, q);
+    double ql, q = fa_div_dd(x, alpha, &ql);
     double em = fa_expm1(q);
     /* the correction where em is finite (ql may be huge where q is) */
     em = em < 0x1.fffffffffffffp1023 ? em + ql * (1.0 + em) : em;
@@ -320,8 +330,8 @@ FA_INLINE double fa_celu_neg64(double x, double alpha)
 
 FA_INLINE double fa_celu_neg_grad64(double x, double alpha)
 {
-    double q = x / alpha;
-    return fa_exp_dd(q, fa_x_over_lo(x, alpha, q));
+    double ql, q = fa_div_dd(x, alpha, &ql);
+    return fa_exp_dd(q, ql);
 }
 
 /* ------------------------------------------------------------- log family */
