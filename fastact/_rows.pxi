@@ -39,7 +39,8 @@
 #   (fa_rows_lsm_bwd_f32: ~1 ULP of exp(y) sum(dy), the size of the terms),
 #   for rows of y <= 0 (log_softmax's outputs), in double for any other y.
 #   float64 rows in double.
-# - Forward rows up to SHORT_M (47) long run a block of rows at a time
+# - Forward rows up to SHORT_M (47; float32 under AVX-512: SHORT_M_F32, 31)
+#   long run a block of rows at a time
 #   (fa_rows.h's fa_short_rows_*: each loop across the rows of the block,
 #   the same formulas, a row's sum in order along it): a row taken alone
 #   spends some 80 cycles on its loops' set-up, lane sums and tails, 2.4
@@ -69,6 +70,7 @@ cdef extern from "fa_rows.h" nogil:
     void fa_rows_log1p_group(const double *s, double *L)
     enum: ROWS_GROUP "FA_ROWS_GROUP"
     enum: SHORT_M "FA_SHORT_M"
+    enum: SHORT_M_F32 "FA_SHORT_M_F32"
     void fa_short_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t m, int logsm)
     void fa_short_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t m, int logsm)
     double fa_exp(double x)
@@ -339,8 +341,10 @@ cdef void _rows_block(int which, const floating* a, const floating* b, floating*
     # heap: this block's exp buffer (m doubles) for rows longer than ROW_STACK, or NULL
     cdef double stack[ROW_STACK]
     cdef double* buf = &stack[0] if m <= ROW_STACK else heap
-    cdef Py_ssize_t r
-    if m <= SHORT_M and which <= LOG_SOFTMAX:
+    cdef Py_ssize_t r, short_m = SHORT_M
+    if floating is float:
+        short_m = SHORT_M_F32
+    if m <= short_m and which <= LOG_SOFTMAX:
         if floating is float:
             fa_short_rows_f32(a + r0 * m, out + r0 * m, r1 - r0, m, which == LOG_SOFTMAX)
         else:
@@ -412,8 +416,10 @@ def softmax_rows(int which, const floating[:, ::1] a, const floating[:, ::1] b, 
     free(heap)
 
 
-# rows up to this long run a block of rows at a time (fa_rows.h's short rows)
+# rows up to this long run a block of rows at a time (fa_rows.h's short rows):
+# float64, and float32 (31 in the AVX-512 build, 47 in the others)
 ROW_SHORT_M = SHORT_M
+ROW_SHORT_M_F32 = SHORT_M_F32
 
 ROW_KERNELS = {"softmax": SOFTMAX, "log_softmax": LOG_SOFTMAX,
                "softmax_backward": SOFTMAX_BWD, "log_softmax_backward": LOG_SOFTMAX_BWD}

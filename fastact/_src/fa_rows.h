@@ -556,7 +556,8 @@ static inline double fa_rows_dot_f64(const double *a, const double *b, ptrdiff_t
 
 /* --------------------------------------------------------- short rows */
 
-/* Forward softmax / log_softmax over rows of m <= FA_SHORT_M, a block of
+/* Forward softmax / log_softmax over rows of m <= FA_SHORT_M (float32:
+ * FA_SHORT_M_F32), a block of
  * up to FA_SHORT_ROWS rows at a time, each loop running across the rows of
  * the block (lane g: row g) and along the row in its outer loop.  A row
  * taken alone (fa_rows_max_*, fa_rows_expsum_*) spends some 80 cycles on
@@ -572,6 +573,18 @@ static inline double fa_rows_dot_f64(const double *a, const double *b, ptrdiff_t
  * is all nan.  In place is safe: a block's outputs are written after all
  * of its reads, element j of a row (log_softmax) after reading it. */
 #define FA_SHORT_M 47
+/* float32 rows go in blocks up to FA_SHORT_M_F32 only under AVX-512: there a
+ * float32 row of 32 or more taken alone is faster (one thread, 1e5 elements,
+ * ns/element softmax / log_softmax, blocks -> alone: 32: 0.78 / 0.82 -> 0.67
+ * / 0.73; 33: 1.02 / 1.09 -> 0.81 / 0.89; 44: 1.10 / 1.18 -> 0.80 / 0.78; 47:
+ * 1.03 / 1.09 -> 0.84 / 0.79; and 28 stays faster in blocks, 0.87 / 0.93
+ * against 1.05 / 1.02).  Under v3 and baseline the blocks win or tie up to
+ * 47, as float64's do everywhere. */
+#ifdef __AVX512F__
+#define FA_SHORT_M_F32 31
+#else
+#define FA_SHORT_M_F32 FA_SHORT_M
+#endif
 #define FA_SHORT_ROWS 256
 #define FA_SHORT_ELEMS 2048
 
