@@ -67,6 +67,7 @@ cdef extern from "fa_rows.h" nogil:
     double fa_rows_sum_max_f32(const float *a, const float *t, Py_ssize_t m, float *top, int *has_nan)
     double fa_rows_dot_f64(const double *a, const double *b, Py_ssize_t m)
     void fa_rows_lsm_bwd_row_f32(const float *dy, const float *y, float *dx, Py_ssize_t m, float sh, float sl)
+    void fa_rows_sm_bwd_row_f32(const float *dy, const float *y, float *dx, Py_ssize_t m, float sh, float sl)
     void fa_rows_log1p_group(const double *s, double *L)
     enum: ROWS_GROUP "FA_ROWS_GROUP"
     enum: SHORT_M "FA_SHORT_M"
@@ -324,10 +325,11 @@ cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floatin
             dx[j] = <floating>(<double>dy[j] - _exp_saved(y[j], False) * s)
     elif floating is float:
         # in float with s as a float pair: dy - sh is exact where it cancels
+        # (fa_rows_sm_bwd_f32; the row's tail in one vector)
         sh = <float>s
         sl = <float>(s - <double>sh)
-        for j in range(m):
-            dx[j] = y[j] * ((dy[j] - sh) - sl)
+        if floating is float:                   # (for Cython, as above)
+            fa_rows_sm_bwd_row_f32(dy, y, dx, m, sh, sl)
     else:
         for j in range(m):
             dx[j] = y[j] * (dy[j] - s)

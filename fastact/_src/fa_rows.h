@@ -37,6 +37,7 @@
 #define FA_ROWS_H
 
 #include <stddef.h>
+#include <string.h>
 #include "fa_math.h"
 #include "fa_math32.h"
 
@@ -292,33 +293,56 @@ FA_INLINE32 float fa_rows_lsm_bwd_f32(float dy, float y, float sh, float sl)
     return FA_FMAF(-e, sh, dy) - e * sl;
 }
 
-/* dx = dy - exp(y) (sh + sl) over a float32 row of m (y a log_softmax
- * output: <= 0, no nan), fa_rows_lsm_bwd_f32 in 16-lane vectors; the last
- * m % 16 from a vector over the row's last 16 entries (the lanes kept read
- * entries the main loop does not write: dx may be dy or y), where the
- * loop's scalar tail took a sixth of a row of 100.  The same bits either
- * way. */
-static inline void fa_rows_lsm_bwd_row_f32(const float *dy, const float *y, float *dx, ptrdiff_t m, float sh,
-                                           float sl)
+/* y (dy - sh - sl) for float32 softmax's backward, s = sh + sl as a float
+ * pair: dy - sh is exact where it cancels. */
+FA_INLINE32 float fa_rows_sm_bwd_f32(float dy, float y, float sh, float sl)
+{
+    return y * ((dy - sh) - sl);
+}
+
+/* dx[j] = f(dy[j], y[j], sh, sl) over a float32 row of m, f
+ * fa_rows_lsm_bwd_f32 (lsm; y a log_softmax output: <= 0, no nan) or
+ * fa_rows_sm_bwd_f32, in 16-lane vectors; the last m % 16 from a vector over
+ * the row's last 16 entries, computed before the main loop (dx may be dy or
+ * y) and stored whole after it (its lanes over entries the main loop wrote
+ * hold the same values), where a scalar tail took a sixth of a row of 100
+ * (log_softmax) and half of a row of 47 (softmax).  The same bits either
+ * way.  fa_rows_lsm_bwd_row_f32, fa_rows_sm_bwd_row_f32 below. */
+FA_INLINE void fa_rows_bwd_row_f32_(const float *dy, const float *y, float *dx, ptrdiff_t m, float sh, float sl,
+                                    int lsm)
 {
     float tail[16];
     ptrdiff_t j, full = m - m % 16;
     int k;
+#define FA_BWD_F(a, b) (lsm ? fa_rows_lsm_bwd_f32(a, b, sh, sl) : fa_rows_sm_bwd_f32(a, b, sh, sl))
     if (m < 16) {
         for (j = 0; j < m; j++)
-            dx[j] = fa_rows_lsm_bwd_f32(dy[j], y[j], sh, sl);
+            dx[j] = FA_BWD_F(dy[j], y[j]);
         return;
     }
     if (full < m)
         _Pragma("omp simd")
         for (k = 0; k < 16; k++)
-            tail[k] = fa_rows_lsm_bwd_f32(dy[m - 16 + k], y[m - 16 + k], sh, sl);
+            tail[k] = FA_BWD_F(dy[m - 16 + k], y[m - 16 + k]);
     for (j = 0; j < full; j += 16)
         _Pragma("omp simd")
         for (k = 0; k < 16; k++)
-            dx[j + k] = fa_rows_lsm_bwd_f32(dy[j + k], y[j + k], sh, sl);
-    for (k = (int)(16 - (m - full)); k < 16; k++)
-        dx[m - 16 + k] = tail[k];
+            dx[j + k] = FA_BWD_F(dy[j + k], y[j + k]);
+#undef FA_BWD_F
+    if (full < m)                       /* (a 64-byte copy: GCC's, no loop) */
+        memcpy(dx + m - 16, tail, sizeof tail);
+}
+
+static inline void fa_rows_lsm_bwd_row_f32(const float *dy, const float *y, float *dx, ptrdiff_t m, float sh,
+                                           float sl)
+{
+    fa_rows_bwd_row_f32_(dy, y, dx, m, sh, sl, 1);
+}
+
+static inline void fa_rows_sm_bwd_row_f32(const float *dy, const float *y, float *dx, ptrdiff_t m, float sh,
+                                          float sl)
+{
+    fa_rows_bwd_row_f32_(dy, y, dx, m, sh, sl, 0);
 }
 
 /* ------------------------------------------------------------- row max */
