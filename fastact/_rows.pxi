@@ -74,6 +74,8 @@ cdef extern from "fa_rows.h" nogil:
     enum: SHORT_M_F32 "FA_SHORT_M_F32"
     void fa_short_rows_f32(const float *x, float *y, Py_ssize_t rows, Py_ssize_t m, int logsm)
     void fa_short_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t m, int logsm)
+    Py_ssize_t fa_short_block(Py_ssize_t rows, Py_ssize_t m)
+    int fa_short_lsm_bwd_f32(const float *dy, const float *y, float *dx, Py_ssize_t G, Py_ssize_t m)
     double fa_exp(double x)
     void fa_two_sum(double a, double b, double *s, double *e)
 
@@ -343,7 +345,7 @@ cdef void _rows_block(int which, const floating* a, const floating* b, floating*
     # heap: this block's exp buffer (m doubles) for rows longer than ROW_STACK, or NULL
     cdef double stack[ROW_STACK]
     cdef double* buf = &stack[0] if m <= ROW_STACK else heap
-    cdef Py_ssize_t r, short_m = SHORT_M
+    cdef Py_ssize_t r, g, G, short_m = SHORT_M
     if floating is float:
         short_m = SHORT_M_F32
     if m <= short_m and which <= LOG_SOFTMAX:
@@ -352,6 +354,18 @@ cdef void _rows_block(int which, const floating* a, const floating* b, floating*
         else:
             fa_short_rows_f64(a + r0 * m, out + r0 * m, r1 - r0, m, which == LOG_SOFTMAX)
         return
+    if floating is float:
+        if which == LOG_SOFTMAX_BWD and m < 16:     # (fa_rows.h: rows shorter than its 16 lanes)
+            # a block of rows at once where every row of y is a log_softmax
+            # output (fa_short_lsm_bwd_f32: the same bits), else one at a time
+            r = r0
+            while r < r1:
+                G = fa_short_block(r1 - r, m)
+                if not fa_short_lsm_bwd_f32(a + r * m, b + r * m, out + r * m, G, m):
+                    for g in range(r, r + G):
+                        _softmax_bwd_row(a + g * m, b + g * m, out + g * m, m, True)
+                r += G
+            return
     if which == LOG_SOFTMAX:
         _log_softmax_rows(a, out, r0, r1, m)
         return

@@ -169,6 +169,43 @@ def test_neg_inf_entries_give_exact_zeros(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_log_softmax_backward_short_rows_in_blocks(dtype):
+    """float32 rows shorter than 16 go a block at a time where every saved
+    row of the block is a log_softmax output, one at a time otherwise: a
+    row's result is its own either way (the same bits alone, on 1 and 2
+    threads, in place into dy and into y), and close to the float64
+    reference.  Rows of nan or of y above 0 sit in some blocks only."""
+    rng = np.random.default_rng(11)
+    for m in (1, 2, 3, 7, 15, 16, 17):
+        rows = 1500                                  # blocks of up to 256 rows
+        x = rng.standard_normal((rows, m)) * rng.choice([1e-3, 1.0, 30.0], (rows, 1))
+        y = fa.log_softmax(x.astype(dtype))
+        dy = rng.uniform(-1, 1, y.shape).astype(dtype)
+        y[1000, 0] = np.nan                           # the block of rows 768..1023
+        y[1300, m - 1] = 0.5                          # above 0: not a log_softmax output
+        with fa.threads(1):
+            got = fa.log_softmax_backward(dy, y)
+        with fa.threads(2):
+            util.assert_same(fa.log_softmax_backward(dy, y), got, "rows of %d, 2 threads" % m)
+        for i in (0, 17, 255, 256, 999, 1000, 1001, 1300, rows - 1):
+            util.assert_same(fa.log_softmax_backward(dy[i], y[i]), got[i], "row %d of %d alone" % (i, m))
+        a = dy.copy()
+        util.assert_same(fa.log_softmax_backward(a, y, out=a), got, "rows of %d into dy" % m)
+        b = y.copy()
+        util.assert_same(fa.log_softmax_backward(dy, b, out=b), got, "rows of %d into y" % m)
+        # dy - exp(y) sum(dy) in extended precision, and within a few ULP of
+        # the terms' size, |dy| + exp(y) |sum(dy)| (dx cancels: the bound the
+        # row kernels document)
+        yl, dyl = y.astype(np.longdouble), dy.astype(np.longdouble)
+        sl = dyl.sum(axis=1, keepdims=True)
+        want = dyl - np.exp(yl) * sl
+        size = np.abs(dyl) + np.exp(yl) * np.abs(sl)
+        assert np.isnan(got[1000, 0]) and np.array_equal(np.isnan(got), np.isnan(want))
+        ok = ~np.isnan(want)
+        assert (np.abs(got[ok] - want[ok]) <= 4 * np.finfo(dtype).eps * size[ok]).all(), m
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_log_softmax_backward_any_saved_y(dtype):
     """Rows of y with a nan or values above 709 take the general exp loop,
     float32 rows with values above 0 the double one (rows of y <= 0, -inf

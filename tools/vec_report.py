@@ -49,7 +49,8 @@ ROW_LOOPS = {("softmax_write", "f32"),
 # at the header's lines): each of their `omp simd` loops must be vectorized
 HEADER = os.path.join(ROOT, "fastact", "_src", "fa_rows.h")
 HEADER_LOOPS = ("fa_rows_expsum_f32_", "fa_rows_expsum_f64_", "fa_rows_blocksum_f32", "fa_rows_dot_f64",
-                "fa_rows_log1p_group", "fa_rows_bwd_row_f32_", "fa_short_rows_f32", "fa_short_rows_f64")
+                "fa_rows_log1p_group", "fa_rows_bwd_row_f32_", "fa_short_rows_f32", "fa_short_rows_f64",
+                "fa_short_lsm_bwd_f32")
 
 
 # fa_loop.h's forms of a forward (distinct, in place) and a backward (distinct,
