@@ -40,11 +40,13 @@
 #   for rows of y <= 0 (log_softmax's outputs), in double for any other y.
 #   float64 rows in double.
 # - Forward rows up to SHORT_M (47; float32 under AVX-512: SHORT_M_F32, 31)
-#   long run a block of rows at a time
-#   (fa_rows.h's fa_short_rows_*: each loop across the rows of the block,
-#   the same formulas, a row's sum in order along it): a row taken alone
-#   spends some 80 cycles on its loops' set-up, lane sums and tails, 2.4
-#   ns/element on float32 rows of 10 against 0.4 in blocks (2 threads).
+#   long run a block of rows at a time (fa_rows.h's fa_short_rows_*: each
+#   loop across the rows of the block, the same formulas, a row's sum in
+#   order along it): a row taken alone spends some 80 cycles on its loops'
+#   set-up, lane sums and tails, 2.4 ns/element on float32 rows of 10
+#   against 0.4 in blocks (2 threads).  So do float32 log_softmax's
+#   backward rows shorter than 16 whose saved rows are all of kind 2
+#   (fa_short_lsm_bwd_f32, the same bits as one at a time).
 # - In place (out is an input) is safe: every loop reads element j of its
 #   inputs before writing element j of out.
 
@@ -69,6 +71,7 @@ cdef extern from "fa_rows.h" nogil:
     void fa_rows_lsm_bwd_row_f32(const float *dy, const float *y, float *dx, Py_ssize_t m, float sh, float sl)
     void fa_rows_sm_bwd_row_f32(const float *dy, const float *y, float *dx, Py_ssize_t m, float sh, float sl)
     void fa_rows_log1p_group(const double *s, double *L)
+    int fa_rows_kind(double top, int has_nan)
     enum: ROWS_GROUP "FA_ROWS_GROUP"
     enum: SHORT_M "FA_SHORT_M"
     enum: SHORT_M_F32 "FA_SHORT_M_F32"
@@ -245,15 +248,6 @@ cdef inline void _softmax_fwd_row(const floating* x, floating* y, Py_ssize_t m, 
 
 # --------------------------------------------------------------- backward
 
-cdef inline int _kind(floating top, int has_nan) noexcept nogil:
-    # the kind of saved y (log_softmax's backward) from its max and nan flag:
-    # 2: no nan and none above 0 (a log_softmax output); 1: none above 709;
-    # 0: any y
-    if has_nan:
-        return 0
-    return 2 if top <= 0.0 else (1 if top <= 709.0 else 0)
-
-
 cdef inline int _row_dot(const floating* dy, const floating* y, Py_ssize_t m, bint logsm,
                          double* hi, double* lo) noexcept nogil:
     # hi + lo = sum(dy) (log_softmax) or sum(dy y) (softmax).  softmax's
@@ -262,7 +256,7 @@ cdef inline int _row_dot(const floating* dy, const floating* y, Py_ssize_t m, bi
     # float64 in 16 FMA lanes (fa_rows_dot_f64); log_softmax's sum: float32
     # in float blocks as well, in the same pass as y's maximum
     # (fa_rows_sum_max_f32), float64 compensated.  Returns log_softmax's
-    # _kind of y (0 for softmax)
+    # fa_rows_kind of y (0 for softmax)
     cdef double acc[LANES]
     cdef double cmp[LANES]
     cdef Py_ssize_t j, full = m - m % LANES
@@ -275,7 +269,7 @@ cdef inline int _row_dot(const floating* dy, const floating* y, Py_ssize_t m, bi
     if floating is float:
         hi[0] = fa_rows_sum_max_f32(dy, y, m, &top, &has_nan)
         lo[0] = 0.0
-        return _kind(top, has_nan)
+        return fa_rows_kind(top, has_nan)
     fa_rows_csum_f64(dy, m, acc, cmp)
     for j in range(full, m):
         _lane_add(acc, cmp, 0, <double>dy[j])
@@ -298,10 +292,10 @@ cdef inline double _exp_saved(floating y, bint plain) noexcept nogil:
 
 
 cdef inline int _saved_kind(const floating* y, Py_ssize_t m) noexcept nogil:
-    # _kind of a saved y row, in a pass of its own
+    # fa_rows_kind of a saved y row, in a pass of its own
     cdef int has_nan
     cdef floating top = _row_max(y, m, &has_nan)
-    return _kind(top, has_nan)
+    return fa_rows_kind(top, has_nan)
 
 
 cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floating* dx, Py_ssize_t m,
@@ -330,8 +324,7 @@ cdef inline void _softmax_bwd_row(const floating* dy, const floating* y, floatin
         # (fa_rows_sm_bwd_f32; the row's tail in one vector)
         sh = <float>s
         sl = <float>(s - <double>sh)
-        if floating is float:                   # (for Cython, as above)
-            fa_rows_sm_bwd_row_f32(dy, y, dx, m, sh, sl)
+        fa_rows_sm_bwd_row_f32(dy, y, dx, m, sh, sl)
     else:
         for j in range(m):
             dx[j] = y[j] * (dy[j] - s)

@@ -44,9 +44,9 @@ ROW_LOOPS = {("softmax_write", "f32"),
              ("prelu_vec", "f32"), ("prelu_vec", "f64"), ("prelu_sc", "f32"), ("prelu_sc", "f64"),
              ("rrelu_fwd_block", "f32"), ("rrelu_fwd_block", "f64"),
              ("rrelu_bwd_block", "f32"), ("rrelu_bwd_block", "f64")}
-# fa_rows.h's row sums, short rows and log_softmax's float32 backward rows
-# (inlined into the row kernels; GCC reports their loops
-# at the header's lines): each of their `omp simd` loops must be vectorized
+# fa_rows.h's row sums, short rows and float32 backward rows (inlined into
+# the row kernels; GCC reports their loops at the header's lines): each of
+# their `omp simd` loops must be vectorized
 HEADER = os.path.join(ROOT, "fastact", "_src", "fa_rows.h")
 HEADER_LOOPS = ("fa_rows_expsum_f32_", "fa_rows_expsum_f64_", "fa_rows_blocksum_f32", "fa_rows_dot_f64",
                 "fa_rows_log1p_group", "fa_rows_bwd_row_f32_", "fa_short_rows_f32", "fa_short_rows_f64",

@@ -30,8 +30,9 @@
  *   gives the same bits).
  * - A row's last n % 16 entries: by a vector over its last 16 where that
  *   gives the same bits (exps computed, maxima), not a scalar loop.
- * - Forward rows up to FA_SHORT_M long: a block of rows at a time
- *   (fa_short_rows_*, at the end).
+ * - Forward rows up to FA_SHORT_M long (float32: FA_SHORT_M_F32), and
+ *   float32 log_softmax's backward rows shorter than 16: a block of rows at
+ *   a time (fa_short_rows_*, fa_short_lsm_bwd_f32, at the end).
  */
 #ifndef FA_ROWS_H
 #define FA_ROWS_H
@@ -345,6 +346,17 @@ static inline void fa_rows_sm_bwd_row_f32(const float *dy, const float *y, float
     fa_rows_bwd_row_f32_(dy, y, dx, m, sh, sl, 0);
 }
 
+/* The kind of a saved y row of log_softmax's backward from its maximum top
+ * and nan flag: 2, no nan and none above 0 (a log_softmax output: the float
+ * exp of fa_rows_lsm_bwd_f32); 1, none above 709 (the double exp without
+ * its clamp); 0, any y.  (_rows.pxi's _kind, and fa_short_lsm_bwd_f32.) */
+FA_INLINE int fa_rows_kind(double top, int has_nan)
+{
+    if (has_nan)
+        return 0;
+    return top <= 0.0 ? 2 : (top <= 709.0 ? 1 : 0);
+}
+
 /* ------------------------------------------------------------- row max */
 
 /* one step of every row maximum here: top = the larger of top and v, a nan
@@ -581,9 +593,8 @@ static inline double fa_rows_dot_f64(const double *a, const double *b, ptrdiff_t
 /* --------------------------------------------------------- short rows */
 
 /* Forward softmax / log_softmax over rows of m <= FA_SHORT_M (float32:
- * FA_SHORT_M_F32), a block of
- * up to FA_SHORT_ROWS rows at a time, each loop running across the rows of
- * the block (lane g: row g) and along the row in its outer loop.  A row
+ * FA_SHORT_M_F32), a block of up to FA_SHORT_ROWS rows at a time, each loop
+ * running across the rows of the block (lane g: row g) and along the row in its outer loop.  A row
  * taken alone (fa_rows_max_*, fa_rows_expsum_*) spends some 80 cycles on
  * its vector loops' set-up, lane sums and tails whatever its length: a
  * float32 softmax row of 10 cost 24 ns, 2.4 ns/element against 0.2 on long
@@ -794,7 +805,7 @@ static int fa_short_lsm_bwd_f32(const float *dy, const float *y, float *dx, ptrd
             FA_MAX_STEP(top[g], seen[g], y[g * m + j]);
         }
     for (g = 0; g < G; g++)
-        bad |= seen[g] | !(top[g] <= 0.0f);
+        bad |= fa_rows_kind(top[g], seen[g]) != 2;
     if (bad)
         return 0;
     for (g = 0; g < G; g++) {
