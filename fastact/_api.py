@@ -348,11 +348,8 @@ def _prelu_weight(fname, weight, x, axis, kdt):
         raise ValueError("fastact.%s: weight must be a scalar or 1-D, got shape %s" % (fname, w.shape))
     if w.size == 0:
         raise ValueError("fastact.%s: weight is empty" % fname)
-    if w.dtype.kind == "f" and w.dtype.itemsize > kdt.itemsize:
-        with np.errstate(over="ignore"):            # out of kdt's range: inf, refused below
-            wk = np.ascontiguousarray(w.reshape(-1), kdt)
-    else:
-        wk = np.ascontiguousarray(w.reshape(-1), kdt)
+    with np.errstate(over="ignore"):                # out of kdt's range: inf, refused below
+        wk = _kernel_input(w.reshape(-1), kdt)      # (aligned too: a weight unpickled by dask may not be)
     if not _elementwise.all_finite(wk):
         raise ValueError("fastact.%s: weight must be finite (in %s)" % (fname, kdt))
     if w.size == 1:

@@ -160,7 +160,7 @@ def _units(fname, shape, axis):
 
 
 def _bias_array(fname, bias, C, kdt):
-    """The bias as a C-contiguous kdt array of C entries (a scalar or 1-element bias is repeated)."""
+    """The bias as a C-contiguous aligned kdt array of C entries (a scalar or 1-element bias is repeated)."""
     b = _api._asarray(fname, bias, "bias")
     if b.dtype.kind not in "fiub":
         raise TypeError("fastact.%s: bias has unsupported dtype %s" % (fname, b.dtype))
@@ -169,7 +169,7 @@ def _bias_array(fname, bias, C, kdt):
     if b.ndim != 1 or b.shape[0] != C:
         raise ValueError("fastact.%s: bias must be a scalar or have shape (%d,) (the length of the unit "
                          "axis), got shape %s" % (fname, C, b.shape))
-    return np.ascontiguousarray(b, kdt)
+    return _api._kernel_input(b, kdt)
 
 
 def _monitor_args(fname, op, counts, monitor, saturation):

@@ -592,3 +592,23 @@ def test_scipy_and_torch_names(alias, canonical, rng):
     x = rng.uniform(-8, 8, 64)
     util.assert_same(getattr(fa, alias)(x), getattr(fa, canonical)(x), alias)
     util.assert_same(getattr(fa, alias + "_backward")(x, x), getattr(fa, canonical + "_backward")(x, x), alias)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unaligned_weight_and_bias(dtype, rng):
+    """A prelu weight or a bias_act / linear bias whose data is not aligned
+    (as dask hands a worker an unpickled array) is taken as its aligned copy
+    would be, forward and backward, not refused."""
+    x = rng.standard_normal((6, 5)).astype(dtype)
+    dy = rng.standard_normal((6, 5)).astype(dtype)
+    w = np.linspace(0.05, 0.3, 5).astype(dtype)
+    wu = util.make_unaligned(w)
+    assert not wu.flags.aligned
+    util.assert_same(fa.prelu(x, wu, axis=1), fa.prelu(x, w, axis=1), "prelu, unaligned weight")
+    for got, want in zip(fa.prelu_backward(dy, x, wu, axis=1), fa.prelu_backward(dy, x, w, axis=1)):
+        util.assert_same(got, want, "prelu_backward, unaligned weight")
+    b = rng.standard_normal(5).astype(dtype)
+    bu = util.make_unaligned(b)
+    util.assert_same(fa.bias_act(x, bu, "gelu"), fa.bias_act(x, b, "gelu"), "bias_act, unaligned bias")
+    W = rng.standard_normal((5, 5)).astype(dtype)
+    util.assert_same(fa.linear(x, W, bu, "relu"), fa.linear(x, W, b, "relu"), "linear, unaligned bias")
