@@ -57,6 +57,7 @@ cdef extern from "fa_math.h" nogil:
 cdef extern from "fa_math32.h" nogil:
     float fa_expn2(float v, float vl, float *yl)
     float fa_expn2_pair(float v, float *yl)
+    float fa_expn2_lean(float v)
     float fa_expm1f(float x)
     float fa_log1pf01_dd(float t, float tlo)
     float fa_log1pf01_parts(float t, float tlo, float *w)
@@ -654,6 +655,21 @@ cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) 
     xc = 0.0 if xc > 0 else xc
     cdef double q = fa_div_dd(xc, alpha, &ql)
     return <floating>(<double>dy * fa_expneg_dd(q, ql))
+
+# celu at alpha = 1 (the default), without x / alpha's division and splits:
+# elu's forward at alpha = 1 (celu's bits at alpha = 1, NaN payloads aside),
+# and dy exp(min(x, 0)) for the backward: float64 celu_bwd's bits, float32
+# the lean exp (within 1 ULP; 0.21 -> 0.17 ns/element against fa_expn2).
+# min(x, 0), not a select of 1 for x > 0: exp(0) is 1 exactly, and GCC's
+# merge-masked product for that select ran 4x slower on Zen 5 wherever x > 0
+cdef inline floating celu_unit_fwd(floating x, double p0, double p1) noexcept nogil:
+    return elu_fwd(x, 1.0, p1)
+
+cdef inline floating celu_unit_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
+    if floating is float:
+        return dy * (fa_expn2_lean(ZEROF if x >= ZEROF else x) * TWO_M32F)
+    # no select after the exp either (celu_bwd's note); nan passes
+    return <floating>(<double>dy * fa_expneg(0.0 if x > 0 else <double>x))
 
 # celu for alpha < 0 (_select_celu): x / alpha > 0 where x < 0, so the exps
 # grow, to inf, where celu's kernels assume they decay (float32's clamp at

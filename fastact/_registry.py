@@ -145,6 +145,8 @@ def _select_silu(p):
 
 def _select_celu(p):
     alpha = float(p["alpha"])
+    if alpha == 1.0:
+        return "celu_unit", 1.0, 0.0
     return ("celu_neg" if alpha < 0 else "celu"), alpha, 0.0
 
 
@@ -246,7 +248,7 @@ OPS = (
     Op("celu", "elementwise", "max(0, x) + min(0, alpha (exp(x / alpha) - 1))", "1 if x > 0 else exp(x / alpha)", "x",
        params=(Param("alpha", 1.0, "nonzero", doc="The scale of the negative part: celu(-inf) = -alpha for alpha > 0; for alpha < 0 the "
                  "negative part alpha (exp(x / alpha) - 1) grows to -inf (float64: within 2.5 ULP there)."),),
-       kernels=("celu", "celu_neg"), select=_select_celu,
+       kernels=("celu", "celu_neg", "celu_unit"), select=_select_celu,
        ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="celu(-inf) = -alpha",
        monitor="active"),
     Op("mish", "elementwise", "x tanh(softplus(x)) = x n / (n + 2), n = e^x (e^x + 2)",
@@ -306,7 +308,8 @@ INTERLEAVED_LOOPS = frozenset((
     "sigmoid_fwd_f32", "softplus_bwd_f32", "softplus_unit_bwd_f32", "gelu_fwd_f32", "gelu_bwd_f32", "elu_fwd_f32",
     "elu_bwd_f32", "selu_bwd_f32", "mish_fwd_f32", "mish_bwd_f32", "log_sigmoid_fwd_f32",
     "tanh_fwd_f64", "elu_bwd_f64", "celu_fwd_f64", "celu_bwd_f64", "mish_fwd_f64", "mish_bwd_f64",
-    "log_sigmoid_fwd_f64", "gelu_tanh_fwd_f32", "sigmoid_fwd_f64",
+    "log_sigmoid_fwd_f64", "gelu_tanh_fwd_f32", "sigmoid_fwd_f64", "celu_unit_bwd_f32", "celu_unit_bwd_f64",
+    "celu_unit_fwd_f64",
 ))
 
 # The plain loops whose kernel K also has a tame form, K_tame_fwd / K_tame_bwd
