@@ -580,6 +580,14 @@ cdef inline floating elu_bwd(floating dy, floating y, double alpha, double p1) n
         return dy if y > 0 else dy * ((y + ah) + al)
     return <floating>(<double>dy * (1.0 if yd > 0 else yd + alpha))
 
+# elu at alpha = 1 (the default): alpha a constant, as silu_unit (its
+# product and split fold away); celu_unit's forward too
+cdef inline floating elu_unit_fwd(floating x, double p0, double p1) noexcept nogil:
+    return elu_fwd(x, 1.0, p1)
+
+cdef inline floating elu_unit_bwd(floating dy, floating y, double p0, double p1) noexcept nogil:
+    return elu_bwd(dy, y, 1.0, p1)
+
 # ------------------------------------------------------------------- selu
 cdef inline floating selu_fwd(floating x, double p0, double p1) noexcept nogil:
     cdef float lh, ll, ah, al
@@ -663,7 +671,7 @@ cdef inline floating celu_bwd(floating dy, floating x, double alpha, double p1) 
 # min(x, 0), not a select of 1 for x > 0: exp(0) is 1 exactly, and GCC's
 # merge-masked product for that select ran 4x slower on Zen 5 wherever x > 0
 cdef inline floating celu_unit_fwd(floating x, double p0, double p1) noexcept nogil:
-    return elu_fwd(x, 1.0, p1)
+    return elu_unit_fwd(x, p0, p1)
 
 cdef inline floating celu_unit_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     if floating is float:

@@ -143,6 +143,11 @@ def _select_silu(p):
     return ("silu_unit", 0.0, 0.0) if beta == 1.0 else ("silu", beta, 0.0)
 
 
+def _select_elu(p):
+    alpha = float(p["alpha"])
+    return ("elu_unit" if alpha == 1.0 else "elu"), alpha, 0.0
+
+
 def _select_celu(p):
     alpha = float(p["alpha"])
     if alpha == 1.0:
@@ -238,7 +243,7 @@ OPS = (
        special="gelu(-inf) = -0, gelu(inf) = inf", forms=(("gelu_tanh", (("approximate", "tanh"),)),)),
     Op("elu", "elementwise", "x if x > 0 else alpha (exp(x) - 1)", "1 if x > 0 else y + alpha", "y",
        params=(Param("alpha", 1.0, "nonneg", doc="The negative saturation value: elu(-inf) = -alpha."),),
-       kernels=("elu",), select=_one("elu"),
+       kernels=("elu", "elu_unit"), select=_select_elu,
        ulp=(2.0, 2.0), cls="transcendental", domain=(-20.0, 20.0), special="elu(-inf) = -alpha",
        monitor="active"),
     Op("selu", "elementwise", "lambda elu(x, alpha), lambda = %.16g, alpha = %.16g" % (SELU_LAMBDA, SELU_ALPHA),
@@ -305,11 +310,11 @@ STREAM_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" and op
 # where each gained and v4, the build this machine runs, 7%: 1.07 v4, 1.03 v3,
 # 1.18 baseline; by that rule also celu_unit_bwd_f32 1.06 / 1.04 / 1.06,
 # celu_unit_fwd_f64 1.05 / 1.03 / 1.08 and softplus_unit_bwd_f64 1.05 / 1.06
-# / 1.17, on a Zen 5).
+# / 1.17, on a Zen 5; elu_unit_* as elu_*).
 INTERLEAVED_LOOPS = frozenset((
     "sigmoid_fwd_f32", "softplus_bwd_f32", "softplus_unit_bwd_f32", "gelu_fwd_f32", "gelu_bwd_f32", "elu_fwd_f32",
-    "elu_bwd_f32", "selu_bwd_f32", "mish_fwd_f32", "mish_bwd_f32", "log_sigmoid_fwd_f32",
-    "tanh_fwd_f64", "elu_bwd_f64", "celu_fwd_f64", "celu_bwd_f64", "mish_fwd_f64", "mish_bwd_f64",
+    "elu_bwd_f32", "elu_unit_fwd_f32", "elu_unit_bwd_f32", "selu_bwd_f32", "mish_fwd_f32", "mish_bwd_f32", "log_sigmoid_fwd_f32",
+    "tanh_fwd_f64", "elu_bwd_f64", "elu_unit_bwd_f64", "celu_fwd_f64", "celu_bwd_f64", "mish_fwd_f64", "mish_bwd_f64",
     "log_sigmoid_fwd_f64", "gelu_tanh_fwd_f32", "sigmoid_fwd_f64", "celu_unit_bwd_f32", "celu_unit_bwd_f64",
     "celu_unit_fwd_f64", "softplus_unit_bwd_f64", "gelu_tanh_bwd_f64",
 ))
