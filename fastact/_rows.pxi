@@ -79,6 +79,7 @@ cdef extern from "fa_rows.h" nogil:
     void fa_short_rows_f64(const double *x, double *y, Py_ssize_t rows, Py_ssize_t m, int logsm)
     Py_ssize_t fa_short_block(Py_ssize_t rows, Py_ssize_t m)
     int fa_short_lsm_bwd_f32(const float *dy, const float *y, float *dx, Py_ssize_t G, Py_ssize_t m)
+    void fa_rows_prefetch(const void *p, Py_ssize_t bytes)
     double fa_exp(double x)
     void fa_two_sum(double a, double b, double *s, double *e)
 
@@ -363,6 +364,11 @@ cdef void _rows_block(int which, const floating* a, const floating* b, floating*
         _log_softmax_rows(a, out, r0, r1, m)
         return
     for r in range(r0, r1):
+        if floating is float:
+            if r + 1 < r1:      # the next row's inputs, while this one computes
+                fa_rows_prefetch(a + (r + 1) * m, m * sizeof(float))
+                if which != SOFTMAX:
+                    fa_rows_prefetch(b + (r + 1) * m, m * sizeof(float))
         if which == SOFTMAX:
             _softmax_fwd_row(a + r * m, out + r * m, m, buf)
         elif which == SOFTMAX_BWD:

@@ -819,4 +819,17 @@ static int fa_short_lsm_bwd_f32(const float *dy, const float *y, float *dx, ptrd
     return 1;
 }
 
+/* Ask for the bytes at p (the next row a row loop reads), 64-byte lines.
+ * float32 rows of 1000 out of memory (4e7 elements, 2 threads, against
+ * torch): softmax forward 0.87 -> 0.93x, log_softmax backward 0.90 ->
+ * 1.02x.  float64's rows lost with it (log_softmax backward 1.01 -> 0.90x):
+ * they run at the memory's speed already, and are left to the hardware. */
+static inline void fa_rows_prefetch(const void *p, ptrdiff_t bytes)
+{
+    const char *c = (const char *)p;
+    ptrdiff_t k;
+    for (k = 0; k < bytes; k += 64)
+        __builtin_prefetch(c + k, 0, 3);
+}
+
 #endif /* FA_ROWS_H */
