@@ -309,15 +309,18 @@ STREAM_KERNELS = tuple(dict.fromkeys(k for op in OPS if op.cls == "cheap" and op
 # loop, kept where each of the three builds gained 5% or more (sigmoid_fwd_f64:
 # where each gained and v4, the build this machine runs, 7%: 1.07 v4, 1.03 v3,
 # 1.18 baseline; by that rule also celu_unit_bwd_f32 1.06 / 1.04 / 1.06,
-# celu_unit_fwd_f64 1.05 / 1.03 / 1.08 and softplus_unit_bwd_f64 1.05 / 1.06
-# / 1.17, on a Zen 5; elu_unit_* as elu_*).
+# softplus_unit_bwd_f64 1.05 / 1.06 / 1.17 and elu_unit_fwd_f64 1.06 / 1.02 /
+# 1.07, on a Zen 5); elu_unit_fwd_f32 as elu_fwd_f32 (1.01 / 1.01 / 1.08),
+# the backwards as elu's.
 INTERLEAVED_LOOPS = frozenset((
     "sigmoid_fwd_f32", "softplus_bwd_f32", "softplus_unit_bwd_f32", "gelu_fwd_f32", "gelu_bwd_f32", "elu_fwd_f32",
     "elu_bwd_f32", "elu_unit_fwd_f32", "elu_unit_bwd_f32", "selu_bwd_f32", "mish_fwd_f32", "mish_bwd_f32", "log_sigmoid_fwd_f32",
     "tanh_fwd_f64", "elu_bwd_f64", "elu_unit_bwd_f64", "celu_fwd_f64", "celu_bwd_f64", "mish_fwd_f64", "mish_bwd_f64",
     "log_sigmoid_fwd_f64", "gelu_tanh_fwd_f32", "sigmoid_fwd_f64", "celu_unit_bwd_f32", "celu_unit_bwd_f64",
-    "celu_unit_fwd_f64", "softplus_unit_bwd_f64", "gelu_tanh_bwd_f64",
+    "elu_unit_fwd_f64", "softplus_unit_bwd_f64", "gelu_tanh_bwd_f64",
 ))
+# celu_unit's forward is elu_unit's (_ops.pxd): the same loops
+INTERLEAVED_LOOPS |= frozenset("celu_unit_fwd_" + t for t in ("f32", "f64") if "elu_unit_fwd_" + t in INTERLEAVED_LOOPS)
 
 # The plain loops whose kernel K also has a tame form, K_tame_fwd / K_tame_bwd
 # in _ops.pxd: the same bits for every input with |x| <= the bound here (x: the

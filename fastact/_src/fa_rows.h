@@ -349,7 +349,8 @@ static inline void fa_rows_sm_bwd_row_f32(const float *dy, const float *y, float
 /* The kind of a saved y row of log_softmax's backward from its maximum top
  * and nan flag: 2, no nan and none above 0 (a log_softmax output: the float
  * exp of fa_rows_lsm_bwd_f32); 1, none above 709 (the double exp without
- * its clamp); 0, any y.  (_rows.pxi's _kind, and fa_short_lsm_bwd_f32.) */
+ * its clamp); 0, any y.  (_rows.pxi's _row_dot and _saved_kind, and
+ * fa_short_lsm_bwd_f32.) */
 FA_INLINE int fa_rows_kind(double top, int has_nan)
 {
     if (has_nan)
