@@ -13,8 +13,8 @@ plus, per dtype and size, a roof row: a parallel copy of the same bytes with
 the same thread count (the faster of a per-thread memcpy and a vectorized copy
 loop; in place, the loop), which is what a memory-bound kernel can reach.
 From 1e7 elements on (INPLACE_MIN), fastact's elementwise functions are also
-timed in place (out=x; the backward out=dy), their input restored before each
-timed loop, and so are the copies of the cell's own arrays, in the same
+timed in place (out=x; the backward out=dy), their input restored (untimed)
+before each call, and so are the copies of the cell's own arrays, in the same
 rounds; a memory-speed table gives both speeds as fractions of those copies'
 bytes per second.  Every contender of a cell writes the same out array.
 
@@ -90,22 +90,22 @@ def time_samples(fns, min_time=0.02, repeats=5, prepares=None):
     call) -- and the first call, not the sample, takes that.
 
     prepares: None, or one entry per fn, None or a callable run untimed
-    before each of fn's loops (the warm-up, each calibration, each sample):
-    an in-place call's input restored, so that repeated calls do not drift
-    its values (toward zero and subnormals, for silu or gelu)."""
+    before each of fn's calls (the warm-up, the untimed call before a
+    sample, every timed call, whose times are summed): an in-place call's
+    input restored, so that no call sees its own output (a backward with
+    out=dy multiplies dy by the derivative again at each call: softplus's
+    over 4e7 float32 had 1.6 million subnormal values after 8 calls, and
+    its 5th to 8th calls took 0.29-0.37 ns/element against 0.21-0.25 for
+    the first four)."""
     prepares = prepares or (None,) * len(fns)
     ready = [p or (lambda: None) for p in prepares]
     loops = []
-    for fn, prep in zip(fns, ready):
-        prep()
+    for fn, prep, restore in zip(fns, prepares, ready):
+        restore()
         fn()
         n = 1
         while True:
-            prep()
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            t = time.perf_counter() - t0
+            t = _timed_loop(fn, prep, n)
             if t >= min_time or n >= 1 << 22:
                 break
             n = max(n * 2, int(n * min_time / max(t, 1e-9) * 1.2))
@@ -118,12 +118,25 @@ def time_samples(fns, min_time=0.02, repeats=5, prepares=None):
             if n <= SETTLE_LOOPS:
                 ready[i]()
                 fn()
-            ready[i]()
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            samples[i].append((time.perf_counter() - t0) / n)
+            samples[i].append(_timed_loop(fn, prepares[i], n) / n)
     return samples
+
+
+def _timed_loop(fn, prepare, n):
+    """Seconds taken by n calls of fn: one timed loop, or with prepare, each
+    call timed on its own after an untimed prepare()."""
+    if prepare is None:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return time.perf_counter() - t0
+    t = 0.0
+    for _ in range(n):
+        prepare()
+        t0 = time.perf_counter()
+        fn()
+        t += time.perf_counter() - t0
+    return t
 
 
 # ------------------------------------------------------------ the machine
@@ -215,21 +228,33 @@ def bind(contender, case, backward, out=None):
     return lambda: fn(case.x, out, **p)
 
 
+def _copy_threads(src):
+    """The thread count fastact uses for a copy of src."""
+    from . import _api
+    return _api._threads_for(lookup("identity"), src.size)
+
+
+def _memcpy_call(src, out):
+    """src -> out (contiguous, same bytes) as a no-argument callable: memcpy
+    per thread, with _copy_threads of them, no wrapper."""
+    from . import _special
+    sb, ob, nt = src.reshape(-1).view(np.uint8), out.reshape(-1).view(np.uint8), _copy_threads(src)
+    return lambda: _special.parallel_copy(sb, ob, nt)
+
+
 def _copy_calls(src, out, buf):
     """The copies a memory-bound call is measured against, as no-argument
     callables, with the thread count fastact uses for this many elements and
     no wrapper: src -> out by memcpy per thread (non-temporal stores: best
     beyond the caches) and by a vectorized copy loop (best inside them); buf
     copied onto itself by the loop (in place)."""
-    from . import _api, _special
     from ._dispatch import kernels as _elementwise
 
     src, out, buf = src.reshape(-1), out.reshape(-1), buf.reshape(-1)
-    nt = _api._threads_for(lookup("identity"), src.size)
+    nt = _copy_threads(src)
     kernel = _elementwise.forward_f32 if src.dtype == np.float32 else _elementwise.forward_f64
     k = _elementwise.KERNELS.index("identity")
-    sb, ob = src.view(np.uint8), out.view(np.uint8)
-    return {ROOF_MEMCPY: lambda: _special.parallel_copy(sb, ob, nt),
+    return {ROOF_MEMCPY: _memcpy_call(src, out),
             ROOF_LOOP: lambda: kernel(k, src, out, 0.0, 0.0, nt),
             ROOF_INPLACE: lambda: kernel(k, buf, buf, 0.0, 0.0, nt)}
 
@@ -264,9 +289,10 @@ def _inplace_input(case, backward):
 
 def bind_inplace(case, backward, buf=None):
     """(call, prepare) running fastact in place on buf, a scratch copy of
-    _inplace_input (None: a new one), prepare restoring it; None for a
-    function that does not keep its input's shape (maxout) or works on rows
-    (softmax: not elementwise)."""
+    _inplace_input (None: a new one), prepare restoring it (a parallel copy:
+    every core busy right before the call, as before the other contenders'
+    calls); None for a function that does not keep its input's shape
+    (maxout) or works on rows (softmax: not elementwise)."""
     if lookup(case.name).kind not in ("elementwise", "prelu", "rrelu"):
         return None
     fn, p = _contenders.get("fastact", case.name, backward), case.params
@@ -276,7 +302,7 @@ def bind_inplace(case, backward, buf=None):
         call = lambda: fn(buf, case.saved, buf, **p)    # noqa: E731
     else:
         call = lambda: fn(buf, buf, **p)                # noqa: E731
-    return call, lambda: np.copyto(buf, src)
+    return call, _memcpy_call(src, buf)
 
 
 def run(ops, dtypes, sizes, directions, contenders=None, min_time=0.02, repeats=5, progress=True):

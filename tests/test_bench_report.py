@@ -115,6 +115,26 @@ def test_time_samples_prepare_before_every_loop():
     assert "".join(calls) == "PaPa" + "bb" + "PaPabb" + "bbPaPa"
 
 
+def test_time_samples_prepare_before_every_call_untimed():
+    """With a prepare hook, a loop of several calls runs it before each call
+    (no call sees its predecessor's output), and its time is not counted."""
+    import time
+    calls = []
+
+    def fn():
+        calls.append("a")
+        time.sleep(0.001)
+
+    def prep():
+        calls.append("P")
+        time.sleep(0.004)
+
+    (a,) = bench.time_samples((fn,), min_time=0.004, repeats=3, prepares=(prep,))
+    seq = "".join(calls)
+    assert seq.count("a") > 3 * bench.SETTLE_LOOPS and seq == "Pa" * seq.count("a")
+    assert all(0.0009 < v < 0.0035 for v in a)       # the 4 ms prepare left out
+
+
 def test_inplace_rows_from_inplace_min(tmp_path, monkeypatch):
     """From INPLACE_MIN elements on, the elementwise functions are also timed
     in place, forward (out=x) and backward (out=dy), on a scratch copy: the
