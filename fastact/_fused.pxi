@@ -548,19 +548,26 @@ cdef inline double _prelu_bwd_block(const floating* dy, const floating* x, const
 
 
 cdef inline void _prelu_unit(_Layout* L, Py_ssize_t u, const floating* dy, const floating* x, const floating* w,
-                             floating* out, double* part) noexcept nogil:
+                             floating* out, double* part, bint stream) noexcept nogil:
     # work unit u of bias_act's layout: a piece of a segment (its channel's
     # weight as a scalar) or a column block of a group of tiles (the weight
     # pattern of one tile).  Forward (dy NULL): out = prelu(x); backward: out
-    # = dx, the weight gradient's partials into part as bias_act's sums
+    # = dx, the weight gradient's partials into part as bias_act's sums.
+    # stream: each block is computed into buf (L1) and streamed out (as the
+    # elementwise drivers' large outputs; the caller fences)
     cdef Py_ssize_t g = u // L.m, q = u % L.m, off, ln, r, rend
+    cdef floating buf[BLOCK]
+    cdef floating* dst
     if L.seg:
         off = g * L.inner + q * BLOCK
         ln = min(<Py_ssize_t>BLOCK, L.inner - q * BLOCK)
+        dst = &buf[0] if stream else out + off
         if dy == NULL:
-            _prelu_sc(x + off, w[g % L.C], out + off, ln)
+            _prelu_sc(x + off, w[g % L.C], dst, ln)
         else:
-            part[u] = _prelu_bwd_block(dy + off, x + off, NULL, w[g % L.C], out + off, NULL, ln)
+            part[u] = _prelu_bwd_block(dy + off, x + off, NULL, w[g % L.C], dst, NULL, ln)
+        if stream:
+            fa_stream_copy(out + off, buf, ln * sizeof(floating))
         return
     rend = min((g + 1) * L.G, _ntiles(L))
     for r in range(g * L.G, rend):
@@ -568,23 +575,41 @@ cdef inline void _prelu_unit(_Layout* L, Py_ssize_t u, const floating* dy, const
         ln = min(min(<Py_ssize_t>BLOCK, L.T - q * BLOCK), L.n - off)
         if ln <= 0:
             break
+        dst = &buf[0] if stream else out + off
         if dy == NULL:
-            _prelu_vec(x + off, w + q * BLOCK, out + off, ln)
+            _prelu_vec(x + off, w + q * BLOCK, dst, ln)
         else:
-            _prelu_bwd_block(dy + off, x + off, w + q * BLOCK, 0, out + off, part + g * L.ps + q * BLOCK, ln)
+            _prelu_bwd_block(dy + off, x + off, w + q * BLOCK, 0, dst, part + g * L.ps + q * BLOCK, ln)
+        if stream:
+            fa_stream_copy(out + off, buf, ln * sizeof(floating))
 
 
 cdef void _prelu_run(_Layout* L, const floating* dy, const floating* x, const floating* w, floating* out,
                      double* part, int nthreads) noexcept nogil:
-    # the work units over the threads, or in order on one (no OpenMP team)
+    # the work units over the threads, or in order on one (no OpenMP team);
+    # the forward's output, of _stream_min_bytes or more and not over x,
+    # streamed out.  4e7 elements, 2 threads, against the parallel memcpy,
+    # streamed / not, while the machine's memory ran slow (copy 5300 Melem/s
+    # float32, 2600 float64): forward 1.17-1.26 / 0.99-1.04 (float32),
+    # 1.08-1.10 / 0.99-1.01 (float64); backward 1.02-1.14 / 0.94-1.03 and
+    # 0.96-1.00 / 1.01-1.07.  While it ran fast (9000, 4200): forward mixed
+    # (0.83-1.18 / 0.97, 0.89-1.01 / 1.04-1.08), backward lost (0.65 / 0.71-
+    # 0.81): the backward, which also sums the weight's gradient, is not
     cdef Py_ssize_t u
+    cdef bint stream = (dy == NULL and L.n >= _stream_min_bytes // <Py_ssize_t>sizeof(floating)
+                        and <const floating*>out != x)
     cdef fa_fpflags_t flags = fa_fpflags_save()
     if nthreads <= 1 or L.units < 2:
         for u in range(L.units):
-            _prelu_unit(L, u, dy, x, w, out, part)
+            _prelu_unit(L, u, dy, x, w, out, part, stream)
+        if stream:
+            fa_stream_fence()
     else:
-        for u in prange(L.units, num_threads=nthreads, schedule='static'):
-            _prelu_unit(L, u, dy, x, w, out, part)
+        with parallel(num_threads=nthreads):
+            for u in prange(L.units, schedule='static'):
+                _prelu_unit(L, u, dy, x, w, out, part, stream)
+            if stream:
+                fa_stream_fence()
     fa_fpflags_restore(flags)
 
 

@@ -198,3 +198,28 @@ def test_streamed_outputs(name, dtype, rng, streaming):
             util.assert_same(y, y_in, what + " forward")
             util.assert_same(g, g_in, what + " backward")
     util.assert_same(util.forward(name, x[-3000:], p), y_in[-3000:], name + " forward, small call")
+
+
+@pytest.mark.parametrize("dtype", util.dtype_params())
+@pytest.mark.parametrize("shape, axis", [((STREAM_TEST_BYTES // 4 + 4133,), 0), ((2, 3, 70_001), 1),
+                                         ((70_001, 5), 1), ((130, 2100), 1)], ids=str)
+def test_prelu_streamed_forward(shape, axis, dtype, rng, streaming):
+    """prelu's out-of-place forward at or above the streaming threshold goes
+    out through a block buffer (_fused.pxi's _prelu_unit), in both of its
+    layouts (segments of one channel: a scalar weight; tiles of the weight
+    pattern): the same bits as in place (never streamed), on 1 and 2 threads,
+    with an output aligned to its allocation or an element or 16 bytes off it."""
+    x = rng.uniform(-3, 3, shape).astype(dtype)
+    x.reshape(-1)[:8] = _specials(dtype)
+    w = np.linspace(-0.3, 0.5, shape[axis]).astype(dtype) if len(shape) > 1 else np.asarray(0.25, dtype)
+    assert x.nbytes >= STREAM_TEST_BYTES
+    y_in = x.copy()
+    fa.prelu(y_in, w, axis=axis, out=y_in)
+    util.check_forward("prelu", {"weight": w, "axis": axis}, x, y_in, "prelu in place %s" % (shape,))
+    itemsize = np.dtype(dtype).itemsize
+    for nt in (1, 2):
+        for shift in (0, 1, 16 // itemsize):
+            y = np.empty(x.size + 16, dtype)[shift:shift + x.size].reshape(shape)
+            with fa.threads(nt):
+                fa.prelu(x, w, axis=axis, out=y)
+            util.assert_same(y, y_in, "prelu %s %s, %d threads, output shifted by %d" % (shape, np.dtype(dtype).name, nt, shift))
