@@ -203,6 +203,25 @@ def test_contenders_of_a_cell_write_one_out(monkeypatch):
     np.testing.assert_allclose(fwd_out, case.y, rtol=1e-6)     # both wrote sigmoid(x) there
 
 
+def test_inplace_copy_restored_as_the_inplace_call(monkeypatch):
+    """The in-place call and its roof, the in-place copy, both get the same
+    restore before each call; the out-of-place contenders and copies none."""
+    seen = []
+    real = bench.time_samples
+
+    def spy(fns, min_time, repeats, prepares=None):
+        seen.append(prepares)
+        return real(fns, min_time, repeats, prepares)
+
+    monkeypatch.setattr(bench, "time_samples", spy)
+    monkeypatch.setattr(bench, "INPLACE_MIN", 5000)
+    records, _ = bench.run(["relu"], [np.float32], [6000], ["forward"], ["fastact", "numpy"], 0.0005, 2, False)
+    order = [r["contender"] for r in records]
+    by = dict(zip(order, seen[-1]))           # the cell's contenders (the roof row's copies came first)
+    assert by[bench.INPLACE] is not None and by[bench.ROOF_INPLACE] is by[bench.INPLACE]
+    assert all(by[c] is None for c in ("fastact", "numpy", bench.ROOF_MEMCPY, bench.ROOF_LOOP))
+
+
 def test_inplace_call_runs_in_place():
     """bind_inplace's forward writes fastact's result over its scratch input,
     the backward over its scratch dy, and prepare restores the input."""
