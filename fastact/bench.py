@@ -60,8 +60,12 @@ FULL_SIZES = (1000, 100_000, 1_000_000, 40_000_000)
 
 # ------------------------------------------------------------------ timing
 
-# a sample of this many calls or fewer gets an untimed call first (time_samples)
-SETTLE_LOOPS = 4
+# a sample of calls this long (seconds) or longer is preceded by untimed
+# calls of its function: SETTLE_CALLS at least, and for SETTLE_TIME seconds
+# at least (time_samples)
+SETTLE_CALL = 1e-3
+SETTLE_CALLS = 2
+SETTLE_TIME = 0.03
 
 
 def time_call(fn, min_time=0.02, repeats=5):
@@ -81,13 +85,17 @@ def time_samples(fns, min_time=0.02, repeats=5, prepares=None):
     call slows whatever runs next: measured, PyTorch before fastact.linear's
     1 x 1024 -> 4096 product cost the latter 9%).
 
-    A sample of a few long calls (SETTLE_LOOPS or fewer: 4e7 elements) is
-    preceded by one untimed call of the same fn: what ran before it leaves the
-    machine in a state that slows its first call -- JAX's freed buffers, or
-    both cores idle during a single-threaded peer (measured: fastact's and
-    PyTorch's softmax over 4e7 float32 took 0.63 and 0.58 ns/element right
-    after JAX's, 0.35 and 0.31 back to back; 0.43 each with the untimed
-    call) -- and the first call, not the sample, takes that.
+    A sample of long calls (SETTLE_CALL seconds or more each, as timed in
+    the calibration: 4e7 elements) is preceded by untimed calls of the same
+    fn, SETTLE_CALLS at least and for SETTLE_TIME seconds at least: what ran
+    before it leaves the machine in a state that slows the calls after it --
+    JAX's above all, or both cores idle during a single-threaded peer.
+    Measured after JAX's softmax over 4e7 elements, the next two calls of
+    fastact's or PyTorch's took 18-23 and 14-18 ms against 9-11 ms (float32),
+    34-39 and 25-38 against 20-24 (float64); with one untimed call before
+    samples of 4 calls or fewer, and none before longer ones, fastact's
+    softmax came out at 0.54-0.77 of PyTorch's in a run with JAX (1.01
+    without).
 
     prepares: None, or one entry per fn, None or a callable run untimed
     before each of fn's calls (the warm-up, the untimed call before a
@@ -100,6 +108,7 @@ def time_samples(fns, min_time=0.02, repeats=5, prepares=None):
     prepares = prepares or (None,) * len(fns)
     ready = [p or (lambda: None) for p in prepares]
     loops = []
+    settle = []
     for fn, prep, restore in zip(fns, prepares, ready):
         restore()
         fn()
@@ -110,16 +119,27 @@ def time_samples(fns, min_time=0.02, repeats=5, prepares=None):
                 break
             n = max(n * 2, int(n * min_time / max(t, 1e-9) * 1.2))
         loops.append(n)
+        settle.append(t / n >= SETTLE_CALL)
     samples = [[] for _ in fns]
     for r in range(repeats):
         for k in range(len(fns)):
             i = (r + k) % len(fns)
             fn, n = fns[i], loops[i]
-            if n <= SETTLE_LOOPS:
-                ready[i]()
-                fn()
+            if settle[i]:
+                _settle(fn, ready[i])
             samples[i].append(_timed_loop(fn, prepares[i], n) / n)
     return samples
+
+
+def _settle(fn, restore):
+    """Untimed calls of fn (each after restore()): SETTLE_CALLS, then more
+    until SETTLE_TIME seconds have passed."""
+    end = time.perf_counter() + SETTLE_TIME
+    k = 0
+    while k < SETTLE_CALLS or time.perf_counter() < end:
+        restore()
+        fn()
+        k += 1
 
 
 def _timed_loop(fn, prepare, n):

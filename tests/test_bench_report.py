@@ -4,6 +4,8 @@ median and the spread, a Markdown table with speed-ups and the roof, a plot."""
 
 import json
 
+import re
+
 import numpy as np
 import pytest
 
@@ -85,30 +87,55 @@ def test_time_call_measures():
     assert 0.0015 < med < 0.05 and lo <= med <= hi
 
 
-def test_time_samples_interleave_the_calls(monkeypatch):
+def test_time_samples_interleave_the_calls():
     """Each round times every function once, starting at a different one each
     round: sample r of one pairs with sample r of the other."""
-    monkeypatch.setattr(bench, "SETTLE_LOOPS", 0)
     calls = []
     a, b = bench.time_samples((lambda: calls.append("a"), lambda: calls.append("b")), min_time=0.0, repeats=4)
     assert len(a) == len(b) == 4 and min(a + b) > 0
-    # a warm-up and a one-call calibration each, then four rounds of one call each
+    # a warm-up and a one-call calibration each, then four rounds of one call
+    # each (calls far shorter than SETTLE_CALL: no untimed calls before them)
     assert "".join(calls) == "aabb" + "ab" + "ba" + "ab" + "ba"
 
 
-def test_time_samples_settle_before_samples_of_few_calls():
-    """A sample of SETTLE_LOOPS calls or fewer (calls as long as min_time) is
-    preceded by one untimed call of its own function (with min_time = 0 every
-    sample is one call); samples of more calls are not (the test above)."""
+def test_time_samples_settle_before_samples_of_long_calls(monkeypatch):
+    """A sample of calls of SETTLE_CALL seconds or more is preceded by
+    untimed calls of its own function: SETTLE_CALLS, and more until
+    SETTLE_TIME has passed (what ran before, JAX's pool, slows more than one
+    call); samples of shorter calls are not (the test above)."""
+    import time
+    monkeypatch.setattr(bench, "SETTLE_CALL", 0.005)
+    monkeypatch.setattr(bench, "SETTLE_TIME", 0.025)
     calls = []
-    bench.time_samples((lambda: calls.append("a"), lambda: calls.append("b")), min_time=0.0, repeats=2)
-    assert "".join(calls) == "aabb" + "aabb" + "bbaa"
+
+    def fn(tag):
+        calls.append(tag)
+        time.sleep(0.01)
+
+    a, b = bench.time_samples((lambda: fn("a"), lambda: fn("b")), min_time=0.0, repeats=2)
+    # warm-up and calibration (one call each), then per sample 3 untimed calls
+    # (10 ms each at least: past 25 ms at the third; a 4th only if the sleeps
+    # overran) and the timed one: rounds a, b then b, a
+    seq = "".join(calls)
+    runs = [len(r) for r in re.findall(r"a+|b+", seq[4:])]       # a's sample, b's two, a's
+    assert seq.startswith("aabba") and len(runs) == 3, seq
+    assert 4 <= runs[0] <= 5 and 8 <= runs[1] <= 10 and 4 <= runs[2] <= 5, seq
+    assert all(0.009 < v < 0.03 for v in a + b)
+    # SETTLE_TIME 0: SETTLE_CALLS untimed calls
+    monkeypatch.setattr(bench, "SETTLE_TIME", 0.0)
+    del calls[:]
+    bench.time_samples((lambda: fn("a"), lambda: fn("b")), min_time=0.0, repeats=2)
+    k = bench.SETTLE_CALLS + 1
+    assert "".join(calls) == "aabb" + "a" * k + "b" * k + "b" * k + "a" * k
 
 
-def test_time_samples_prepare_before_every_loop():
-    """A prepare hook runs untimed before each of its function's loops (the
-    warm-up, the calibration, every sample, the untimed call before a sample
-    of few calls), and only for its function."""
+def test_time_samples_prepare_before_every_loop(monkeypatch):
+    """A prepare hook runs untimed before each of its function's calls (the
+    warm-up, the calibration, every sample, the untimed calls before a sample
+    of long calls), and only for its function."""
+    monkeypatch.setattr(bench, "SETTLE_CALL", 0.0)
+    monkeypatch.setattr(bench, "SETTLE_CALLS", 1)
+    monkeypatch.setattr(bench, "SETTLE_TIME", 0.0)
     calls = []
     bench.time_samples((lambda: calls.append("a"), lambda: calls.append("b")), min_time=0.0, repeats=2,
                        prepares=(lambda: calls.append("P"), None))
@@ -131,7 +158,7 @@ def test_time_samples_prepare_before_every_call_untimed():
 
     (a,) = bench.time_samples((fn,), min_time=0.004, repeats=3, prepares=(prep,))
     seq = "".join(calls)
-    assert seq.count("a") > 3 * bench.SETTLE_LOOPS and seq == "Pa" * seq.count("a")
+    assert seq.count("a") >= 2 + 3 * 3 and seq == "Pa" * seq.count("a")     # loops of 3 calls or more
     assert all(0.0009 < v < 0.0035 for v in a)       # the 4 ms prepare left out
 
 
