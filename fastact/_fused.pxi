@@ -594,7 +594,8 @@ cdef void _prelu_run(_Layout* L, const floating* dy, const floating* x, const fl
     # 1.08-1.10 / 0.99-1.01 (float64); backward 1.02-1.14 / 0.94-1.03 and
     # 0.96-1.00 / 1.01-1.07.  While it ran fast (9000, 4200): forward mixed
     # (0.83-1.18 / 0.97, 0.89-1.01 / 1.04-1.08), backward lost (0.65 / 0.71-
-    # 0.81): the backward, which also sums the weight's gradient, is not
+    # 0.81).  So the backward, which also sums the weight's gradient, is not
+    # streamed
     cdef Py_ssize_t u
     cdef bint stream = (dy == NULL and L.n >= _stream_min_bytes // <Py_ssize_t>sizeof(floating)
                         and <const floating*>out != x)

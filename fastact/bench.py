@@ -15,8 +15,8 @@ loop; in place, the loop), which is what a memory-bound kernel can reach.
 From 1e7 elements on (INPLACE_MIN), fastact's elementwise functions are also
 timed in place (out=x; the backward out=dy), their input restored (untimed)
 before each call, and so are the copies of the cell's own arrays, in the same
-rounds (the in-place copy restored as well); a memory-speed table gives both speeds as fractions of those copies'
-bytes per second.  Every contender of a cell writes the same out array.
+rounds (the in-place copy restored as well); a memory-speed table gives both
+speeds as fractions of those copies' bytes per second.  Every contender of a cell writes the same out array.
 
 Timing: one warm-up call, then a loop sized to last ~min_time, repeated
 (--repeats) times; the median per-call time is reported, with the spread
@@ -106,12 +106,10 @@ def time_samples(fns, min_time=0.02, repeats=5, prepares=None):
     its 5th to 8th calls took 0.29-0.37 ns/element against 0.21-0.25 for
     the first four)."""
     prepares = prepares or (None,) * len(fns)
-    ready = [p or (lambda: None) for p in prepares]
     loops = []
     settle = []
-    for fn, prep, restore in zip(fns, prepares, ready):
-        restore()
-        fn()
+    for fn, prep in zip(fns, prepares):
+        _untimed(fn, prep)
         n = 1
         while True:
             t = _timed_loop(fn, prep, n)
@@ -126,19 +124,25 @@ def time_samples(fns, min_time=0.02, repeats=5, prepares=None):
             i = (r + k) % len(fns)
             fn, n = fns[i], loops[i]
             if settle[i]:
-                _settle(fn, ready[i])
+                _settle(fn, prepares[i])
             samples[i].append(_timed_loop(fn, prepares[i], n) / n)
     return samples
 
 
-def _settle(fn, restore):
-    """Untimed calls of fn (each after restore()): SETTLE_CALLS, then more
-    until SETTLE_TIME seconds have passed."""
+def _untimed(fn, prepare):
+    """One untimed call of fn, after prepare() (if any)."""
+    if prepare is not None:
+        prepare()
+    fn()
+
+
+def _settle(fn, prepare):
+    """Untimed calls of fn (each after prepare(), if any): SETTLE_CALLS, then
+    more until SETTLE_TIME seconds have passed."""
     end = time.perf_counter() + SETTLE_TIME
     k = 0
     while k < SETTLE_CALLS or time.perf_counter() < end:
-        restore()
-        fn()
+        _untimed(fn, prepare)
         k += 1
 
 
