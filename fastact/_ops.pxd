@@ -560,6 +560,15 @@ cdef inline floating gelu_tanh_bwd(floating dy, floating x, double p0, double p1
     return <floating>(<double>dy * ((sp + xd * dw * sp * sm) * k))
 
 # -------------------------------------------------------------------- elu
+# y + c (c = ah + al, split by fa_splitf) for a float32 y = c expm1(x) <= 0,
+# elu's and selu's derivative from their output: y + ah is exact where it
+# nears 0 (Sterbenz), then al; within 2 ULP.  Where the forward saturated, at
+# y = -RN(c) (x = -inf, or below about -17, where c e^x is under y's
+# rounding), the derivative is 0: (y + ah) + al there is c - RN(c), a
+# derivative off 0 at -inf and negative wherever c rounds up.  NaN stays NaN.
+cdef inline float _sat_plusf(float y, float ah, float al) noexcept nogil:
+    return <float>0.0 if y <= -(ah + al) else (y + ah) + al
+
 cdef inline floating elu_fwd(floating x, double alpha, double p1) noexcept nogil:
     cdef float ah, al
     if floating is float:
@@ -574,10 +583,8 @@ cdef inline floating elu_bwd(floating dy, floating y, double alpha, double p1) n
     cdef double yd = y
     cdef float ah, al
     if floating is float:
-        # y + alpha in float with alpha split in two (y + ah is exact where it
-        # nears 0, Sterbenz), then the product: within 2 ULP
         fa_splitf(alpha, &ah, &al)
-        return dy if y > 0 else dy * ((y + ah) + al)
+        return dy if y > 0 else dy * _sat_plusf(y, ah, al)
     return <floating>(<double>dy * (1.0 if yd > 0 else yd + alpha))
 
 # elu at alpha = 1 (the default): alpha a constant, as silu_unit (its
@@ -606,7 +613,7 @@ cdef inline floating selu_bwd(floating dy, floating y, double p0, double p1) noe
     if floating is float:
         # as elu_bwd, lambda alpha split in two; lambda rounded to float
         fa_splitf(SELU_LAMBDA_ALPHA, &ah, &al)
-        return dy * <float>SELU_LAMBDA if y > 0 else dy * ((y + ah) + al)
+        return dy * <float>SELU_LAMBDA if y > 0 else dy * _sat_plusf(y, ah, al)
     return <floating>(<double>dy * (SELU_LAMBDA if yd > 0 else yd + SELU_LAMBDA_ALPHA))
 
 # ------------------------------------------------------------------- celu

@@ -186,6 +186,31 @@ def test_zero_parameter_limits(name, params, x, fwd, bwd, dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOAT_PARAMS)
+@pytest.mark.parametrize("name,params", [("elu", {}), ("elu", {"alpha": 0.3}), ("elu", {"alpha": 1.7}),
+                                         ("elu", {"alpha": 0.1}), ("elu", {"alpha": 2.5}), ("selu", {})])
+def test_output_form_derivative_saturates_at_zero(name, params, dtype):
+    """elu's and selu's backward from y (the derivative y + alpha, lambda
+    alpha) at every 997th x <= 0 down to where the forward saturates and at
+    -inf: never negative, exactly 0 at -inf, and 0 or the float64 derivative
+    within y's rounding where the true one is below it.  (float32 used to
+    give alpha - RN(alpha) there: 2.3e-8 for selu, -1.2e-8 for alpha 0.3.)"""
+    itype = np.uint32 if dtype == np.float32 else np.uint64
+    sign = itype(1) << itype(8 * dtype.itemsize - 1)
+    lo = np.array([-120.0 if dtype == np.float32 else -760.0], dtype).view(itype)[0]
+    x = np.arange(sign, lo, 997 if dtype == np.float32 else 997 << 31, dtype=itype).view(dtype)
+    x = np.concatenate([x, np.array([-1e30, -50.0, -np.inf], dtype)])
+    y = util.forward(name, x, params)
+    g = util.backward(name, np.ones_like(x), y, params)
+    assert g[-1] == 0, "%s_backward%r at -inf: %r" % (name, params, g[-1])
+    assert (g >= 0).all(), "%s_backward%r: %r at x = %r" % (name, params, g.min(), x[np.argmin(g)])
+    c = SELU_LAMBDA * SELU_ALPHA if name == "selu" else params.get("alpha", 1.0)
+    exact = c * np.exp(x.astype(np.float64))
+    # y's rounding, half an ulp of c, is the derivative's absolute error
+    util.assert_close(g, exact, TOL[dtype]["rtol"], float(np.spacing(dtype.type(c))), x=x,
+                      what="%s_backward%r from y" % (name, params))
+
+
+@pytest.mark.parametrize("dtype", FLOAT_PARAMS)
 @pytest.mark.parametrize("name,params", util.name_param_params(
     lambda op, name, p: op.kind in ("elementwise", "rrelu", "prelu")))
 def test_infinities_match_reference(name, params, dtype):
