@@ -5,6 +5,9 @@ default (``omp_get_max_threads()``, which honours ``OMP_NUM_THREADS``, the CPU
 affinity mask and threadpoolctl's limits), read at each call.
 ``set_num_threads(n)`` replaces that default for the whole process;
 ``with threads(n):`` overrides it for the calling Python thread only.
+Where threadpoolctl is installed, fastact registers a controller of its own
+with it (threadpool_info lists it; threadpool_limits caps every count, see
+_register_controller).
 
 In a child made by ``os.fork`` (``multiprocessing``'s "fork" start method) the
 kernels run on one thread whatever is asked: GNU OpenMP's thread pool does not
@@ -22,6 +25,7 @@ __all__ = ["get_num_threads", "set_num_threads", "threads"]
 
 _local = threading.local()
 _global = None  # set by set_num_threads; None: FASTACT_NUM_THREADS or OpenMP's default
+_limit = None   # set by threadpoolctl's limits through _Controller; None: no limit
 
 
 # The most threads a count may ask for: far beyond any machine's cores, and
@@ -96,15 +100,30 @@ def get_num_threads():
     ...     fa.get_num_threads()
     1
     """
-    if not _OPENMP or _forked:
-        return 1
+    n = _count()
+    limit = _limit
+    return n if limit is None or limit >= n else limit
+
+
+def _own():
+    """The count of fastact's own in effect (threads(), set_num_threads,
+    FASTACT_NUM_THREADS), or None: OpenMP's default."""
     n = getattr(_local, "n", None)
     if n is None:
         n = _global if _global is not None else _ENV
+    return n
+
+
+def _count():
+    """get_num_threads without the limit threadpoolctl sets on fastact itself."""
+    if not _OPENMP or _forked:
+        return 1
+    n = _own()
     if n is None:
         return _special.omp_max_threads()
     # a count of fastact's own, capped where OpenMP's default was lowered
-    # since import (threadpoolctl's threadpool_limits, omp_set_num_threads)
+    # since import (omp_set_num_threads; threadpoolctl's limits on the OpenMP
+    # runtime, which cannot show one at or above the import's default)
     cap = _special.omp_max_threads()
     return cap if cap < min(n, _OMP_AT_IMPORT) else n
 
@@ -188,3 +207,66 @@ class threads:
     def __exit__(self, *exc):
         _local.n = self._saved.pop()
         return False
+
+
+def _set_limit(n):
+    """threadpoolctl's limit on fastact's controller: a cap on fastact's own
+    count (a limit below it; threadpoolctl restores a limit by setting the
+    count _limited_own read before, which lifts it).  OpenMP's default needs
+    none: threadpoolctl limits the OpenMP runtime itself."""
+    global _limit
+    own = _own()
+    _limit = max(1, int(n)) if n is not None and own is not None and int(n) < own else None
+
+
+def _limited_own():
+    """What fastact's controller shows threadpoolctl: its own count under the
+    limit, or (none of its own) the count in effect."""
+    own = _own()
+    if own is None or not _OPENMP or _forked:
+        return get_num_threads()
+    limit = _limit
+    return own if limit is None or limit >= own else limit
+
+
+def _register_controller():
+    """Show fastact to threadpoolctl (threadpool_info: internal_api 'fastact',
+    user_api 'openmp', its thread count) and let threadpool_limits cap that
+    count whatever set it: FASTACT_NUM_THREADS, set_num_threads or threads().
+    A limit on the OpenMP runtime alone cannot cap a count of fastact's own
+    at or above OpenMP's default (omp_get_max_threads() does not change).
+    Done at import when threadpoolctl (3.0 or later) is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("threadpoolctl") is None:
+        return
+    try:
+        import threadpoolctl
+
+        base, register = threadpoolctl.LibController, threadpoolctl.register
+    except (ImportError, AttributeError):
+        return
+
+    class _Controller(base):
+        user_api = "openmp"
+        internal_api = "fastact"
+        # threadpoolctl finds the controlled libraries among the loaded shared
+        # objects: fastact's _special extension, by its module's init symbol
+        filename_prefixes = ("_special",)
+        check_symbols = ("PyInit__special",)
+
+        def get_num_threads(self):
+            return _limited_own()
+
+        def set_num_threads(self, num_threads):
+            _set_limit(num_threads)
+
+        def get_version(self):
+            from ._version import __version__
+
+            return __version__
+
+    register(_Controller)
+
+
+_register_controller()

@@ -425,6 +425,48 @@ def test_threadpoolctl_limits_fastacts_own_counts(tmp_path):
     assert st == {"env": 4, "env_limited": 1, "set_limited": 1, "ctx_limited": 1, "set_after": 3}, st
 
 
+
+# Limits at or above OpenMP's default at import (2 here: OMP_NUM_THREADS) that
+# the OpenMP runtime cannot show, nested, and threadpoolctl's restores.
+_LIMITS_AT_OR_ABOVE_DEFAULT = r'''
+import json, os, sys
+os.environ["OMP_NUM_THREADS"] = "2"
+if sys.argv[1] != "-":
+    os.environ["FASTACT_NUM_THREADS"] = sys.argv[1]
+import fastact as fa
+from threadpoolctl import threadpool_info, threadpool_limits
+out = {"start": fa.get_num_threads()}
+with threadpool_limits(2):
+    out["lim2"] = fa.get_num_threads()
+    with threadpool_limits(1):
+        out["lim1"] = fa.get_num_threads()
+    out["back"] = fa.get_num_threads()
+out["after"] = fa.get_num_threads()
+fa.set_num_threads(3)
+with threadpool_limits(2, user_api="openmp"):
+    out["set3_lim2"] = fa.get_num_threads()
+out["set3_after"] = fa.get_num_threads()
+out["info"] = sorted((i["internal_api"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "openmp")
+print(json.dumps(out))
+'''
+
+
+@needs_openmp
+@pytest.mark.parametrize("env", ["3", "-"])
+def test_threadpoolctl_limits_at_or_above_openmps_default(tmp_path, env):
+    """threadpoolctl lists fastact itself (internal_api 'fastact', with its
+    count) and caps a count of fastact's own even at or above OpenMP's default
+    (FASTACT_NUM_THREADS=3 under threadpool_limits(2) runs 2, not 3), nested,
+    and its restores leave no cap behind (set_num_threads(3) afterwards is 3)."""
+    pytest.importorskip("threadpoolctl")
+    r = util.run_python(tmp_path, _LIMITS_AT_OR_ABOVE_DEFAULT, env, drop_env=("OMP_NUM_THREADS", "FASTACT_NUM_THREADS"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    st = json.loads(r.stdout.strip().splitlines()[-1])
+    start = 3 if env == "3" else 2
+    assert st.pop("info") == [["fastact", 3], ["openmp", 2]], st
+    assert st == {"start": start, "lim2": 2, "lim1": 1, "back": 2, "after": start,
+                  "set3_lim2": 2, "set3_after": 3}, st
+
 _AFFINITY_SCRIPT = r'''
 import json, os
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
