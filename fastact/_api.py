@@ -647,6 +647,9 @@ def _docstring(op, fname, backward, alias_of=None):
                         "tuple holding it, as ufuncs take it). It is returned." % ("gradient dx" if backward
                                                                                    else "result"),
                         in_place, "None (default) allocates a new array."))
+    lines += [_entry("%s : %s, optional" % (p.torch, _PARAM_TYPE[p.check]),
+                     "Keyword only: torch.nn.functional's name for `%s`, which it sets when given (not both)."
+                     % p.name) for p in op.params if p.torch]
 
     lines += ["", "Returns", "-------"]
     if backward:
@@ -712,6 +715,13 @@ def _make(fname, op, backward, alias_of=None):
     for i, (n, d) in enumerate(zip(names, defaults)):
         sig.append(n if d is _REQUIRED else "%s=_defaults[%d]" % (n, i))
     sig.append("out=None")
+    # torch.nn.functional's names (Param.torch), by keyword (None: not
+    # given): remapped first
+    torch = [(i, p) for i, p in enumerate(op.params) if p.torch]
+    if torch:
+        sig += ["*"] + ["%s=None" % p.torch for _, p in torch]
+    remap = "".join("    if %s is not None:\n        %s = _torch_name(%r, %r, %s, _defaults[%d], %r, %s)\n"
+                    % (p.torch, p.name, fname, p.name, p.name, i, p.torch, p.torch) for i, p in torch)
     values = "(%s,)" % ", ".join(names) if names else "()"
     untuple = "    if type(out) is tuple:\n        out = _out_arg(%r, out)\n" % fname
     if backward:
@@ -723,15 +733,23 @@ def _make(fname, op, backward, alias_of=None):
             "        if r is not None:\n            return r\n"
             % (fname, backward, "(dy, %s)" % saved if backward else "(x,)", values))
     ns = {"_impl": impl, "_op": op, "_defaults": defaults, "_out_arg": _out_arg,
-          "_modules": sys.modules, "_on_dask": _on_dask}
+          "_modules": sys.modules, "_on_dask": _on_dask, "_torch_name": _torch_name}
     fast = _fast_path(op, backward, names, saved, ns)
-    src = "def %s(%s):\n%s%s%s    %s\n" % (fname, ", ".join(sig), untuple, fast, dask, body)
+    src = "def %s(%s):\n%s%s%s%s    %s\n" % (fname, ", ".join(sig), remap, untuple, fast, dask, body)
     exec(compile(src, "<fastact.%s>" % fname, "exec"), ns)
     fn = ns[fname]
     fn.__module__ = "fastact"
     fn.__qualname__ = fname
     fn.__doc__ = _docstring(op, fname.replace("_backward", "") if backward else fname, backward, alias_of)
     return fn
+
+
+def _torch_name(fname, name, value, default, torch_name, torch_value):
+    """The value of parameter `name` given by torch's name for it; TypeError
+    if `name` was given too."""
+    if value is not default:
+        raise TypeError("fastact.%s: got both %s and %s (torch's name for %s)" % (fname, name, torch_name, name))
+    return torch_value
 
 
 def _on_dask(fname, op, backward, arrays, values, out):

@@ -71,6 +71,13 @@ def _activation_checked(fname, activation, params):
     if op.kind not in ("elementwise", "rrelu"):
         raise ValueError("fastact.%s: activation %r is not elementwise (%s); use fastact.%s on the result"
                          % (fname, activation, op.kind, op.name))
+    for q in op.params:   # torch.nn.functional's names (Param.torch)
+        if q.torch in params:
+            if q.name in params:
+                raise TypeError("fastact.%s: got both %s and %s (torch's name for %s)"
+                                % (fname, q.name, q.torch, q.name))
+            params = dict(params)
+            params[q.name] = params.pop(q.torch)
     unknown = set(params) - {p.name for p in op.params}
     if unknown:
         raise TypeError("fastact.%s: unexpected parameter(s) %s for activation %r (it takes: %s)"

@@ -29,6 +29,9 @@ class Param:
     ``choices``), ``bool``, ``seed`` (None or an integer), ``pieces`` (a
     positive integer), ``axis`` (an integer), ``weight`` (a real scalar or
     1-D array), ``required`` marks a parameter without default.
+    ``torch`` is torch.nn.functional's name for it where that differs
+    (softmax's ``dim``, leaky_relu's ``negative_slope``): the functions
+    accept it too, by keyword.
     """
 
     name: str
@@ -37,6 +40,7 @@ class Param:
     choices: "tuple[str, ...]" = ()
     doc: str = ""
     required: bool = False
+    torch: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,8 +172,9 @@ def _select_gelu(p):
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
 
-_ALPHA = Param("alpha", 0.01, "real", doc="The slope for x <= 0.")
-_AXIS = Param("axis", -1, "axis", doc="The axis along which the function is computed (each 1-D slice alone).")
+_ALPHA = Param("alpha", 0.01, "real", doc="The slope for x <= 0.", torch="negative_slope")
+_AXIS = Param("axis", -1, "axis", doc="The axis along which the function is computed (each 1-D slice alone).",
+              torch="dim")
 
 OPS = (
     Op("sigmoid", "elementwise", "1 / (1 + exp(-x))", "y (1 - y)", "y",
@@ -365,7 +370,8 @@ def catalogue_markdown():
     rows = ["| function | aliases | forward | derivative | backward takes | parameters (defaults) |",
             "|---|---|---|---|---|---|"]
     for op in OPS:
-        params = ", ".join(p.name if p.required else "%s=%r" % (p.name, p.default) for p in op.params)
+        params = ", ".join((p.name if p.required else "%s=%r" % (p.name, p.default))
+                           + (" (or torch's `%s=`)" % p.torch if p.torch else "") for p in op.params)
         rows.append("| `%s` | %s | %s | %s | %s | %s |" % (
             op.name, ", ".join("`%s`" % a for a in op.aliases), op.formula.replace("|", "\\|"),
             op.derivative.replace("|", "\\|"), op.saves or "(nothing)", params))

@@ -247,3 +247,32 @@ def test_valid_parameter_types(name, params):
         for prm in reals:
             q[prm.name] = conv(q[prm.name])
         util.assert_same(util.forward(name, x, q), want, "%s with numpy parameters" % name)
+
+
+_TORCH_NAMED = [(op, n, p) for op, n in util.NAMES for p in op.params if p.torch]
+
+
+@pytest.mark.parametrize("op,name,param", [pytest.param(*t, id="%s-%s" % (t[1], t[2].torch)) for t in _TORCH_NAMED])
+def test_torch_parameter_names(op, name, param):
+    """torch.nn.functional's name of a parameter (softmax's dim, leaky_relu's
+    negative_slope) works by keyword, forward, backward and in bias_act,
+    as the parameter itself; both at once is a TypeError naming the
+    function, with nothing written."""
+    assert _TORCH_NAMED and {p.torch for _, _, p in _TORCH_NAMED} >= {"dim", "negative_slope"}
+    x = np.linspace(-3, 3, 24).reshape(4, 6)
+    value = 0 if param.name == "axis" else 0.2
+    fwd, bwd = getattr(fa, name), getattr(fa, name + "_backward")
+    want = fwd(x, **{param.name: value})
+    util.assert_same(fwd(x, **{param.torch: value}), want, "%s(%s=)" % (name, param.torch))
+    dy = np.cos(x)
+    saved = want if op.saves == "y" else x
+    util.assert_same(bwd(dy, saved, **{param.torch: value}), bwd(dy, saved, **{param.name: value}),
+                     "%s_backward(%s=)" % (name, param.torch))
+    if op.kind == "elementwise":
+        b = np.zeros(6)
+        util.assert_same(fa.bias_act(x, b, name, **{param.torch: value}), want, "bias_act(%s=)" % param.torch)
+        _raises(TypeError, "bias_act", lambda: fa.bias_act(x, b, name, **{param.name: value, param.torch: value}), x)
+    out = np.full_like(x, SENTINEL)
+    _raises(TypeError, name, lambda: fwd(x, **{param.name: value, param.torch: value}, out=out), out, x)
+    _raises(TypeError, name + "_backward", lambda: bwd(dy, saved, **{param.name: value, param.torch: value}, out=out),
+            out, dy)

@@ -74,6 +74,7 @@ def _overloads(name, arrays, params, returns, layer=None):
         return head_of(arrays, params, t, defaults)
 
     lines = []
+    torch = ["%s: %s | None = None" % (p.torch, CHECK_TYPE[p.check]) for p in params if p.torch]
     for t, _ in NO_OUT:
         sig = head(t) + ["out: _NoOut = None"]
         lines.append("def %s(%s) -> %s: ..." % (name, ", ".join(sig), returns(t, False)))
@@ -87,7 +88,17 @@ def _overloads(name, arrays, params, returns, layer=None):
         else:
             lines.append("def %s(%s, out: %s) -> %s: ..." % (name, ", ".join(head("ArrayLike")),
                                                             out_type[0], out_type[1]))
+    if torch:   # torch.nn.functional's names (Param.torch), keyword-only, last
+        lines = [_with_keywords(line, torch) for line in lines]
     return "".join("@overload\n%s\n" % line for line in lines)
+
+
+def _with_keywords(line, keywords):
+    """An overload line with keyword-only parameters added after its others."""
+    head, rest = line.split("(", 1)
+    args, tail = rest.rsplit(") -> ", 1)
+    star = "*" in [a.strip() for a in args.split(",")]
+    return "%s(%s, %s%s) -> %s" % (head, args, "" if star else "*, ", ", ".join(keywords), tail)
 
 
 def head_of(arrays, params, t, defaults=True):
