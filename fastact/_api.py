@@ -748,8 +748,13 @@ def _torch_name(fname, name, value, default, torch_name, torch_value):
     """The value of parameter `name` given by torch's name for it; TypeError
     if `name` was given too."""
     if value is not default:
-        raise TypeError("fastact.%s: got both %s and %s (torch's name for %s)" % (fname, name, torch_name, name))
+        raise both_names_error(fname, name, torch_name)
     return torch_value
+
+
+def both_names_error(fname, name, torch_name):
+    """The TypeError of a call giving a parameter by both its names (Param.torch)."""
+    return TypeError("fastact.%s: got both %s and %s (torch's name for %s)" % (fname, name, torch_name, name))
 
 
 def _on_dask(fname, op, backward, arrays, values, out):

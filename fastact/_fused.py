@@ -74,8 +74,7 @@ def _activation_checked(fname, activation, params):
     for q in op.params:   # torch.nn.functional's names (Param.torch)
         if q.torch in params:
             if q.name in params:
-                raise TypeError("fastact.%s: got both %s and %s (torch's name for %s)"
-                                % (fname, q.name, q.torch, q.name))
+                raise _api.both_names_error(fname, q.name, q.torch)
             params = dict(params)
             params[q.name] = params.pop(q.torch)
     unknown = set(params) - {p.name for p in op.params}

@@ -100,7 +100,11 @@ def get_num_threads():
     ...     fa.get_num_threads()
     1
     """
-    n = _count()
+    return _capped(_count())
+
+
+def _capped(n):
+    """n under threadpoolctl's limit on fastact's controller (_set_limit)."""
     limit = _limit
     return n if limit is None or limit >= n else limit
 
@@ -225,8 +229,7 @@ def _limited_own():
     own = _own()
     if own is None or not _OPENMP or _forked:
         return get_num_threads()
-    limit = _limit
-    return own if limit is None or limit >= own else limit
+    return _capped(own)
 
 
 def _register_controller():

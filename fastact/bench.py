@@ -16,7 +16,8 @@ From 1e7 elements on (INPLACE_MIN), fastact's elementwise functions are also
 timed in place (out=x; the backward out=dy), their input restored (untimed)
 before each call, and so are the copies of the cell's own arrays, in the same
 rounds (the in-place copy restored as well); a memory-speed table gives both
-speeds as fractions of those copies' bytes per second.  Every contender of a cell writes the same out array.
+speeds as fractions of those copies' bytes per second.  Every contender of a
+cell writes the same out array.
 
 Timing: one warm-up call, then a loop sized to last ~min_time, repeated
 (--repeats) times; the median per-call time is reported, with the spread
