@@ -447,7 +447,9 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
         fa_splitf(1.0 / beta, &bh, &bl)       # hoisted: 1/beta = bh + bl
         ef = fa_expn2(-fabsf(fh), -fl if fh >= 0 else fl, &el)    # exp(-|v|) 2^32
         sh = fa_log1pf01_parts(ef * TWO_M32F, el * TWO_M32F, &sw)   # log1p(e) = 2 (sh + sw)
-        tiny = ef < FOURF     # (float constants: a double one converts every lane)
+        # (float constants: a double one converts every lane); v > 0 keeps the
+        # pair: there max(v, 0) = v is the result and log1p(e) below its ulp
+        tiny = (ef < FOURF) & (fh <= ZEROF)
         # (max(v, 0) + log1p(e)) = a + b as a float pair (2Sum), or e 2^32
         a = fh if fh > 0 else ZEROF
         b = sh + sh          # (not 2 * sh: Cython writes 2.0, a double)

@@ -86,7 +86,9 @@ _EXTRA = {
     "leaky_relu": [dict(alpha=0.2), dict(alpha=1.5)],
     "leaky_relu6": [dict(alpha=0.3)],
     "silu": [dict(beta=2.0), dict(beta=-0.5)],
-    "softplus": [dict(beta=2.0, threshold=5.0), dict(beta=0.5), dict(beta=-1.5)],
+    "softplus": [dict(beta=2.0, threshold=5.0), dict(beta=0.5), dict(beta=-1.5),
+                 # beta x past exp(-beta x) < 2^-30 below the threshold
+                 dict(beta=2.5, threshold=100.0), dict(beta=-1.5, threshold=100.0)],
     "hardtanh": [dict(min_val=-2.0, max_val=3.0), dict(min_val=0.25, max_val=0.25)],
     "elu": [dict(alpha=0.5)],
     "celu": [dict(alpha=0.5), dict(alpha=2.0)],
