@@ -445,6 +445,15 @@ def bias_act(int kernel, bint backward, cnp.ndarray a, object s, object bias, cn
 
 
 cdef void _fold(_Layout* L, const partial_t* p, total_t* r) noexcept nogil:
+    # _fold_sums with the caller's floating-point flags restored: a sum past
+    # the double range is inf, its overflow flag not left set (as the kernels'
+    # drivers do: prelu_backward's weight gradient over -1.7e308 left it)
+    cdef fa_fpflags_t flags = fa_fpflags_save()
+    _fold_sums(L, p, r)
+    fa_fpflags_restore(flags)
+
+
+cdef void _fold_sums(_Layout* L, const partial_t* p, total_t* r) noexcept nogil:
     # the per-unit totals into r (zeroed; counts are whole numbers in any
     # partial_t, so the casts are exact), adding the partials in a
     # fixed order: segments, the pieces of each segment; tiles, position by
@@ -709,6 +718,8 @@ cdef int _prelu_plain(object x, object w, object axis, Py_ssize_t* C, Py_ssize_t
     if (typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64) or nd == 0 or not _plain(x, typenum):
         return -1                               # (0-d x: the general path returns a NumPy scalar)
     wnd[0] = 0
+    wsc[0] = 0.0        # (_prelu_fast_go converts it to float whatever the weight: garbage left
+                        # MXCSR's underflow flag set)
     if isinstance(w, float) or type(w) is _NP_FLOAT32:
         v = w
     elif _plain(w, typenum) and cnp.PyArray_NDIM(<cnp.ndarray>w) <= 1 and cnp.PyArray_SIZE(<cnp.ndarray>w) == 1:

@@ -407,6 +407,9 @@ def test_softmax_special_rows_match_torch(name, row):
 _EXTREMES = {
     "extremes": [1e30, -1e30, 1e300, -1e300, np.inf, -np.inf, np.nan, 0.0],
     "large_finite": [1e30, -1e30, 1e300, -1e300, 3e38, -3e38, 65504.0, -1.0],
+    # sums past the range: prelu's weight gradient (a channel of these), the
+    # backwards' row sums
+    "sum_overflow": [-1.7e308, -1.7e308, -1.7e308, -1.7e308, -3e38, -3e38, -3e38, -3e38],
 }
 
 _flags_after = util.flags_after
@@ -417,9 +420,10 @@ _flags_after = util.flags_after
 @pytest.mark.parametrize("values", list(_EXTREMES))
 @pytest.mark.parametrize("name,params", util.name_param_params())
 def test_no_warnings_no_fp_flags(name, params, values, dtype):
-    """Every function, forward and backward, on +-1e30, +-1e300, inf, nan:
-    no warning, no FloatingPointError under errstate(all='raise'), and no
-    invalid/divide/overflow flag left set."""
+    """Every function, forward and backward, on +-1e30, +-1e300, inf, nan
+    and values whose sums overflow: no warning, no FloatingPointError under
+    errstate(all='raise'), and no invalid/divide/overflow/underflow flag left
+    set."""
     with np.errstate(all="ignore"):
         x = np.array(_EXTREMES[values], np.float64).astype(dtype)
     x, p = _shaped(name, x, params)

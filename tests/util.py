@@ -611,14 +611,14 @@ try:
     _LIBM.fetestexcept  # noqa: B018
 except (OSError, AttributeError):
     _LIBM = None
-_FE_INVALID, _FE_DIVBYZERO, _FE_OVERFLOW, _FE_ALL = 0x01, 0x04, 0x08, 0x3D  # x86
+_FE_INVALID, _FE_DIVBYZERO, _FE_OVERFLOW, _FE_UNDERFLOW, _FE_ALL = 0x01, 0x04, 0x08, 0x10, 0x3D  # x86
 
 
 def flags_after(fn):
-    """fn() with the FP exception flags cleared first; the invalid, divide
-    and overflow flags it leaves (0 where libm cannot be loaded)."""
+    """fn() with the FP exception flags cleared first; the invalid, divide,
+    overflow and underflow flags it leaves (0 where libm cannot be loaded)."""
     if _LIBM is None:
         return fn(), 0
     _LIBM.feclearexcept(_FE_ALL)
     r = fn()
-    return r, _LIBM.fetestexcept(_FE_INVALID | _FE_DIVBYZERO | _FE_OVERFLOW)
+    return r, _LIBM.fetestexcept(_FE_INVALID | _FE_DIVBYZERO | _FE_OVERFLOW | _FE_UNDERFLOW)
