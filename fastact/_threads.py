@@ -201,15 +201,21 @@ class threads:
 
     def __init__(self, n):
         self.n = _check_count(n, "threads")
-        self._saved = []
+        self._saved = threading.local()     # per Python thread: one object may be entered by several
+
+    def _stack(self):
+        stack = getattr(self._saved, "stack", None)
+        if stack is None:
+            stack = self._saved.stack = []
+        return stack
 
     def __enter__(self):
-        self._saved.append(getattr(_local, "n", None))
+        self._stack().append(getattr(_local, "n", None))
         _local.n = self.n
         return self
 
     def __exit__(self, *exc):
-        _local.n = self._saved.pop()
+        _local.n = self._stack().pop()
         return False
 
 

@@ -266,6 +266,41 @@ def test_threads_context_is_thread_local():
     assert fa.get_num_threads() == 3
 
 
+
+def test_one_threads_object_shared_by_python_threads():
+    """One fa.threads(n) object (a server's module-level one) entered by two
+    Python threads whose blocks interleave: each gets its own count back."""
+    fa.set_num_threads(3)
+    one = fa.threads(1)
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def thread_a():
+        with fa.threads(2):
+            with one:
+                a_in.set()
+                assert b_in.wait(10)
+            seen["a"] = fa.get_num_threads()
+            a_out.set()
+
+    def thread_b():
+        assert a_in.wait(10)
+        with one:
+            b_in.set()
+            assert a_out.wait(10)
+            seen["b inside"] = fa.get_num_threads()
+        seen["b"] = fa.get_num_threads()
+
+    try:
+        ts = [threading.Thread(target=f) for f in (thread_a, thread_b)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(20)
+    finally:
+        fa.set_num_threads(None)
+    assert seen == {"a": 2, "b inside": 1, "b": 3}
+
 @needs_openmp
 def test_threadpoolctl_can_limit():
     threadpoolctl = pytest.importorskip("threadpoolctl")
