@@ -31,6 +31,7 @@ from cython cimport floating
 
 cdef extern from "fa_math.h" nogil:
     double fa_exp(double x)
+    double fa_softsign_grad64(double dy, double x)
     double fa_exp_dd(double hi, double lo)
     double fa_expneg(double x)
     double fa_expneg_dd(double hi, double lo)
@@ -778,9 +779,8 @@ cdef inline floating softsign_fwd(floating x, double p0, double p1) noexcept nog
 
 cdef inline floating softsign_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     if floating is float:
-        return fa_softsign_gradf(dy, x)         # fa_math32.h: one rounding (FMA) or in double
-    cdef double a = 1.0 + fabs(<double>x)
-    return <floating>(<double>dy / (a * a))
+        return fa_softsign_gradf(dy, x)         # fa_math32.h: in double, rounded once
+    return <floating>fa_softsign_grad64(dy, x)  # fa_math.h: scaled beyond |x| = 2^500
 
 # ------------------------------------------------------------ log_sigmoid
 cdef inline floating log_sigmoid_fwd(floating x, double p0, double p1) noexcept nogil:

@@ -319,6 +319,23 @@ FA_INLINE double fa_mul_add1(double a, double b, double c)
 #endif
 }
 
+/* softsign'(x) dy = dy / (1 + |x|)^2.  Beyond |x| = 2^500 the square would
+ * leave double's range (0 where the result is normal: dy = 1e20, x = 1e160
+ * gives 1e-300), so there 1 + |x| is scaled by ks = 2^(1 - E), E its
+ * exponent, into [2, 4) (exactly) and the quotient scaled back by ks twice:
+ * exact wherever the result is normal (the first product is normal then
+ * too), a subnormal result rounded once more.  inf gives 0 (ks from the
+ * largest double's exponent), nan nan. */
+FA_INLINE double fa_softsign_grad64(double dy, double x)
+{
+    double a = 1.0 + __builtin_fabs(x);
+    double am = a < 0x1.fffffffffffffp1023 ? a : 0x1.fffffffffffffp1023;
+    double ks = a > 0x1p500 ? fa_asdouble(((uint64_t)2047 << 52) - (fa_asuint64(am) & 0x7ff0000000000000ull))
+                            : 1.0;
+    double as = a * ks;
+    return ((dy / (as * as)) * ks) * ks;
+}
+
 FA_INLINE double fa_celu_neg64(double x, double alpha)
 {
     double ql, q = fa_div_dd(x, alpha, &ql);
