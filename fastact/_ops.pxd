@@ -450,7 +450,7 @@ cdef inline floating softplus_fwd(floating x, double beta, double threshold) noe
         sh = fa_log1pf01_parts(ef * TWO_M32F, el * TWO_M32F, &sw)   # log1p(e) = 2 (sh + sw)
         # (float constants: a double one converts every lane); v > 0 keeps the
         # pair: there max(v, 0) = v is the result and log1p(e) below its ulp
-        tiny = (ef < FOURF) & (fh <= ZEROF)
+        tiny = ef < (FOURF if fh <= ZEROF else ZEROF)
         # (max(v, 0) + log1p(e)) = a + b as a float pair (2Sum), or e 2^32
         a = fh if fh > 0 else ZEROF
         b = sh + sh          # (not 2 * sh: Cython writes 2.0, a double)
