@@ -967,17 +967,24 @@ cdef inline void _maxout_block(const floating* x, floating* y, Py_ssize_t n, Py_
 cdef inline void _maxout_bwd_block(const floating* dy, const floating* x, floating* dx, Py_ssize_t n,
                                    Py_ssize_t k) noexcept nogil:
     # dx[i k + j] = dy[i] where j is the first arg-max of x[i k : i k + k] (the
-    # first NaN wins), else 0; k = 2 in one vector loop, any other k a group at
-    # a time.  A group is read before it is written (dx may be x).
+    # first NaN wins), else 0, and NaN wherever x is NaN (NaN in, NaN out: the
+    # arg-max PyTorch routes dy to); k = 2 in one vector loop, any other k a
+    # group at a time.  A group is read before it is written (dx may be x).
     cdef Py_ssize_t i, j, jb
-    cdef floating top, g
+    cdef floating top, g, a, b, ga, gb
     cdef bint second
     if k == 2:
         for i in range(n):
-            second = _wins(x[2 * i + 1], x[2 * i])
+            a = x[2 * i]
+            b = x[2 * i + 1]
+            second = _wins(b, a)
             g = dy[i]
-            dx[2 * i] = 0 if second else g
-            dx[2 * i + 1] = g if second else 0
+            ga = 0 if second else g
+            gb = g if second else 0
+            ga = a if a != a else ga
+            gb = b if b != b else gb
+            dx[2 * i] = ga
+            dx[2 * i + 1] = gb
         return
     for i in range(n):
         top = x[i * k]
@@ -988,7 +995,8 @@ cdef inline void _maxout_bwd_block(const floating* dy, const floating* x, floati
                 jb = j
         g = dy[i]
         for j in range(k):
-            dx[i * k + j] = g if j == jb else 0
+            a = x[i * k + j]
+            dx[i * k + j] = a if a != a else (g if j == jb else 0)
 
 
 cdef inline void _maxout_part(int typenum, bint backward, const char* dp, const char* xp, char* op,

@@ -276,7 +276,7 @@ OPS = (
        params=(_AXIS,), ulp=(1.5, 3.0), cls="rowwise",
        special="a row holding +inf or only -inf gives nan (as PyTorch)"),
     Op("maxout", "maxout", "max over groups of `pieces` consecutive entries along `axis`",
-       "dy goes to the (first) arg-max of each group", "x",
+       "dy goes to the (first) arg-max of each group; NaN where x is NaN", "x",
        params=(Param("pieces", None, "pieces", required=True,
                      doc="The group size; the length of x along `axis` must be a multiple of it."),
                Param("axis", -1, "axis", doc="The axis along which the groups are taken."))),

@@ -217,6 +217,7 @@ def maxout_backward(dy, x, pieces, axis=-1):
     idx = np.argmax(g, axis=-1)  # first maximum; numpy's argmax picks the first nan too
     dx = np.zeros_like(g)
     np.put_along_axis(dx, idx[..., None], dy[..., None], axis=-1)
+    dx = np.where(np.isnan(g), g, dx)  # NaN in, NaN out (x's own)
     return np.moveaxis(dx.reshape(x.shape), -1, axis)
 
 
