@@ -50,7 +50,7 @@ import numpy as np
 
 import fastact as fa
 
-from . import _contenders
+from . import _contenders, _threads
 from ._bench_cases import case_names, make_case, resolve
 from ._registry import lookup
 
@@ -575,30 +575,99 @@ def accuracy_markdown(results):
 
 # -------------------------------------------------------------------- CLI
 
-def _sizes(text):
-    return tuple(int(float(s)) for s in text.split(",") if s)
+def _list(parse):
+    """An argparse type: a comma-separated list, each item through parse
+    (which raises ValueError with the message for a bad one)."""
+    def convert(text):
+        items = [t.strip() for t in text.split(",")]
+        if not all(items):
+            raise argparse.ArgumentTypeError("empty item in %r" % text)
+        try:
+            return [parse(t) for t in items]
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return convert
+
+
+def _op(text):
+    return resolve(text)[2]
+
+
+def _dtype(text):
+    if text not in ("float32", "float64"):
+        raise ValueError("%r is not one of float32, float64" % text)
+    return np.dtype(text).type
+
+
+def _size(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise ValueError("%r is not a number" % text) from None
+    if not (v >= 1 and v == int(v)):
+        raise ValueError("%r is not a whole element count >= 1" % text)
+    return int(v)
+
+
+def _contender(text):
+    if text not in _contenders.NAMES:
+        raise ValueError("%r is not one of %s" % (text, ", ".join(_contenders.NAMES)))
+    return text
+
+
+def _bounded(kind, lo, hi=None):
+    """An argparse type: a number of `kind` in [lo, hi] (lo excluded for a float)."""
+    def convert(text):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("%r is not %s" % (text, "an integer" if kind is int else "a number"))
+        if (v < lo if kind is int else not v > lo) or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError("%r is out of range (%s %s%s)" % (
+                text, ">=" if kind is int else ">", lo, "" if hi is None else ", <= %s" % hi))
+        return v
+    return convert
+
+
+def _writable(text):
+    """An argparse type: a file path whose directory exists."""
+    folder = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError("no such directory: %s" % folder)
+    return text
+
+
+def _prog():
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name if name.startswith("fastact-bench") else "python -m fastact.bench"
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(prog="python -m fastact.bench", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="the default: %s, float32, sizes 1e3 and 1e6, forward and backward" % ", ".join(QUICK_OPS))
-    ap.add_argument("--full", action="store_true",
-                    help="every function (and gelu_tanh), float32 and float64, 1e3..4e7")
-    ap.add_argument("--ops", help="comma-separated function names (aliases allowed; gelu_tanh is gelu with "
-                                  "approximate='tanh')")
-    ap.add_argument("--dtypes", help="comma-separated: float32,float64")
-    ap.add_argument("--sizes", help="comma-separated element counts, e.g. 1e3,1e5,1e6,4e7")
-    ap.add_argument("--threads", type=int, help="fastact thread count (default: fastact's default)")
-    ap.add_argument("--contenders", help="comma-separated subset of: %s" % ", ".join(_contenders.NAMES))
+    ap = argparse.ArgumentParser(prog=_prog(), description=__doc__.splitlines()[0])
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true",
+                      help="the default: %s, float32, sizes 1e3 and 1e6, forward and backward" % ", ".join(QUICK_OPS))
+    mode.add_argument("--full", action="store_true",
+                      help="every function (and gelu_tanh), float32 and float64, 1e3..4e7")
+    ap.add_argument("--ops", type=_list(_op), help="comma-separated function names (aliases allowed; gelu_tanh is "
+                                                   "gelu with approximate='tanh')")
+    ap.add_argument("--dtypes", type=_list(_dtype), help="comma-separated: float32,float64")
+    ap.add_argument("--sizes", type=_list(_size), help="comma-separated element counts, e.g. 1e3,1e5,1e6,4e7")
+    ap.add_argument("--threads", type=_bounded(int, 1, _threads.MAX_THREADS),
+                    help="fastact thread count (default: fastact's default)")
+    ap.add_argument("--contenders", type=_list(_contender),
+                    help="comma-separated subset of: %s" % ", ".join(_contenders.NAMES))
     d = ap.add_mutually_exclusive_group()
     d.add_argument("--forward", action="store_true", help="forward only")
     d.add_argument("--backward", action="store_true", help="backward only")
-    ap.add_argument("--repeats", type=int, default=5, help="timed repeats per cell (median reported)")
-    ap.add_argument("--min-time", type=float, default=None, help="seconds per repeat (default 0.01 quick, 0.05 full)")
-    ap.add_argument("--json", metavar="FILE", help="write one record per (function, dtype, size, direction, contender)")
-    ap.add_argument("--markdown", metavar="FILE", help="write the table as Markdown")
-    ap.add_argument("--plot", metavar="FILE.png", help="plot speed-up over the fastest peer against size")
+    ap.add_argument("--repeats", type=_bounded(int, 1), default=5, help="timed repeats per cell (median reported)")
+    ap.add_argument("--min-time", type=_bounded(float, 0.0), default=None,
+                    help="seconds per repeat (default 0.01 quick, 0.05 full)")
+    ap.add_argument("--json", metavar="FILE", type=_writable,
+                    help="write one record per (function, dtype, size, direction, contender)")
+    ap.add_argument("--markdown", metavar="FILE", type=_writable, help="write the table as Markdown")
+    ap.add_argument("--plot", metavar="FILE.png", type=_writable,
+                    help="plot speed-up over the fastest peer against size")
     ap.add_argument("--accuracy", action="store_true", help="report max ULP errors instead of speed")
     inf = ap.add_mutually_exclusive_group()
     inf.add_argument("--inference", action="store_true",
@@ -611,17 +680,12 @@ def parse_args(argv):
 def main(argv=None):
     a = parse_args(argv)
     full = a.full
-    try:
-        names = [resolve(s.strip())[2] for s in a.ops.split(",")] if a.ops else (
-            case_names() if full else list(QUICK_OPS))
-    except ValueError as e:
-        sys.exit("fastact-bench: %s" % e)
-    dtypes = [np.dtype(s.strip()).type for s in a.dtypes.split(",")] if a.dtypes else (
-        [np.float32, np.float64] if full else [np.float32])
-    sizes = _sizes(a.sizes) if a.sizes else (FULL_SIZES if full else QUICK_SIZES)
+    names = a.ops or (case_names() if full else list(QUICK_OPS))
+    dtypes = a.dtypes or ([np.float32, np.float64] if full else [np.float32])
+    sizes = tuple(a.sizes) if a.sizes else (FULL_SIZES if full else QUICK_SIZES)
     directions = ["forward"] if a.forward else ["backward"] if a.backward else ["forward", "backward"]
-    contenders = [c.strip() for c in a.contenders.split(",")] if a.contenders else None
-    if a.threads:
+    contenders = a.contenders
+    if a.threads is not None:
         fa.set_num_threads(a.threads)
     m = machine()
     if a.accuracy:

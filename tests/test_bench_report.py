@@ -298,3 +298,20 @@ def test_inference_rows():
     assert {("monitor", "bias_act(relu) 1000x1000", c) for c in ("plain", "counts")} <= got
     md = _bench_fused.markdown(recs)
     assert "| linear(relu) 2 x 8->4 | float32 |" in md and "| activity monitoring |" in md
+
+
+@pytest.mark.parametrize("args,option", [
+    (["--sizes", "abc"], "--sizes"), (["--sizes", "-5"], "--sizes"), (["--sizes", "1.5"], "--sizes"),
+    (["--sizes", "0"], "--sizes"), (["--contenders", "foo"], "--contenders"), (["--repeats", "0"], "--repeats"),
+    (["--threads", "0"], "--threads"), (["--threads", "1025"], "--threads"), (["--min-time", "0"], "--min-time"),
+    (["--json", "/nonexistent-dir/r.json"], "--json"), (["--dtypes", "float16"], "--dtypes"),
+    (["--ops", ""], "--ops"), (["--ops", "relu,nope"], "--ops"), (["--quick", "--full"], "--full"),
+])
+def test_bad_options_are_usage_errors(args, option, capsys):
+    """A bad option value is argparse's usage error (exit 2) naming the
+    option, before anything runs; no traceback, nothing silently ignored."""
+    with pytest.raises(SystemExit) as e:
+        bench.main(args)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument %s" % option in err and "Traceback" not in err, err
