@@ -152,8 +152,11 @@ assert_type([p.name for op in fa.OPS for p in op.params], list[str])
 assert_type(fa.ALIASES, dict[str, str])
 assert_type(fa.get_num_threads(), int)
 assert_type(fa.set_num_threads(1), None)
+assert_type(fa.set_num_threads(np.int64(2)), None)
 assert_type(fa.set_num_threads(None), None)
 with fa.threads(1) as t:
+    assert_type(t, fa.threads)
+with fa.threads(np.int32(1)) as t:
     assert_type(t, fa.threads)
 assert_type(fa.show_config(), None)
 b32 = np.zeros(3, np.float32)
@@ -161,6 +164,8 @@ w32 = np.ones((3, 3), np.float32)
 assert_type(fa.bias_act(x32[None, :3], b32, "relu"), NDArray[np.float32])
 assert_type(fa.bias_act(x64[None, :3], None, "gelu", approximate="tanh"), NDArray[np.float64])
 assert_type(fa.bias_act([[0.5, 1.0, 2.0]], b32, "sigmoid", counts=True), Tuple[NDArray[F], NDArray[np.int64]])
+assert_type(fa.bias_act(x32[None, :3], b32, "elu", axis=np.int64(-1), counts=np.True_, alpha=np.float32(0.5)),
+            Tuple[NDArray[np.float32], NDArray[np.int64]])
 assert_type(fa.bias_act_backward(x32[None, :3], x32[None, :3], b32, "silu"),
             Tuple[NDArray[np.float32], Union[NDArray[np.float32], None]])
 assert_type(fa.linear(x32[None, :3], w32, b32, "leaky_relu", alpha=0.1), NDArray[np.float32])
@@ -193,6 +198,23 @@ def _required(op):
 def _keywords(op):
     """Every parameter by keyword."""
     return "".join(", %s=%s" % (p.name, _value(p)) for p in op.params)
+
+
+def _numpy_keywords(op):
+    """Every parameter by keyword, as a NumPy scalar where it is a number,
+    a flag or a choice (the stubs take what the run time takes)."""
+    def value(p):
+        v = _value(p)
+        if p.check == "choice":
+            return "np.str_(%s)" % v
+        if p.check in ("real", "nonzero", "nonneg", "unit"):
+            return "np.float32(%s)" % v
+        if p.check in ("pieces", "axis") or (p.check == "seed" and v != "None"):
+            return "np.int64(%s)" % v
+        if p.check == "bool":
+            return "np.bool_(%s)" % v
+        return v
+    return "".join(", %s=%s" % (p.name, value(p)) for p in op.params)
 
 
 def _positional(op):
@@ -251,6 +273,7 @@ def user_script():
                 "assert_type(%s(x32%s, out=o32), NDArray[np.float32])" % (f, req),
                 "assert_type(%s(x64%s, out=(o64,)), NDArray[np.float64])" % (f, req),
                 "assert_type(%s(x=x64%s, out=None), NDArray[np.float64])" % (f, kw),
+                "assert_type(%s(x32%s), NDArray[np.float32])" % (f, _numpy_keywords(op)),
                 "assert_type(%s(x32, x32%s), %s)" % (b, req, back("NDArray[np.float32]")),
                 "assert_type(%s(x64, x64%s), %s)" % (b, req, back("NDArray[np.float64]")),
                 "assert_type(%s(x32, x64%s), %s)" % (b, req, back("NDArray[F]")),

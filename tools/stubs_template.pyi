@@ -16,8 +16,10 @@
 #   (as np.tanh's is): the stubs cannot tell 0-d arrays from others without
 #   typing every shape, and the scalar has the ndarray's attributes and
 #   methods (.dtype, .shape, .round(), ...).
-# Parameters are typed by their check in the registry: reals as float, choices
-# as Literal, seed as int | None, prelu's weight as ArrayLike.
+# Parameters are typed by their check in the registry, NumPy scalars accepted
+# as at run time: reals as _Real, integers (axis, pieces, seed, thread counts)
+# as _Int, flags as _Bool, choices as Literal (or np.str_), prelu's weight as
+# ArrayLike.
 
 from typing import Any, Literal, TypeVar, overload
 
@@ -34,6 +36,9 @@ _F = TypeVar("_F", np.float16, np.float32, np.float64)
 _ArrayT = TypeVar("_ArrayT", bound=NDArray[np.floating[Any]])
 _Float: TypeAlias = np.float16 | np.float32 | np.float64
 _Scalar: TypeAlias = float | np.floating[Any] | np.integer[Any] | np.bool_
+_Real: TypeAlias = float | np.floating[Any] | np.integer[Any]
+_Int: TypeAlias = int | np.integer[Any]
+_Bool: TypeAlias = bool | np.bool_
 _NoOut: TypeAlias = None | tuple[None]
 _Out: TypeAlias = _ArrayT | tuple[_ArrayT]
 
@@ -44,65 +49,65 @@ OPS: tuple[Op, ...]
 ALIASES: dict[str, str]
 
 def get_num_threads() -> int: ...
-def set_num_threads(n: int | None) -> None: ...
+def set_num_threads(n: _Int | None) -> None: ...
 def show_config() -> None: ...
 
 class threads:
     n: int
-    def __init__(self, n: int) -> None: ...
+    def __init__(self, n: _Int) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> Literal[False]: ...
 
 # bias + activation, linear, activity monitoring (fastact._fused)
 
-_Param: TypeAlias = float | str | bool | None   # an activation's parameter, by keyword
+_Param: TypeAlias = _Real | str | np.str_ | _Bool | None   # an activation's parameter, by keyword
 
 @overload
-def bias_act(x: NDArray[_F], bias: ArrayLike | None, activation: str | None, axis: int = -1,
+def bias_act(x: NDArray[_F], bias: ArrayLike | None, activation: str | None, axis: _Int = -1,
              out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[False] = False,
-             monitor: ActivityMonitor | None = None, saturation: float = 1e-3, **params: _Param) -> NDArray[_F]: ...
+             monitor: ActivityMonitor | None = None, saturation: _Real = 1e-3, **params: _Param) -> NDArray[_F]: ...
 @overload
-def bias_act(x: NDArray[_F], bias: ArrayLike | None, activation: str | None, axis: int = -1,
-             out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[True],
-             monitor: ActivityMonitor | None = None, saturation: float = 1e-3,
+def bias_act(x: NDArray[_F], bias: ArrayLike | None, activation: str | None, axis: _Int = -1,
+             out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[True] | np.bool_,
+             monitor: ActivityMonitor | None = None, saturation: _Real = 1e-3,
              **params: _Param) -> tuple[NDArray[_F], NDArray[np.int64]]: ...
 @overload
-def bias_act(x: ArrayLike, bias: ArrayLike | None, activation: str | None, axis: int = -1,
+def bias_act(x: ArrayLike, bias: ArrayLike | None, activation: str | None, axis: _Int = -1,
              out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None, *, counts: Literal[False] = False,
-             monitor: ActivityMonitor | None = None, saturation: float = 1e-3, **params: _Param) -> NDArray[_Float]: ...
+             monitor: ActivityMonitor | None = None, saturation: _Real = 1e-3, **params: _Param) -> NDArray[_Float]: ...
 @overload
-def bias_act(x: ArrayLike, bias: ArrayLike | None, activation: str | None, axis: int = -1,
-             out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None, *, counts: Literal[True],
-             monitor: ActivityMonitor | None = None, saturation: float = 1e-3,
+def bias_act(x: ArrayLike, bias: ArrayLike | None, activation: str | None, axis: _Int = -1,
+             out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None, *, counts: Literal[True] | np.bool_,
+             monitor: ActivityMonitor | None = None, saturation: _Real = 1e-3,
              **params: _Param) -> tuple[NDArray[_Float], NDArray[np.int64]]: ...
 
 @overload
 def bias_act_backward(dy: NDArray[_F], saved: NDArray[_F] | None, bias: ArrayLike | None, activation: str | None,
-                      axis: int = -1, out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None,
+                      axis: _Int = -1, out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None,
                       **params: _Param) -> tuple[NDArray[_F], NDArray[_F] | None]: ...
 @overload
 def bias_act_backward(dy: ArrayLike, saved: ArrayLike | None, bias: ArrayLike | None, activation: str | None,
-                      axis: int = -1, out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None,
+                      axis: _Int = -1, out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None,
                       **params: _Param) -> tuple[NDArray[_Float], NDArray[_Float] | None]: ...
 
 # @layer alias linear@
 @overload
 def linear(x: NDArray[_F], weight: NDArray[_F], bias: NDArray[_F] | None = None, activation: str | None = None,
            out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[False] = False,
-           monitor: ActivityMonitor | None = None, saturation: float = 1e-3, **params: _Param) -> NDArray[_F]: ...
+           monitor: ActivityMonitor | None = None, saturation: _Real = 1e-3, **params: _Param) -> NDArray[_F]: ...
 @overload
 def linear(x: NDArray[_F], weight: NDArray[_F], bias: NDArray[_F] | None = None, activation: str | None = None,
-           out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[True],
-           monitor: ActivityMonitor | None = None, saturation: float = 1e-3,
+           out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, *, counts: Literal[True] | np.bool_,
+           monitor: ActivityMonitor | None = None, saturation: _Real = 1e-3,
            **params: _Param) -> tuple[NDArray[_F], NDArray[np.int64]]: ...
 @overload
 def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None, activation: str | None = None,
            out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None, *, counts: Literal[False] = False,
-           monitor: ActivityMonitor | None = None, saturation: float = 1e-3, **params: _Param) -> NDArray[_Float]: ...
+           monitor: ActivityMonitor | None = None, saturation: _Real = 1e-3, **params: _Param) -> NDArray[_Float]: ...
 @overload
 def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None, activation: str | None = None,
-           out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None, *, counts: Literal[True],
-           monitor: ActivityMonitor | None = None, saturation: float = 1e-3,
+           out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None, *, counts: Literal[True] | np.bool_,
+           monitor: ActivityMonitor | None = None, saturation: _Real = 1e-3,
            **params: _Param) -> tuple[NDArray[_Float], NDArray[np.int64]]: ...
 
 # @layer alias linear_backward@
@@ -122,14 +127,14 @@ class ActivityMonitor:
     counts: NDArray[np.int64] | None
     samples: int
     batches: int
-    def __init__(self, activation: str, saturation: float = 1e-3) -> None: ...
+    def __init__(self, activation: str, saturation: _Real = 1e-3) -> None: ...
     def reset(self) -> None: ...
     def update(self, counts: ArrayLike, samples: int) -> None: ...
     @overload
-    def __call__(self, x: NDArray[_F], bias: ArrayLike | None = None, axis: int = -1,
+    def __call__(self, x: NDArray[_F], bias: ArrayLike | None = None, axis: _Int = -1,
                  out: NDArray[_F] | tuple[NDArray[_F]] | _NoOut = None, **params: _Param) -> NDArray[_F]: ...
     @overload
-    def __call__(self, x: ArrayLike, bias: ArrayLike | None = None, axis: int = -1,
+    def __call__(self, x: ArrayLike, bias: ArrayLike | None = None, axis: _Int = -1,
                  out: NDArray[_Float] | tuple[NDArray[_Float]] | _NoOut = None,
                  **params: _Param) -> NDArray[_Float]: ...
     def fraction(self) -> NDArray[np.float64]: ...
