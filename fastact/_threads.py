@@ -220,19 +220,13 @@ class threads:
 
 
 def _set_limit(n):
-    """threadpoolctl's limit on fastact's controller: a cap on the count in
-    effect, fastact's own or OpenMP's default (a limit below it;
-    threadpoolctl restores a limit by setting the count _limited_own read
-    before, which lifts it).  A limit on every OpenMP library lowers OpenMP's
-    default in the calling Python thread only, before or after this: the
-    default is taken as at import if higher, so that the cap holds for every
-    Python thread as set_num_threads' count does, and a restore to the
-    default lifts it either way."""
+    """threadpoolctl's limit on fastact's controller: a cap on fastact's own
+    count (a limit below it; threadpoolctl restores a limit by setting the
+    count _limited_own read before, which lifts it).  OpenMP's default needs
+    none: threadpoolctl limits the OpenMP runtime itself."""
     global _limit
     own = _own()
-    if own is None:
-        own = max(_special.omp_max_threads(), _OMP_AT_IMPORT) if _OPENMP and not _forked else 1
-    _limit = max(1, int(n)) if n is not None and int(n) < own else None
+    _limit = max(1, int(n)) if n is not None and own is not None and int(n) < own else None
 
 
 def _limited_own():

@@ -502,51 +502,6 @@ def test_threadpoolctl_limits_at_or_above_openmps_default(tmp_path, env):
     assert st == {"start": start, "lim2": 2, "lim1": 1, "back": 2, "after": start,
                   "set3_lim2": 2, "set3_after": 3}, st
 
-_LIMIT_FASTACT_ALONE = r'''
-import json, os, threading
-os.environ["OMP_NUM_THREADS"] = "2"
-import fastact as fa
-from threadpoolctl import ThreadpoolController, threadpool_limits
-
-def in_other_thread():
-    seen = []
-    t = threading.Thread(target=lambda: seen.append(fa.get_num_threads()))
-    t.start()
-    t.join()
-    return seen[0]
-
-out = {"start": fa.get_num_threads()}
-with ThreadpoolController().select(internal_api="fastact").limit(limits=1):
-    out["select"] = fa.get_num_threads()
-out["after select"] = fa.get_num_threads()
-with threadpool_limits(limits={"_special": 1}):
-    out["prefix"] = fa.get_num_threads()
-with threadpool_limits(1):
-    out["all"] = [fa.get_num_threads(), in_other_thread()]
-out["after all"] = [fa.get_num_threads(), in_other_thread()]
-fa.set_num_threads(2)
-with threadpool_limits(1):
-    out["set 2, all"] = [fa.get_num_threads(), in_other_thread()]
-out["end"] = fa.get_num_threads()
-print(json.dumps(out))
-'''
-
-
-@needs_openmp
-def test_threadpoolctl_limits_fastact_alone_on_openmps_default(tmp_path):
-    """A limit on fastact's own controller (select(internal_api='fastact'),
-    or by its prefix) caps OpenMP's default count too, where fastact has no
-    count of its own; threadpool_limits caps every Python thread alike,
-    whether the count is OpenMP's default or set_num_threads'; restores
-    lift the caps."""
-    pytest.importorskip("threadpoolctl")
-    r = util.run_python(tmp_path, _LIMIT_FASTACT_ALONE, drop_env=("OMP_NUM_THREADS", "FASTACT_NUM_THREADS"))
-    assert r.returncode == 0, r.stderr[-2000:]
-    st = json.loads(r.stdout.strip().splitlines()[-1])
-    assert st == {"start": 2, "select": 1, "after select": 2, "prefix": 1, "all": [1, 1], "after all": [2, 2],
-                  "set 2, all": [1, 1], "end": 2}, st
-
-
 _AFFINITY_SCRIPT = r'''
 import json, os
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
