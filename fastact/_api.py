@@ -551,7 +551,7 @@ _PARAM_RULE = {"nonzero": "Must be nonzero.", "nonneg": "Must be >= 0.", "unit":
 _BACKWARD_TITLE = {
     "prelu": "Backward of `{f}`: the gradients with respect to x and to weight.",
     "rowwise": "Gradient of `{f}`: dy times its Jacobian, along an axis.",
-    "maxout": "Gradient of `{f}`: each group's dy goes to its maximum.",
+    "maxout": "Gradient of `{f}`: dy to each group's maximum; NaN where x is NaN.",
 }
 _WIDTH = 75  # help() indents by 4
 

@@ -779,7 +779,7 @@ cdef inline floating softsign_fwd(floating x, double p0, double p1) noexcept nog
 
 cdef inline floating softsign_bwd(floating dy, floating x, double p0, double p1) noexcept nogil:
     if floating is float:
-        return fa_softsign_gradf(dy, x)         # fa_math32.h: in double, rounded once
+        return fa_softsign_gradf(dy, x)         # fa_math32.h: in double, then rounded to float
     return <floating>fa_softsign_grad64(dy, x)  # fa_math.h: scaled beyond |x| = 2^500
 
 # ------------------------------------------------------------ log_sigmoid

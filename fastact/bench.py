@@ -604,7 +604,7 @@ def _size(text):
         v = float(text)
     except ValueError:
         raise ValueError("%r is not a number" % text) from None
-    if not (v >= 1 and v == int(v)):
+    if not (1 <= v < 1e15 and v == int(v)):
         raise ValueError("%r is not a whole element count >= 1" % text)
     return int(v)
 
@@ -622,7 +622,7 @@ def _bounded(kind, lo, hi=None):
             v = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError("%r is not %s" % (text, "an integer" if kind is int else "a number"))
-        if (v < lo if kind is int else not v > lo) or (hi is not None and v > hi):
+        if (v < lo if kind is int else not lo < v < float("inf")) or (hi is not None and v > hi):
             raise argparse.ArgumentTypeError("%r is out of range (%s %s%s)" % (
                 text, ">=" if kind is int else ">", lo, "" if hi is None else ", <= %s" % hi))
         return v
@@ -631,6 +631,8 @@ def _bounded(kind, lo, hi=None):
 
 def _writable(text):
     """An argparse type: a file path whose directory exists."""
+    if not text or os.path.isdir(text):
+        raise argparse.ArgumentTypeError("%r is not a file name" % text)
     folder = os.path.dirname(os.path.abspath(text))
     if not os.path.isdir(folder):
         raise argparse.ArgumentTypeError("no such directory: %s" % folder)

@@ -306,6 +306,8 @@ def test_inference_rows():
     (["--threads", "0"], "--threads"), (["--threads", "1025"], "--threads"), (["--min-time", "0"], "--min-time"),
     (["--json", "/nonexistent-dir/r.json"], "--json"), (["--dtypes", "float16"], "--dtypes"),
     (["--ops", ""], "--ops"), (["--ops", "relu,nope"], "--ops"), (["--quick", "--full"], "--full"),
+    (["--sizes", "inf"], "--sizes"), (["--sizes", "1e400"], "--sizes"), (["--min-time", "inf"], "--min-time"),
+    (["--json", ""], "--json"), (["--json", "/tmp/"], "--json"),
 ])
 def test_bad_options_are_usage_errors(args, option, capsys):
     """A bad option value is argparse's usage error (exit 2) naming the
@@ -315,3 +317,12 @@ def test_bad_options_are_usage_errors(args, option, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "argument %s" % option in err and "Traceback" not in err, err
+
+
+def test_documented_option_forms_parse():
+    """The README's forms: sizes in e-notation, several dtypes and ops, aliases."""
+    a = bench.parse_args(["--ops", "sigmoid,gelu,gelu_tanh,expit", "--dtypes", "float32,float64",
+                          "--sizes", "1e3,1e5,1e6,4e7", "--backward", "--threads", "2", "--min-time", "0.01"])
+    assert a.sizes == [1000, 100000, 1000000, 40000000]
+    assert a.dtypes == [np.float32, np.float64] and a.threads == 2 and a.backward
+    assert a.ops == ["sigmoid", "gelu", "gelu_tanh", "sigmoid"]

@@ -323,8 +323,8 @@ FA_INLINE double fa_mul_add1(double a, double b, double c)
  * leave double's range (0 where the result is normal: dy = 1e20, x = 1e160
  * gives 1e-300), so there 1 + |x| is scaled by ks = 2^(1 - E), E its
  * exponent, into [2, 4) (exactly) and the quotient scaled back by ks twice:
- * exact wherever the result is normal (the first product is normal then
- * too), a subnormal result rounded once more.  inf gives 0 (ks from the
+ * the scalings are exact wherever the result is normal (the first product
+ * is normal then too); a subnormal result is rounded once more.  inf gives 0 (ks from the
  * largest double's exponent), nan nan. */
 FA_INLINE double fa_softsign_grad64(double dy, double x)
 {

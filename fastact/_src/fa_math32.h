@@ -544,8 +544,8 @@ FA_INLINE32 float fa_softsignf(float x)
     return a > 0x1p25f ? __builtin_copysignf(1.0f, x) : y;
 }
 
-/* softsign'(x) dy = dy / (1 + |x|)^2 in double, rounded once to float (the
- * double's error is far below it; a subnormal result rounds once).  The
+/* softsign'(x) dy = dy / (1 + |x|)^2 in double (the square and the quotient
+ * each rounded in double, far below float's ulp), then rounded to float.  The
  * float form this replaced (1 + |x| as a pair, its square, a division and a
  * Newton step) squared past float's range beyond |x| = 2^64, returning 0
  * where the result is normal (dy = 1e30, x = 1e20: 1e-10), and was no
