@@ -201,22 +201,25 @@ class threads:
 
     def __init__(self, n):
         self.n = _check_count(n, "threads")
-        self._saved = threading.local()     # per Python thread: one object may be entered by several
 
-    def _stack(self):
-        stack = getattr(self._saved, "stack", None)
-        if stack is None:
-            stack = self._saved.stack = []
-        return stack
-
+    # the counts to restore: one stack per Python thread (blocks nest there),
+    # none on the object, which several threads may enter at once
     def __enter__(self):
-        self._stack().append(getattr(_local, "n", None))
+        _saved().append(getattr(_local, "n", None))
         _local.n = self.n
         return self
 
     def __exit__(self, *exc):
-        _local.n = self._stack().pop()
+        _local.n = _saved().pop()
         return False
+
+
+def _saved():
+    """The calling Python thread's stack of counts that threads() blocks restore."""
+    stack = getattr(_local, "saved", None)
+    if stack is None:
+        stack = _local.saved = []
+    return stack
 
 
 def _set_limit(n):
