@@ -615,18 +615,29 @@ def _contender(text):
     return text
 
 
-def _bounded(kind, lo, hi=None):
-    """An argparse type: a number of `kind` in [lo, hi] (lo excluded for a float)."""
+def _bounded(kind, lo):
+    """An argparse type: a number of `kind` >= lo (an int) or > lo and finite (a float)."""
     def convert(text):
         try:
             v = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError("%r is not %s" % (text, "an integer" if kind is int else "a number"))
-        if (v < lo if kind is int else not lo < v < float("inf")) or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError("%r is out of range (%s %s%s)" % (
-                text, ">=" if kind is int else ">", lo, "" if hi is None else ", <= %s" % hi))
+        if v < lo if kind is int else not lo < v < float("inf"):
+            raise argparse.ArgumentTypeError("%r is out of range (%s %s)" % (text, ">=" if kind is int else ">", lo))
         return v
     return convert
+
+
+def _thread_count(text):
+    """An argparse type: a thread count, checked as fastact.set_num_threads checks it."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not an integer" % text) from None
+    try:
+        return _threads._check_count(n, "bench")
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _writable(text):
@@ -655,7 +666,7 @@ def parse_args(argv):
                                                    "gelu with approximate='tanh')")
     ap.add_argument("--dtypes", type=_list(_dtype), help="comma-separated: float32,float64")
     ap.add_argument("--sizes", type=_list(_size), help="comma-separated element counts, e.g. 1e3,1e5,1e6,4e7")
-    ap.add_argument("--threads", type=_bounded(int, 1, _threads.MAX_THREADS),
+    ap.add_argument("--threads", type=_thread_count,
                     help="fastact thread count (default: fastact's default)")
     ap.add_argument("--contenders", type=_list(_contender),
                     help="comma-separated subset of: %s" % ", ".join(_contenders.NAMES))
